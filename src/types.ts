@@ -101,5 +101,7 @@ export interface Report {
   createdAt: string
   commit?: string
   engine?: { version: string; store: ImageStore; os: string; arch: string }
+  /** Run-level problems that stopped part of the work (bad input, no Dockerfiles, unreachable engine). */
+  problems: string[]
   variants: VariantReport[]
 }

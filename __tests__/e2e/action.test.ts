@@ -1,0 +1,74 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from '@jest/globals'
+import type { Report } from '../../src/types.js'
+import { runAction } from '../support/runner.js'
+import { inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
+
+const CONDA_DOCKERFILE = [
+  `FROM ${TEST_BASE}`,
+  'RUN mkdir -p /opt/conda/conda-meta /opt/conda/bin && touch /opt/conda/bin/conda',
+  'ENV PATH=/opt/conda/bin:/bin',
+  'ENTRYPOINT ["conda", "run", "-n", "app", "python"]',
+  ''
+].join('\n')
+
+function fixture(): string {
+  return makeWorkspace({
+    'Dockerfile.app': `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=256\n`,
+    'Dockerfile.conda': CONDA_DOCKERFILE,
+    'docs/<b>evil|name</b>.Dockerfile': `FROM ${TEST_BASE}\nRUN echo '<script>alert(1)</script>' && exit 1\n`
+  })
+}
+
+describe('the bundled action, run as the runner runs it', () => {
+  it('builds, reports, annotates and fails on conda in production', async () => {
+    const workspace = fixture()
+    const run = await runAction({ workspace, inputs: { 'report-path': 'out/report.json' } })
+    expect(run.exitCode).toBe(1)
+
+    const reportPath = path.join(workspace, 'out/report.json')
+    expect(run.outputs['report-path']).toBe(reportPath)
+    const report = JSON.parse(fs.readFileSync(reportPath, 'utf8')) as Report
+    expect(report.schemaVersion).toBe(1)
+    expect(report.variants.map((variant) => [variant.name, variant.status])).toEqual([
+      ['app', 'built'],
+      ['conda', 'built'],
+      ['docs/<b>evil|name</b>', 'failed']
+    ])
+    for (const variant of report.variants.filter((item) => item.image)) expect(variant.image!.sizeBytes).toBe(inspectedSize(variant.image!.id))
+
+    expect(run.outputs.summary).toBe('3 variants (2 built, 1 failed); 3 errors')
+    expect(run.summary).toContain('| Variant | Status | Size | Layers | Build time | Findings |')
+    expect(run.summary).toBe(run.outputs['comment-body'])
+    expect(run.summary).not.toContain('<script>')
+    expect(run.summary).not.toContain('<b>')
+    expect(run.summary).toContain('&lt;script&gt;')
+
+    const conda = run.annotations.filter((annotation) => annotation.properties.title === 'slimcheck conda-in-production')
+    expect(conda.map((annotation) => [annotation.level, annotation.properties.file, annotation.properties.line])).toEqual([
+      ['error', 'Dockerfile.conda', '2'],
+      ['error', 'Dockerfile.conda', '3'],
+      ['error', 'Dockerfile.conda', '4'],
+      ['error', 'Dockerfile.conda', '1']
+    ])
+    expect(run.stdout).toMatch(/::error::slimcheck: \d+ problems: .*conda: conda-in-production \(error\) at Dockerfile.conda:2 is in fail-on/)
+    expect(run.stdout).toContain('::group::Build app (head, cold cache)')
+  })
+
+  it('passes when fail-on is none and no build fails', async () => {
+    const workspace = makeWorkspace({ 'Dockerfile.conda': CONDA_DOCKERFILE })
+    const run = await runAction({ workspace, inputs: { 'fail-on': 'none' } })
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.summary).toBe('1 variant (1 built); 4 errors')
+  })
+
+  it('rejects a bad input by name, and still writes the JSON report', async () => {
+    const workspace = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\n` })
+    const run = await runAction({ workspace, inputs: { cache: 'tepid' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain("cache: 'tepid' is not allowed; use one of cold, warm")
+    const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
+    expect(report.problems).toEqual(["cache: 'tepid' is not allowed; use one of cold, warm"])
+  })
+})

@@ -1,0 +1,148 @@
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import Docker from 'dockerode'
+import { parseSettings } from '../../src/config.js'
+import { createEngine, EngineUnreachableError } from '../../src/engine.js'
+import type { Logger } from '../../src/log.js'
+import { runPipeline } from '../../src/pipeline.js'
+import type { Report, VariantReport } from '../../src/types.js'
+import { historyLength, inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    info: (message) => lines.push(message),
+    warning: (message) => lines.push(`warning: ${message}`),
+    group: async (title, body) => {
+      lines.push(`group: ${title}`)
+      return body()
+    },
+    secret: () => undefined,
+    annotate: () => undefined
+  }
+}
+
+function variant(report: Report, name: string): VariantReport {
+  const found = report.variants.find((item) => item.name === name)
+  if (!found) throw new Error(`no variant ${name} in ${report.variants.map((item) => item.name).join(', ')}`)
+  return found
+}
+
+const engine = createEngine()
+
+describe('building real images', () => {
+  let report: Report
+  let logger: ReturnType<typeof recordingLogger>
+  let dir: string
+
+  beforeAll(async () => {
+    dir = makeWorkspace({
+      'Dockerfile.small': `FROM ${TEST_BASE}\nARG TOKEN\nRUN dd if=/dev/zero of=/blob bs=1024 count=512 && echo "token is $TOKEN"\nCOPY . /ctx\nCMD ["sh"]\n`,
+      'Dockerfile.big': `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=4096\n`,
+      'Dockerfile.broken': `FROM ${TEST_BASE}\nRUN echo about to fail && exit 3\n`,
+      'Dockerfile.nobase': 'FROM slimcheck-test/does-not-exist:1\nRUN true\n',
+      'Dockerfile.conda': `FROM ${TEST_BASE}\nRUN mkdir -p /opt/conda/conda-meta /opt/conda/bin && dd if=/dev/zero of=/opt/conda/lib.so bs=1000 count=300 && printf '#!/bin/sh\\n' > /opt/conda/bin/conda && chmod +x /opt/conda/bin/conda\nENV PATH=/opt/conda/bin:/bin CONDA_DIR=/opt/conda\n`,
+      'ignored-big.bin': Buffer.alloc(3_000_000),
+      '.dockerignore': 'ignored-big.bin\n'
+    })
+    logger = recordingLogger()
+    report = await runPipeline({ settings: parseSettings({ 'build-args': 'TOKEN=hunter2-secret' }, dir), engine, logger, version: 'test', side: 'itest' })
+  })
+
+  afterAll(async () => {
+    for (const item of report?.variants ?? []) if (item.image) await engine.removeImage(item.image.id).catch(() => undefined)
+  })
+
+  it('reports every variant, built or failed', () => {
+    expect(report.variants.map((item) => [item.name, item.status])).toEqual([
+      ['big', 'built'],
+      ['broken', 'failed'],
+      ['conda', 'built'],
+      ['nobase', 'failed'],
+      ['small', 'built']
+    ])
+  })
+
+  it('reports sizes exactly as docker image inspect does, and every history entry as a layer', () => {
+    for (const name of ['big', 'small', 'conda']) {
+      const image = variant(report, name).image!
+      expect(image.sizeBytes).toBe(inspectedSize(image.id))
+      expect(image.layers).toHaveLength(historyLength(image.id))
+      expect(image.sizeSource).toContain('classic image store')
+      expect(image.store).toBe('overlay2')
+    }
+    expect(variant(report, 'big').image!.sizeBytes - variant(report, 'small').image!.sizeBytes).toBeGreaterThan(3_000_000)
+  })
+
+  it('maps layers back to the Dockerfile lines that made them', () => {
+    const layers = variant(report, 'big').image!.layers
+    const run = layers.find((layer) => layer.instruction?.line === 2)
+    expect(run?.sizeBytes).toBe(4096 * 1024)
+    expect(run?.instruction?.text).toContain('dd if=/dev/zero')
+  })
+
+  it('honours .dockerignore when packing the context', () => {
+    const copied = variant(report, 'small').image!.layers.find((layer) => layer.instruction?.line === 4)
+    expect(copied).toBeDefined()
+    expect(copied!.sizeBytes).toBeLessThan(100_000)
+  })
+
+  it('says how build time was measured, cold by default', () => {
+    const build = variant(report, 'big').build!
+    expect(build.cache).toBe('cold')
+    expect(build.samples).toHaveLength(1)
+    expect(build.seconds).toBeGreaterThan(0)
+    expect(build.method).toContain('without build cache')
+  })
+
+  it('keeps a failed build’s message and the last lines of its log', () => {
+    const broken = variant(report, 'broken')
+    expect(broken.failure!.message).toMatch(/exit code: 3/)
+    expect(broken.failure!.logTail.join('\n')).toContain('about to fail')
+    expect(variant(report, 'nobase').failure!.message).toMatch(/slimcheck-test\/does-not-exist/)
+  })
+
+  it('finds conda in the built image and how many bytes its prefix takes', () => {
+    const conda = variant(report, 'conda')
+    const finding = conda.findings.find((item) => item.evidence === 'image')
+    expect(finding).toMatchObject({ rule: 'conda-in-production', severity: 'error', file: 'Dockerfile.conda' })
+    expect(finding!.message).toContain('/opt/conda')
+    expect(finding!.message).toContain('/opt/conda/bin/conda on PATH')
+    expect(finding!.message).toContain('CONDA_DIR')
+    expect(conda.condaBytes).toBe(300_000 + 10)
+  })
+
+  it('never writes build-arg values into logs or the report', () => {
+    expect(logger.lines.join('\n')).toContain('token is ***')
+    expect(logger.lines.join('\n')).not.toContain('hunter2-secret')
+    expect(JSON.stringify(report)).not.toContain('hunter2-secret')
+    expect(variant(report, 'small').buildArgNames).toEqual(['TOKEN'])
+  })
+
+  it('streams each build into its own group with elapsed time', () => {
+    expect(logger.lines).toContain('group: Build big (itest, cold cache)')
+    expect(logger.lines.some((line) => /^\[\d+\.\ds\] /.test(line))).toBe(true)
+  })
+})
+
+describe('engine problems', () => {
+  it('times a build out and reports it as failed', async () => {
+    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN sleep 30\n` })
+    const started = Date.now()
+    const report = await runPipeline({ settings: parseSettings({ 'build-timeout': '3s' }, dir), engine, logger: recordingLogger(), version: 'test', side: 'itest' })
+    expect(report.variants[0]).toMatchObject({ status: 'failed', failure: { message: 'build timed out after 3 s (build-timeout)' } })
+    expect(Date.now() - started).toBeLessThan(25_000)
+  })
+
+  it('names DOCKER_HOST and how to start an engine when none answers, and still reports static findings', async () => {
+    const dir = makeWorkspace({ Dockerfile: 'FROM python:3.12\n' })
+    const unreachable = createEngine(new Docker({ socketPath: path.join(dir, 'no-such.sock') }))
+    await expect(unreachable.info()).rejects.toThrow(EngineUnreachableError)
+    const report = await runPipeline({ settings: parseSettings({}, dir), engine: unreachable, logger: recordingLogger(), version: 'test' })
+    expect(report.problems[0]).toMatch(/cannot reach a Docker engine at .*DOCKER_HOST/)
+    expect(report.variants[0].status).toBe('skipped')
+    expect(report.variants[0].findings.map((finding) => finding.rule)).toContain('shared-tag')
+  })
+
+})

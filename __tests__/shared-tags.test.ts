@@ -1,0 +1,146 @@
+import { describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseImageRef } from '../src/analyze/image-ref.js'
+import { SHARED_TAGS_SNAPSHOT, sharedTagAdvice } from '../src/analyze/shared-tags.js'
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const LIBRARY = join(REPO_ROOT, '..', 'shared', 'official-images', 'library')
+const GENERATOR = join(REPO_ROOT, 'scripts', 'generate-shared-tags.mjs')
+const COMMITTED = join(REPO_ROOT, 'src', 'analyze', 'shared-tags.json')
+
+const HAS_LIBRARY = existsSync(LIBRARY)
+const itWithLibrary = HAS_LIBRARY ? it : it.skip
+const withLibrary = (title: string) => (HAS_LIBRARY ? title : `${title} (skipped: no official-images library at ${LIBRARY})`)
+
+function advise(raw: string) {
+  const ref = parseImageRef(raw)
+  if (!ref) throw new Error(`not a reference: ${raw}`)
+  return sharedTagAdvice(ref)
+}
+
+function tagList(line: string): string[] {
+  return line.slice(line.indexOf(':') + 1).split(',').map((tag) => tag.trim()).filter(Boolean)
+}
+
+function libraryTags(file: string): { simple: string[]; shared: string[] } {
+  const lines = readFileSync(join(LIBRARY, file), 'utf8').split('\n')
+  return {
+    simple: lines.filter((line) => line.startsWith('Tags:')).flatMap(tagList),
+    shared: lines.filter((line) => line.startsWith('SharedTags:')).flatMap(tagList)
+  }
+}
+
+describe('sharedTagAdvice', () => {
+  it.each([
+    ['python:3.12', ['3.12-slim-trixie', '3.12-slim-bookworm', '3.12-trixie']],
+    ['python:3.12.14', ['3.12.14-slim-trixie', '3.12.14-slim-bookworm', '3.12.14-trixie']],
+    ['python:latest', ['slim-trixie', 'slim-bookworm', 'trixie']],
+    ['golang:1.26', ['1.26-trixie', '1.26-bookworm', '1.26-alpine3.24']],
+    ['eclipse-temurin:21', ['21-jdk-resolute', '21-resolute', '21-jdk-noble']],
+    ['eclipse-temurin:21-jre', ['21-jre-resolute', '21-jre-noble', '21-jre-jammy']],
+    ['hello-world:latest', ['linux']]
+  ])('lists %s as shared and recommends simple tags', (raw, alternatives) => {
+    expect(advise(raw)).toEqual({ tag: raw.split(':')[1], why: 'listed', alternatives })
+  })
+
+  it.each(['library/python:3.12', 'docker.io/library/python:3.12', 'index.docker.io/library/python:3.12'])(
+    'recognises %s as the official image',
+    (raw) => {
+      expect(advise(raw)).toMatchObject({ tag: '3.12', why: 'listed' })
+    }
+  )
+
+  it('treats an untagged official image as its shared latest tag', () => {
+    expect(advise('python')).toEqual({ tag: 'latest', why: 'untagged', alternatives: ['slim-trixie', 'slim-bookworm', 'trixie'] })
+    expect(advise('golang')).toMatchObject({ tag: 'latest', why: 'untagged' })
+  })
+
+  it('handles images whose shared tags span no Windows variants', () => {
+    expect(advise('satosa:8')).toEqual({ tag: '8', why: 'listed', alternatives: ['8-bookworm', '8-alpine3.22', '8-alpine'] })
+    expect(advise('satosa')).toMatchObject({ tag: 'latest', why: 'untagged' })
+  })
+
+  it('never recommends Windows tags, even for a Windows-only shared tag', () => {
+    expect(advise('python:3.14-windowsservercore')).toEqual({ tag: '3.14-windowsservercore', why: 'listed', alternatives: [] })
+  })
+
+  it.each([
+    'python:3.12-slim-bookworm',
+    'python:3.12-slim',
+    'python:slim',
+    'python:3.14-windowsservercore-ltsc2022',
+    'golang:1.26-alpine',
+    'eclipse-temurin:21-jdk-noble',
+    'docker:29',
+    'docker:latest',
+    'docker'
+  ])('does not flag the simple tag %s', (raw) => {
+    expect(advise(raw)).toBeUndefined()
+  })
+
+  it('infers that unlisted plain versions are shared and points at the nearest listed version', () => {
+    expect(advise('python:3.9')).toEqual({ tag: '3.9', why: 'inferred', alternatives: ['3.10-slim-trixie', '3.10-slim-bookworm', '3.10-trixie'] })
+    expect(advise('python:3.9.18')).toMatchObject({ why: 'inferred', alternatives: ['3.10.21-slim-trixie', '3.10.21-slim-bookworm', '3.10.21-trixie'] })
+    expect(advise('golang:1.99')).toMatchObject({ why: 'inferred', alternatives: ['1.27-trixie', '1.27-bookworm', '1.27-alpine3.24'] })
+    expect(advise('python:v3.12')).toMatchObject({ why: 'inferred', alternatives: ['3.12-slim-trixie', '3.12-slim-bookworm', '3.12-trixie'] })
+    expect(advise('python:3.9.18.1')).toMatchObject({ why: 'inferred', alternatives: ['slim-trixie', 'slim-bookworm', 'trixie'] })
+  })
+
+  it.each(['python:3.9-slim', 'python:3.9-alpine3.18', 'python:3.9-bookworm'])('does not infer %s, which names a variant', (raw) => {
+    expect(advise(raw)).toBeUndefined()
+  })
+
+  it.each(['python:3.12@sha256:0123456789abcdef', 'python@sha256:0123456789abcdef'])('does not flag digest-pinned %s', (raw) => {
+    expect(advise(raw)).toBeUndefined()
+  })
+
+  it.each(['ghcr.io/library/python:3.12', 'myorg/python:3.12', 'localhost:5000/python:3.12', 'registry.example.com:5000/library/python'])(
+    'does not flag %s, which is not a Docker Hub official image',
+    (raw) => {
+      expect(advise(raw)).toBeUndefined()
+    }
+  )
+
+  it.each(['scratch', 'scratch:latest', 'alpine', 'ubuntu:24.04', 'constructor:1'])('does not flag %s, an image without shared tags', (raw) => {
+    expect(advise(raw)).toBeUndefined()
+  })
+
+  it('names the snapshot it was generated from', () => {
+    expect(SHARED_TAGS_SNAPSHOT.commit).toMatch(/^[0-9a-f]{40}$/)
+    expect(SHARED_TAGS_SNAPSHOT.date).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+  })
+})
+
+describe('shared-tags.json against the official-images library', () => {
+  itWithLibrary(withLibrary('equals what the generator produces now'), () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shared-tags-'))
+    try {
+      const output = join(dir, 'shared-tags.json')
+      execFileSync(process.execPath, [GENERATOR, LIBRARY, output])
+      expect(readFileSync(output).equals(readFileSync(COMMITTED))).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  itWithLibrary(withLibrary('classifies every SharedTags tag as shared and every simple tag as not'), () => {
+    const mistakes: string[] = []
+    for (const image of readdirSync(LIBRARY)) {
+      const { simple, shared } = libraryTags(image)
+      for (const tag of shared) {
+        const advice = advise(`${image}:${tag}`)
+        if (advice?.why !== 'listed') mistakes.push(`${image}:${tag} should be listed as shared`)
+        const wrong = advice?.alternatives.filter((alternative) => !simple.includes(alternative) || /windowsservercore|nanoserver/.test(alternative))
+        if (wrong?.length) mistakes.push(`${image}:${tag} recommends ${wrong.join(', ')}`)
+      }
+      for (const tag of simple) {
+        if (advise(`${image}:${tag}`)) mistakes.push(`${image}:${tag} is simple`)
+      }
+    }
+    expect(mistakes).toEqual([])
+  })
+})

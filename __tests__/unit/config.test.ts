@@ -1,0 +1,121 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from '@jest/globals'
+import { InputError, parseBuildArgs, parseDuration, parseFailOn, parseSettings, parseVariantsYaml } from '../../src/config.js'
+
+function workspace(files: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-config-'))
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+    fs.writeFileSync(path.join(dir, name), text)
+  }
+  return dir
+}
+
+describe('parseSettings', () => {
+  it('applies the documented defaults', () => {
+    const dir = workspace()
+    const settings = parseSettings({}, dir)
+    expect(settings).toMatchObject({
+      workspace: dir,
+      exclude: [],
+      variants: undefined,
+      allowedCondaImages: ['pytorch/pytorch'],
+      cache: 'cold',
+      buildTimeoutSeconds: 1200,
+      buildArgs: {},
+      platform: undefined,
+      reportPath: path.join(dir, 'slimcheck-report.json'),
+      annotations: true
+    })
+    expect([...settings.failOn.rules]).toEqual(['conda-in-production'])
+  })
+
+  it.each([
+    [{ cache: 'lukewarm' }, "cache: 'lukewarm' is not allowed; use one of cold, warm"],
+    [{ annotations: 'maybe' }, "annotations: 'maybe' is not a boolean"],
+    [{ 'build-timeout': 'soon' }, "build-timeout: 'soon' is not a duration"],
+    [{ 'fail-on': 'conda' }, "fail-on: 'conda' is neither a rule"],
+    [{ 'working-directory': 'missing' }, 'working-directory:'],
+    [{ 'config-file': 'nope.yml' }, 'config-file: nope.yml does not exist']
+  ])('names the input and what is allowed: %p', (raw, message) => {
+    expect(() => parseSettings(raw, workspace())).toThrow(InputError)
+    expect(() => parseSettings(raw, workspace())).toThrow(message)
+  })
+
+  it('reads variants from the config file with located errors', () => {
+    const dir = workspace({ '.github/slimcheck.yml': 'variants:\n  - dockerfile: Dockerfile\n    build-args:\n      BASE: [1, 2]\n' })
+    expect(() => parseSettings({}, dir)).toThrow('.github/slimcheck.yml:4: variants[0].build-args.BASE must be a string, number or boolean')
+  })
+
+  it('prefers the variants input over the config file', () => {
+    const dir = workspace({ '.github/slimcheck.yml': 'variants: [a/Dockerfile]\n' })
+    expect(parseSettings({ variants: '- b/Dockerfile' }, dir).variants?.map((spec) => spec.dockerfile)).toEqual(['b/Dockerfile'])
+  })
+})
+
+describe('parseVariantsYaml', () => {
+  it('accepts paths and mappings, one Dockerfile with several targets and build-arg sets', () => {
+    const specs = parseVariantsYaml(
+      [
+        '- Dockerfile',
+        '- dockerfile: docker/Dockerfile',
+        '  name: api-slim',
+        '  target: runtime',
+        '  build-args: { BASE: slim, PY: 3.12 }',
+        '- dockerfile: docker/Dockerfile',
+        '  name: api-alpine',
+        '  build-args:',
+        '    BASE: alpine',
+        '  platform: linux/amd64'
+      ].join('\n'),
+      'input variants',
+      false
+    )
+    expect(specs).toEqual([
+      { dockerfile: 'Dockerfile', buildArgs: {}, origin: 'input variants:1' },
+      { name: 'api-slim', dockerfile: 'docker/Dockerfile', context: undefined, target: 'runtime', platform: undefined, buildArgs: { BASE: 'slim', PY: '3.12' }, origin: 'input variants:2' },
+      { name: 'api-alpine', dockerfile: 'docker/Dockerfile', context: undefined, target: undefined, platform: 'linux/amd64', buildArgs: { BASE: 'alpine' }, origin: 'input variants:6' }
+    ])
+  })
+
+  it.each([
+    ['- dockerfile: [x', 'input variants:1: invalid YAML'],
+    ['dockerfile: x', 'input variants:1: variants must be a YAML list'],
+    ['- name: x', "input variants:1: variants[0] needs a 'dockerfile'"],
+    ['- dockerfile: x\n  targte: y', "input variants:2: variants[0] has unknown key 'targte'"],
+    ['- dockerfile: x\n  build-args: [A]', 'input variants:2: variants[0].build-args must be a map'],
+    ['- dockerfile: x\n  build-args: { "bad name": 1 }', "variants[0].build-args has an invalid name 'bad name'"]
+  ])('rejects %p with a located message', (text, message) => {
+    expect(() => parseVariantsYaml(text, 'input variants', false)).toThrow(message)
+  })
+
+  it('needs a mapping in the config file and allows it to omit variants', () => {
+    expect(() => parseVariantsYaml('- a', 'slimcheck.yml', true)).toThrow("slimcheck.yml:1: expected a mapping with a 'variants' list")
+    expect(parseVariantsYaml('exclude: []\n', 'slimcheck.yml', true)).toEqual([])
+  })
+})
+
+describe('small parsers', () => {
+  it('parses durations', () => {
+    expect(parseDuration('t', '90')).toBe(90)
+    expect(parseDuration('t', '90s')).toBe(90)
+    expect(parseDuration('t', '20m')).toBe(1200)
+    expect(parseDuration('t', '1.5h')).toBe(5400)
+    expect(() => parseDuration('t', '0')).toThrow(InputError)
+  })
+
+  it('parses fail-on lists of rules and a severity', () => {
+    const policy = parseFailOn('shared-tag, warning\nconda-in-production')
+    expect([...policy.rules].sort()).toEqual(['conda-in-production', 'shared-tag'])
+    expect(policy.minSeverity).toBe('warning')
+    expect(parseFailOn('none')).toEqual({ rules: new Set() })
+  })
+
+  it('parses build-args without echoing values in errors', () => {
+    expect(parseBuildArgs('A=1\nTOKEN=abc=def\n')).toEqual({ A: '1', TOKEN: 'abc=def' })
+    expect(() => parseBuildArgs('A=1\nhunter2')).toThrow('build-args line 2: expected KEY=VALUE (the value is not shown)')
+    expect(() => parseBuildArgs('hunter2')).not.toThrow(/hunter2/)
+  })
+})

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# All tests: provisions a Docker engine and the base images first (scripts/provision-engine.sh),
+# then runs unit, integration (real builds) and end-to-end (bundled dist/) tests with jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/provision-engine.sh
+
+results=$(mktemp /tmp/slimcheck-jest.XXXXXX.json)
+status=0
+NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile="$results" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))
+  if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1) }
+' "$results" || status=1
+exit "$status"

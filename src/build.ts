@@ -1,0 +1,215 @@
+/** Stage 4: build each variant with the real engine and measure what came out. */
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import tar from 'tar-stream'
+import type { Engine, HistoryEntry } from './engine.js'
+import type { Logger } from './log.js'
+import type { BuildMeasurement, CacheMode, ImageMeasurement, ImageStore, Layer, Variant, VariantFailure } from './types.js'
+
+/** An instruction of the production stage chain, as the analyze stage lists them. */
+export interface InstructionLine {
+  line: number
+  keyword: string
+  text: string
+}
+
+export interface BuildOptions {
+  workspace: string
+  cache: CacheMode
+  timeoutSeconds: number
+  runs: number
+  store: ImageStore
+  /** Distinguishes images built for different sides of a comparison, e.g. `head` or `base`. */
+  side: string
+}
+
+export type Measurement =
+  | { status: 'built'; image: ImageMeasurement; build: BuildMeasurement; conda: CondaMarkers }
+  | { status: 'failed'; failure: VariantFailure; build?: BuildMeasurement }
+
+export interface CondaMarkers {
+  prefixes: { path: string; sizeBytes: number }[]
+  commandsOnPath: string[]
+  envNames: string[]
+}
+
+const LOG_TAIL_LINES = 20
+
+export function imageTagFor(variant: Variant, side: string): string {
+  const repository = variant.name.toLowerCase().replace(/[^a-z0-9._/-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'variant'
+  return `slimcheck/${repository}:${side}`
+}
+
+/** Builds `runs` times (the first warm-up free when cache is warm) and measures the last image. */
+export async function buildAndMeasure(
+  engine: Engine,
+  variant: Variant,
+  instructions: InstructionLine[],
+  options: BuildOptions,
+  logger: Logger
+): Promise<Measurement> {
+  const tag = imageTagFor(variant, options.side)
+  const redact = redactorFor(variant.buildArgs)
+  const samples: number[] = []
+  let imageId = ''
+  for (let run = 1; run <= options.runs; run++) {
+    const title = `Build ${variant.name} (${options.side}${options.runs > 1 ? `, run ${run}/${options.runs}` : ''}, ${options.cache} cache)`
+    const tail: string[] = []
+    const outcome = await logger.group(title, async () => {
+      const started = performance.now()
+      const result = await engine.build({
+        contextDir: path.join(options.workspace, variant.context),
+        dockerfile: path.posix.relative(variant.context, variant.dockerfile),
+        tag,
+        target: variant.target,
+        buildArgs: variant.buildArgs,
+        platform: variant.platform,
+        noCache: options.cache === 'cold',
+        timeoutSeconds: options.timeoutSeconds,
+        onLog(line) {
+          const safe = redact(line)
+          tail.push(safe)
+          if (tail.length > LOG_TAIL_LINES) tail.shift()
+          logger.info(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${safe}`)
+        }
+      })
+      return { result, seconds: (performance.now() - started) / 1000 }
+    })
+    if (!outcome.result.ok) {
+      return { status: 'failed', failure: { message: redact(outcome.result.error), logTail: tail }, build: samples.length ? buildMeasurement(samples, options) : undefined }
+    }
+    samples.push(outcome.seconds)
+    imageId = outcome.result.imageId
+  }
+  const size = await engine.imageSize(imageId, options.store, tag)
+  const history = await engine.history(imageId)
+  return {
+    status: 'built',
+    image: {
+      id: imageId,
+      sizeBytes: size.sizeBytes,
+      sizeSource: size.sizeSource,
+      store: options.store,
+      platform: size.platform,
+      layers: mapLayers(history, instructions).map((layer) => ({ ...layer, createdBy: redact(layer.createdBy) }))
+    },
+    build: buildMeasurement(samples, options),
+    conda: await findCondaMarkers(engine, imageId)
+  }
+}
+
+export function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+function buildMeasurement(samples: number[], options: BuildOptions): BuildMeasurement {
+  const cache = options.cache === 'cold' ? 'without build cache (--no-cache)' : 'with the build cache'
+  const of = samples.length > 1 ? `median of ${samples.length} builds` : 'one build'
+  return {
+    seconds: round(median(samples)),
+    samples: samples.map(round),
+    cache: options.cache,
+    method: `wall clock from the build request to the end of the engine's build stream, ${cache}, ${of}; base images already on the machine are not pulled again`
+  }
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000
+}
+
+/** Replaces build-arg values (3+ characters) with `***` wherever they appear. */
+export function redactorFor(buildArgs: Record<string, string>): (text: string) => string {
+  const values = Object.values(buildArgs)
+    .filter((value) => value.length >= 3)
+    .sort((a, b) => b.length - a.length)
+  if (values.length === 0) return (text) => text
+  const pattern = new RegExp(values.map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
+  return (text) => text.replace(pattern, '***')
+}
+
+/** The Dockerfile keyword a history entry came from: BuildKit writes `RUN |1 A=b /bin/sh -c …`, `COPY … # buildkit`, `ENV …`; the classic builder `/bin/sh -c #(nop)  ENV …` or `/bin/sh -c …` for RUN. */
+export function historyKeyword(createdBy: string): string | undefined {
+  const text = createdBy.trim()
+  const classic = /^\/bin\/sh -c (#\(nop\)\s+([A-Z]+))?/.exec(text)
+  if (classic) return classic[2] ?? 'RUN'
+  return /^([A-Z]+)\b/.exec(text)?.[1]
+}
+
+/**
+ * Pairs image history (oldest first) with the production chain's instructions: walking both from the newest end,
+ * each entry takes the nearest earlier instruction with the same keyword. Entries older than the chain's first
+ * instruction belong to the base image.
+ */
+export function mapLayers(history: HistoryEntry[], instructions: InstructionLine[]): Layer[] {
+  const candidates = instructions.filter((instruction) => instruction.keyword !== 'FROM')
+  let cursor = candidates.length - 1
+  const layers: Layer[] = []
+  for (let index = history.length - 1; index >= 0; index--) {
+    const entry = history[index]
+    const keyword = historyKeyword(entry.createdBy)
+    let matched: InstructionLine | undefined
+    if (keyword && cursor >= 0) {
+      for (let probe = cursor; probe >= 0; probe--) {
+        if (candidates[probe].keyword === keyword) {
+          matched = candidates[probe]
+          cursor = probe - 1
+          break
+        }
+      }
+    }
+    layers.unshift({
+      sizeBytes: entry.sizeBytes,
+      createdBy: entry.createdBy,
+      ...(matched ? { instruction: { line: matched.line, text: matched.text } } : {})
+    })
+  }
+  return layers
+}
+
+const CONDA_COMMANDS = ['conda', 'mamba', 'micromamba']
+
+/** Reads the image's filesystem (no container is started) for conda prefixes, conda commands on PATH and conda environment variables. */
+export async function findCondaMarkers(engine: Engine, imageId: string): Promise<CondaMarkers> {
+  const env = await engine.imageEnv(imageId)
+  const envNames = env.map((item) => item.split('=')[0]).filter((name) => /^(CONDA|MAMBA)_/.test(name))
+  const pathDirs = (env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '').split(':').filter(Boolean).map((dir) => dir.replace(/^\/+|\/+$/g, ''))
+  const { tar: stream, done } = await engine.exportFilesystem(imageId)
+  const entries: { name: string; size: number }[] = []
+  try {
+    const extract = tar.extract()
+    const finished = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, body, next) => {
+        entries.push({ name: header.name.replace(/^\.?\/+/, '').replace(/\/+$/, ''), size: header.type === 'file' ? header.size ?? 0 : 0 })
+        body.on('end', next)
+        body.resume()
+      })
+      extract.on('finish', resolve)
+      extract.on('error', reject)
+    })
+    stream.pipe(extract)
+    await finished
+  } finally {
+    await done()
+  }
+  return condaMarkersIn(entries, pathDirs, envNames)
+}
+
+export function condaMarkersIn(entries: { name: string; size: number }[], pathDirs: string[], envNames: string[]): CondaMarkers {
+  const prefixes = entries
+    .filter((entry) => /(^|\/)conda-meta$/.test(entry.name))
+    .map((entry) => entry.name.replace(/\/?conda-meta$/, ''))
+    .filter((prefix, index, all) => !all.some((other, otherIndex) => otherIndex !== index && other !== prefix && prefix.startsWith(`${other}/`)))
+  const commandsOnPath = entries
+    .filter((entry) => CONDA_COMMANDS.includes(path.posix.basename(entry.name)) && pathDirs.includes(path.posix.dirname(entry.name)))
+    .map((entry) => `/${entry.name}`)
+  return {
+    prefixes: prefixes.map((prefix) => ({
+      path: `/${prefix}`,
+      sizeBytes: entries.filter((entry) => prefix === '' || entry.name.startsWith(`${prefix}/`)).reduce((sum, entry) => sum + entry.size, 0)
+    })),
+    commandsOnPath: [...new Set(commandsOnPath)].sort(),
+    envNames: [...new Set(envNames)].sort()
+  }
+}

@@ -1,0 +1,232 @@
+/** Stage 1: turn raw inputs (action inputs or CLI flags, all strings) into validated Settings. Pure apart from reading the config file. */
+import fs from 'node:fs'
+import path from 'node:path'
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml'
+import { RULE_IDS, SEVERITIES, type CacheMode, type RuleId, type Severity } from './types.js'
+
+/** Raw input values keyed by their action.yml names; a missing key means "use the default". */
+export type RawInputs = Partial<Record<InputName, string>>
+
+export const INPUT_DEFAULTS = {
+  'working-directory': '.',
+  variants: '',
+  'config-file': '.github/slimcheck.yml',
+  exclude: '',
+  'fail-on': 'conda-in-production',
+  'allowed-conda-images': 'pytorch/pytorch',
+  cache: 'cold',
+  'build-timeout': '20m',
+  'build-args': '',
+  platform: '',
+  'report-path': 'slimcheck-report.json',
+  annotations: 'true'
+} as const
+
+export type InputName = keyof typeof INPUT_DEFAULTS
+
+/** A variant as declared in the `variants` input or the config file, before defaults are applied. */
+export interface VariantSpec {
+  name?: string
+  dockerfile: string
+  context?: string
+  target?: string
+  buildArgs: Record<string, string>
+  platform?: string
+  /** Where it was declared, for error messages: `.github/slimcheck.yml:4` or `input variants:2`. */
+  origin: string
+}
+
+export interface FailPolicy {
+  rules: Set<RuleId>
+  /** Findings at or above this severity fail the run. */
+  minSeverity?: Severity
+}
+
+export interface Settings {
+  workspace: string
+  exclude: string[]
+  variants?: VariantSpec[]
+  failOn: FailPolicy
+  allowedCondaImages: string[]
+  cache: CacheMode
+  buildTimeoutSeconds: number
+  buildArgs: Record<string, string>
+  platform?: string
+  reportPath: string
+  annotations: boolean
+}
+
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InputError'
+  }
+}
+
+export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
+  const input = (name: InputName): string => (raw[name] ?? INPUT_DEFAULTS[name]).trim()
+  const workspace = path.resolve(cwd, input('working-directory') || '.')
+  if (!isDirectory(workspace)) throw new InputError(`working-directory: ${workspace} is not a directory`)
+  return {
+    workspace,
+    exclude: parseList(input('exclude')),
+    variants: readVariantSpecs(input('variants'), workspace, input('config-file')),
+    failOn: parseFailOn(input('fail-on')),
+    allowedCondaImages: parseList(input('allowed-conda-images')),
+    cache: parseChoice('cache', input('cache'), ['cold', 'warm'] as const),
+    buildTimeoutSeconds: parseDuration('build-timeout', input('build-timeout')),
+    buildArgs: parseBuildArgs(input('build-args')),
+    platform: input('platform') || undefined,
+    reportPath: path.resolve(workspace, input('report-path') || INPUT_DEFAULTS['report-path']),
+    annotations: parseBoolean('annotations', input('annotations'))
+  }
+}
+
+/** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */
+export function parseList(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((item) => item.replace(/\s+#.*$/, '').trim())
+    .filter((item) => item && !item.startsWith('#'))
+}
+
+export function parseChoice<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((choice) => choice === value.toLowerCase())
+  if (!found) throw new InputError(`${name}: '${value}' is not allowed; use one of ${allowed.join(', ')}`)
+  return found
+}
+
+export function parseBoolean(name: string, value: string): boolean {
+  if (/^(true|yes|on|1)$/i.test(value)) return true
+  if (/^(false|no|off|0)$/i.test(value)) return false
+  throw new InputError(`${name}: '${value}' is not a boolean; use true or false`)
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 }
+
+/** `90`, `90s`, `20m`, `1h` → seconds. */
+export function parseDuration(name: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/i.exec(value)
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[(match[2] ?? '').toLowerCase()] : NaN
+  if (!(seconds > 0)) throw new InputError(`${name}: '${value}' is not a duration; use seconds (900) or a number with s, m or h (90s, 20m, 1h)`)
+  return seconds
+}
+
+/** `fail-on`: a list of rule ids and/or one severity (`error`, `warning`, `info`), or `none`. */
+export function parseFailOn(value: string): FailPolicy {
+  const policy: FailPolicy = { rules: new Set() }
+  for (const item of parseList(value.toLowerCase())) {
+    if (item === 'none') continue
+    if ((RULE_IDS as readonly string[]).includes(item)) policy.rules.add(item as RuleId)
+    else if ((SEVERITIES as readonly string[]).includes(item)) policy.minSeverity = item as Severity
+    else throw new InputError(`fail-on: '${item}' is neither a rule (${RULE_IDS.join(', ')}) nor a severity (${SEVERITIES.join(', ')}) nor 'none'`)
+  }
+  return policy
+}
+
+/** `KEY=VALUE` lines; values may contain `=`. */
+export function parseBuildArgs(text: string): Record<string, string> {
+  const args: Record<string, string> = {}
+  for (const [index, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line)
+    if (!match) throw new InputError(`build-args line ${index + 1}: expected KEY=VALUE (the value is not shown)`)
+    args[match[1]] = match[2]
+  }
+  return args
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function readVariantSpecs(inputText: string, workspace: string, configFile: string): VariantSpec[] | undefined {
+  if (inputText) return parseVariantsYaml(inputText, 'input variants', false)
+  const file = path.resolve(workspace, configFile)
+  if (!fs.existsSync(file)) {
+    if (configFile !== INPUT_DEFAULTS['config-file']) throw new InputError(`config-file: ${configFile} does not exist in ${workspace}`)
+    return undefined
+  }
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new InputError(`config-file: cannot read ${configFile}: ${(error as Error).message}`)
+  }
+  return parseVariantsYaml(text, path.relative(workspace, file).split(path.sep).join('/'), true)
+}
+
+const VARIANT_KEYS = ['name', 'dockerfile', 'context', 'target', 'build-args', 'platform']
+
+/**
+ * Parses a YAML list of variants (the `variants` input), or a document with a top-level `variants:` list (the config file).
+ * Errors name the source and line: `.github/slimcheck.yml:7: variants[1].build-args must be a map`.
+ */
+export function parseVariantsYaml(text: string, source: string, isConfigFile: boolean): VariantSpec[] {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  const where = (node: Node | null | undefined): string => {
+    const offset = node?.range?.[0]
+    return offset === undefined ? source : `${source}:${lineCounter.linePos(offset).line}`
+  }
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]
+    throw new InputError(`${source}:${first.linePos?.[0].line ?? 1}: invalid YAML: ${first.message.split('\n')[0]}`)
+  }
+  let list: Node | null = doc.contents as Node | null
+  if (isConfigFile) {
+    if (!isMap(list)) throw new InputError(`${where(list)}: expected a mapping with a 'variants' list`)
+    list = (list as YAMLMap).get('variants', true) as Node | null
+    if (list === undefined || list === null) return []
+  }
+  if (!isSeq(list)) throw new InputError(`${where(list)}: variants must be a YAML list of {dockerfile, name, context, target, build-args, platform}`)
+  return list.items.map((item, index) => parseVariantItem(item as Node, `variants[${index}]`, where))
+}
+
+function parseVariantItem(item: Node, label: string, where: (node: Node | null | undefined) => string): VariantSpec {
+  if (isScalar(item) && typeof item.value === 'string') return { dockerfile: item.value, buildArgs: {}, origin: where(item) }
+  if (!isMap(item)) throw new InputError(`${where(item)}: ${label} must be a Dockerfile path or a mapping`)
+  const text = (key: string): string | undefined => {
+    const node = item.get(key, true) as Node | undefined
+    if (node === undefined || node === null) return undefined
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) {
+      throw new InputError(`${where(node)}: ${label}.${key} must be a string`)
+    }
+    return String(node.value)
+  }
+  for (const pair of item.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : ''
+    if (!VARIANT_KEYS.includes(key)) throw new InputError(`${where(pair.key as Node)}: ${label} has unknown key '${key}'; allowed: ${VARIANT_KEYS.join(', ')}`)
+  }
+  const dockerfile = text('dockerfile')
+  if (!dockerfile) throw new InputError(`${where(item)}: ${label} needs a 'dockerfile'`)
+  return {
+    name: text('name'),
+    dockerfile,
+    context: text('context'),
+    target: text('target'),
+    platform: text('platform'),
+    buildArgs: parseBuildArgMap(item.get('build-args', true) as Node | undefined, `${label}.build-args`, where),
+    origin: where(item)
+  }
+}
+
+function parseBuildArgMap(node: Node | undefined, label: string, where: (node: Node | null | undefined) => string): Record<string, string> {
+  if (node === undefined || node === null) return {}
+  if (!isMap(node)) throw new InputError(`${where(node)}: ${label} must be a map of NAME: value`)
+  const args: Record<string, string> = {}
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : ''
+    const value = pair.value as Node | null
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(`${where(pair.key as Node)}: ${label} has an invalid name '${key}'`)
+    if (!isScalar(value) || value.value === null || typeof value.value === 'object') {
+      throw new InputError(`${where(value ?? node)}: ${label}.${key} must be a string, number or boolean`)
+    }
+    args[key] = String(value.value)
+  }
+  return args
+}

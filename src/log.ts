@@ -1,0 +1,42 @@
+/** Where progress goes: the Actions log (groups, annotations) or a terminal. */
+import * as core from '@actions/core'
+import type { Finding } from './types.js'
+
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  group<T>(title: string, body: () => Promise<T>): Promise<T>
+  /** Marks a value that must never appear in output. */
+  secret(value: string): void
+  annotate(finding: Finding): void
+}
+
+export const actionsLogger: Logger = {
+  info: (message) => core.info(message),
+  warning: (message) => core.warning(message),
+  group: (title, body) => core.group(title, body),
+  secret: (value) => core.setSecret(value),
+  annotate(finding) {
+    const properties = { title: `slimcheck ${finding.rule}`, file: finding.file, startLine: finding.line > 0 ? finding.line : undefined }
+    const text = `${finding.message} Fix: ${finding.fix}`
+    if (finding.severity === 'error') core.error(text, properties)
+    else if (finding.severity === 'warning') core.warning(text, properties)
+    else core.notice(text, properties)
+  }
+}
+
+/** Progress on stderr so stdout carries only the requested report. */
+export function terminalLogger(stream: NodeJS.WritableStream = process.stderr, verbose = false): Logger {
+  return {
+    info: (message) => {
+      if (verbose) stream.write(`${message}\n`)
+    },
+    warning: (message) => stream.write(`warning: ${message}\n`),
+    async group(title, body) {
+      stream.write(`${title}\n`)
+      return body()
+    },
+    secret: () => undefined,
+    annotate: () => undefined
+  }
+}
