@@ -35,9 +35,14 @@ export interface CondaMarkers {
 
 const LOG_TAIL_LINES = 20
 
+/** A valid reference for any variant name: each path component lower-cased, other characters folded to `-`. */
 export function imageTagFor(variant: Variant, side: string): string {
-  const repository = variant.name.toLowerCase().replace(/[^a-z0-9._/-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'variant'
-  return `slimcheck/${repository}:${side}`
+  const components = variant.name
+    .toLowerCase()
+    .split('/')
+    .map((component) => component.replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, ''))
+    .filter(Boolean)
+  return `slimcheck/${components.join('/') || 'variant'}:${side}`
 }
 
 /** Builds `runs` times (the first warm-up free when cache is warm) and measures the last image. */

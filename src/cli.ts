@@ -139,5 +139,5 @@ function emit(report: Report, format: Format, output: string | undefined, stdout
   const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? renderReportMarkdown(report) : renderText(report)
   if (output) fs.writeFileSync(output, text)
   else stdout.write(text)
-  return runFailures(report).length || failOnViolations(report, settings.failOn).length ? 1 : 0
+  return runFailures(report).length || failOnViolations(report, settings.policy.failOn).length ? 1 : 0
 }

@@ -19,7 +19,16 @@ export const INPUT_DEFAULTS = {
   'build-args': '',
   platform: '',
   'report-path': 'slimcheck-report.json',
-  annotations: 'true'
+  annotations: 'true',
+  baseline: 'auto',
+  runs: '1',
+  comment: 'true',
+  'github-token': '',
+  'artifact-name': 'slimcheck-report',
+  'max-size-increase': '',
+  'max-build-time-increase': '',
+  'max-size': '',
+  'allow-pull-request-target': 'false'
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -42,11 +51,29 @@ export interface FailPolicy {
   minSeverity?: Severity
 }
 
+export type BaselineMode = 'auto' | 'build' | 'artifact' | 'none'
+
+/** A size or growth limit: absolute bytes, or a percentage of the baseline. */
+export type Limit = { bytes: number } | { percent: number }
+
+export interface SizeBudget {
+  /** Glob over variant names. */
+  pattern: string
+  bytes: number
+}
+
+export interface Policy {
+  failOn: FailPolicy
+  maxSizeIncrease?: Limit
+  /** Percent beyond the measured noise. */
+  maxBuildTimeIncreasePercent?: number
+  maxSize: SizeBudget[]
+}
+
 export interface Settings {
   workspace: string
   exclude: string[]
   variants?: VariantSpec[]
-  failOn: FailPolicy
   allowedCondaImages: string[]
   cache: CacheMode
   buildTimeoutSeconds: number
@@ -54,6 +81,13 @@ export interface Settings {
   platform?: string
   reportPath: string
   annotations: boolean
+  baseline: BaselineMode
+  runs: number
+  comment: boolean
+  githubToken: string
+  artifactName: string
+  policy: Policy
+  allowPullRequestTarget: boolean
 }
 
 export class InputError extends Error {
@@ -71,15 +105,75 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
     workspace,
     exclude: parseList(input('exclude')),
     variants: readVariantSpecs(input('variants'), workspace, input('config-file')),
-    failOn: parseFailOn(input('fail-on')),
     allowedCondaImages: parseList(input('allowed-conda-images')),
     cache: parseChoice('cache', input('cache'), ['cold', 'warm'] as const),
     buildTimeoutSeconds: parseDuration('build-timeout', input('build-timeout')),
     buildArgs: parseBuildArgs(input('build-args')),
     platform: input('platform') || undefined,
     reportPath: path.resolve(workspace, input('report-path') || INPUT_DEFAULTS['report-path']),
-    annotations: parseBoolean('annotations', input('annotations'))
+    annotations: parseBoolean('annotations', input('annotations')),
+    baseline: parseChoice('baseline', input('baseline'), ['auto', 'build', 'artifact', 'none'] as const),
+    runs: parseRuns(input('runs')),
+    comment: parseBoolean('comment', input('comment')),
+    githubToken: input('github-token'),
+    artifactName: parseArtifactName(input('artifact-name')),
+    policy: {
+      failOn: parseFailOn(input('fail-on')),
+      maxSizeIncrease: input('max-size-increase') ? parseLimit('max-size-increase', input('max-size-increase')) : undefined,
+      maxBuildTimeIncreasePercent: input('max-build-time-increase') ? parsePercent('max-build-time-increase', input('max-build-time-increase')) : undefined,
+      maxSize: parseSizeBudgets(input('max-size'))
+    },
+    allowPullRequestTarget: parseBoolean('allow-pull-request-target', input('allow-pull-request-target'))
   }
+}
+
+function parseRuns(value: string): number {
+  const runs = Number(value)
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new InputError(`runs: '${value}' is not allowed; use a whole number from 1 to 20`)
+  return runs
+}
+
+function parseArtifactName(value: string): string {
+  if (!value || /["':<>|*?\\/\r\n]/.test(value)) throw new InputError(`artifact-name: '${value}' is not a valid artifact name; avoid " : < > | * ? \\ / and line breaks`)
+  return value
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
+const SIZE_FORMS = "bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"
+
+/** `52428800`, `50MB` (decimal), `50MiB` (binary) → bytes. */
+export function parseSize(name: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim())
+  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
+  if (!match || unit === undefined) throw new InputError(`${name}: '${value}' is not a size; use ${SIZE_FORMS}`)
+  return Math.round(Number(match[1]) * unit)
+}
+
+export function parsePercent(name: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*%$/.exec(value.trim())
+  if (!match) throw new InputError(`${name}: '${value}' is not a percentage; use e.g. '10%'`)
+  return Number(match[1])
+}
+
+/** `10%` or a size. */
+export function parseLimit(name: string, value: string): Limit {
+  if (value.trim().endsWith('%')) return { percent: parsePercent(name, value) }
+  try {
+    return { bytes: parseSize(name, value) }
+  } catch {
+    throw new InputError(`${name}: '${value}' is not a limit; use a percentage ('10%') or ${SIZE_FORMS}`)
+  }
+}
+
+/** `500MB` for every variant, or `api*=500MB, *=1GB` by variant-name glob (first match wins). */
+export function parseSizeBudgets(value: string): SizeBudget[] {
+  return parseList(value).map((item) => {
+    const separator = item.lastIndexOf('=')
+    const pattern = separator >= 0 ? item.slice(0, separator).trim() : '*'
+    const size = separator >= 0 ? item.slice(separator + 1) : item
+    if (!pattern) throw new InputError(`max-size: '${item}' has an empty variant pattern; use 'pattern=size' such as 'api*=500MB'`)
+    return { pattern, bytes: parseSize('max-size', size) }
+  })
 }
 
 /** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */

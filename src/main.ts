@@ -46,7 +46,7 @@ export async function run(): Promise<void> {
     actionsLogger
   )
   core.info(summaryLine(report))
-  failWith([...runFailures(report), ...(settings ? failOnViolations(report, settings.failOn) : [])])
+  failWith([...runFailures(report), ...(settings ? failOnViolations(report, settings.policy.failOn) : [])])
 }
 
 /** Links findings to the lines at the commit that was checked. */

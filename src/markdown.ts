@@ -11,10 +11,19 @@ export function escapeHtml(text: string): string {
  * punctuation is backslash-escaped, line breaks become spaces and `@mentions` cannot ping anyone.
  */
 export function escapeMarkdown(text: string): string {
-  return escapeHtml(text.replace(/\r?\n|\r/g, ' '))
-    .replace(/[\\`*_{}[\]()#+!|~-]/g, '\\$&')
-    .replace(/@/g, '@\u200b')
-    .replace(/^(\s*)(\d+)\./, '$1$2\\.')
+  const markdownSafe = text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_{}[\]()#+!|~-]/g, '\\$&')
+  return markdownSafe.replace(/[&<>"]/g, (char) => HTML_ENTITIES[char]).replace(/@/g, '@\u200b')
+}
+
+/**
+ * A finding message: our prose with untrusted fragments in backticks. Each backtick span becomes `<code>`; every
+ * piece is escaped, so a stray backtick in a fragment only changes how it looks, never what it does.
+ */
+export function escapeMessage(text: string): string {
+  return text
+    .split(/`([^`\n]*)`/)
+    .map((piece, index) => (index % 2 ? `<code>${escapeMarkdown(piece)}</code>` : escapeMarkdown(piece)))
+    .join('')
 }
 
 /** A block of untrusted lines (a build log) rendered verbatim: HTML-escaped inside `<pre>`, where Markdown is not parsed. */

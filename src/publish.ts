@@ -1,6 +1,6 @@
 /** Stage 8: hand the result to GitHub: outputs, job summary, annotations. */
 import * as core from '@actions/core'
-import type { Violation } from './compare.js'
+import type { PolicyViolation } from './types.js'
 import type { Logger } from './log.js'
 import type { Report } from './types.js'
 
@@ -25,7 +25,7 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
 }
 
 /** Fails the step with every violation, each as an annotation on its file when there is one. */
-export function failWith(violations: Violation[]): void {
+export function failWith(violations: PolicyViolation[]): void {
   if (violations.length === 0) return
   for (const violation of violations) {
     core.error(violation.message, violation.file ? { file: violation.file, startLine: violation.line && violation.line > 0 ? violation.line : undefined, title: 'slimcheck' } : { title: 'slimcheck' })

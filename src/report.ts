@@ -1,7 +1,7 @@
 /** Stage 7: the versioned JSON report and its renderings (Markdown for the PR and job summary, text for a terminal). */
 import fs from 'node:fs'
 import path from 'node:path'
-import { escapeMarkdown, humanBytes, humanSeconds, preformatted, table } from './markdown.js'
+import { escapeMarkdown, escapeMessage, humanBytes, humanSeconds, preformatted, table } from './markdown.js'
 import { severityRank, type Finding, type Report, type Severity, type VariantReport } from './types.js'
 
 export const SEVERITY_ICONS: Record<Severity, string> = { error: '🔴', warning: '🟡', info: 'ℹ️' }
@@ -78,8 +78,8 @@ export function renderFindingsList(findings: Array<Finding & { variant: string }
   return sorted
     .map(
       (finding) =>
-        `- ${SEVERITY_ICONS[finding.severity]} **${finding.rule}** (${escapeMarkdown(finding.variant)}) ${locationText(finding, blobBase)}: ${escapeMarkdown(finding.message)}` +
-        `<br>Fix: ${escapeMarkdown(finding.fix)}`
+        `- ${SEVERITY_ICONS[finding.severity]} **${finding.rule}** (${escapeMarkdown(finding.variant)}) ${locationText(finding, blobBase)}: ${escapeMessage(finding.message)}` +
+        `<br>Fix: ${escapeMessage(finding.fix)}`
     )
     .join('\n')
 }

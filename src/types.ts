@@ -104,4 +104,73 @@ export interface Report {
   /** Run-level problems that stopped part of the work (bad input, no Dockerfiles, unreachable engine). */
   problems: string[]
   variants: VariantReport[]
+  /** Present on pull requests: what the head measured against the baseline. */
+  comparison?: Comparison
+}
+
+/** Where the numbers for the base side came from. */
+export interface BaselineInfo {
+  source: 'build' | 'artifact' | 'none'
+  /** The base commit measured (build) or the commit the stored report was made at (artifact). */
+  commit?: string
+  /** The workflow run the artifact came from. */
+  runId?: number
+  runUrl?: string
+  /** Why there is no baseline, or what was done instead of what was asked. */
+  note?: string
+}
+
+export interface Delta {
+  before: number
+  after: number
+  delta: number
+  /** Relative change; null when `before` is 0. */
+  percent: number | null
+}
+
+export interface TimeDelta extends Delta {
+  /** The difference lies within the spread of the measured samples: not a change. */
+  noise: boolean
+  beforeRange: { min: number; max: number }
+  afterRange: { min: number; max: number }
+  /** Builds measured on each side; with one, the spread (and so the noise) is unknown. */
+  runs: { before: number; after: number }
+}
+
+export interface LayerChange {
+  /** The Dockerfile instruction (head side when both have it), or `base image`. */
+  instruction: string
+  line?: number
+  before: number
+  after: number
+  delta: number
+}
+
+export type ChangeKind = 'changed' | 'unchanged' | 'added' | 'removed' | 'failed'
+
+export interface VariantComparison {
+  name: string
+  kind: ChangeKind
+  baseStatus?: VariantStatus
+  headStatus?: VariantStatus
+  size?: Delta
+  time?: TimeDelta
+  layers?: { before: number; after: number; delta: number; changes: LayerChange[] }
+  findings: { added: Finding[]; fixed: Finding[]; unchanged: Finding[] }
+}
+
+export interface PolicyViolation {
+  /** Which limit: `fail-on`, `max-size-increase`, `max-build-time-increase`, `max-size`, `build`. */
+  limit: string
+  variant?: string
+  message: string
+  file?: string
+  line?: number
+}
+
+export interface Comparison {
+  baseline: BaselineInfo
+  variants: VariantComparison[]
+  totalSize?: Delta
+  violations: PolicyViolation[]
 }

@@ -61,6 +61,7 @@ describe('build output', () => {
   it('makes valid, side-specific image tags from any variant name', () => {
     expect(imageTagFor({ name: 'docker/API:Runtime', dockerfile: 'x', context: '.', buildArgs: {} }, 'base')).toBe('slimcheck/docker/api-runtime:base')
     expect(imageTagFor({ name: '--', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe('slimcheck/variant:head')
+    expect(imageTagFor({ name: 'docs/<b>evil|name</b>', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe('slimcheck/docs/b-evil-name/b:head')
   })
 
   it('takes the median', () => {

@@ -29,7 +29,7 @@ describe('parseSettings', () => {
       reportPath: path.join(dir, 'slimcheck-report.json'),
       annotations: true
     })
-    expect([...settings.failOn.rules]).toEqual(['conda-in-production'])
+    expect([...settings.policy.failOn.rules]).toEqual(['conda-in-production'])
   })
 
   it.each([

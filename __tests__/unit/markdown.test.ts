@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { escapeMarkdown, humanBytes, humanSeconds, preformatted } from '../../src/markdown.js'
+import { escapeMarkdown, escapeMessage, humanBytes, humanSeconds, preformatted } from '../../src/markdown.js'
 
 describe('escaping untrusted text', () => {
   it.each([
@@ -10,9 +10,15 @@ describe('escaping untrusted text', () => {
     ['line1\nline2', 'line1 line2'],
     ['@octocat', '@\u200boctocat'],
     ['# heading', '\\# heading'],
-    ['1. item', '1\\. item']
+    ["it's <b>", "it's &lt;b&gt;"],
+    ['a & b', 'a &amp; b']
   ])('%p', (text, escaped) => {
     expect(escapeMarkdown(text)).toBe(escaped)
+  })
+
+  it('renders backtick spans of finding messages as escaped <code>', () => {
+    expect(escapeMessage('`python:3.12` is shared; pin `a*b</code><img>`')).toBe('<code>python:3.12</code> is shared; pin <code>a\\*b&lt;/code&gt;&lt;img&gt;</code>')
+    expect(escapeMessage('odd ` tick <b>')).toBe('odd \\` tick &lt;b&gt;')
   })
 
   it('keeps log lines verbatim inside <pre> with HTML neutralised', () => {

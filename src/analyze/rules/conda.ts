@@ -50,7 +50,7 @@ const CONDA_PACKAGE = /^(?:conda|mamba)(?:[=<>!~[].*)?$/
 const RUNTIME_ACTIVATION = /(?:^|[\s/;&|("'])(?:conda|mamba|micromamba)\s+(?:run|activate)\b|(?:^|[\s;&|("'])(?:source|\.)\s+activate\b/
 const SHELLS = /^(?:ba|da|k|z|a)?sh$/
 /** Words that come before the command a shell runs. */
-const COMMAND_PREFIXES = new Set(['sudo', 'exec', 'env', 'time', 'nohup', 'command', 'builtin', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}'])
+const COMMAND_PREFIXES = new Set(['sudo', 'exec', 'env', 'time', 'nohup', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}'])
 const ASSIGNMENT = /^[A-Za-z_]\w*=/
 const SEPARATOR = /&&|\|\||[;&|\n()`]/g
 
@@ -134,7 +134,7 @@ function acceptedFindings(accepted: { ref: ImageRef; entry: string }, root: Stag
 function productionFinding(item: StageEvidence, production: Stage, file: string): Finding {
   const [first] = item.hits
   const where = item.stage === production ? stageLabel(production) : `${stageLabel(item.stage)}, which ${stageLabel(production)} builds on`
-  const message = `${item.keyword} ${item.hits.map((hit) => hit.what).join(' and ')} in ${where}, so conda ends up in the shipped image. ${WHY[first.kind]}`
+  const message = `${item.keyword} ${describe(item.hits)} in ${where}, so conda ends up in the shipped image. ${WHY[first.kind]}`
   return finding('error', file, item.line, message, FIX[first.kind])
 }
 
@@ -146,9 +146,19 @@ function builderFindings(model: DockerfileModel, production: Stage, chain: Stage
     .flatMap((stage) => {
       const [first] = stageEvidence(stage, model)
       if (!first) return []
-      const message = `Conda stays in builder ${stageLabel(stage)} (line ${first.line}: ${first.keyword} ${first.hits[0].what}); only what is copied out of it reaches the shipped image (${stageLabel(production)}).`
+      const message = `Conda stays in builder ${stageLabel(stage)} (line ${first.line}: ${first.keyword} ${describe(first.hits)}); only what is copied out of it reaches the shipped image, built by ${stageLabel(production)}.`
       return [finding('info', file, stage.line, message, 'Nothing required: keep copying only the packed environment, not a conda prefix, out of this stage.')]
     })
+}
+
+/** The first clause of each kind of evidence, with a count of the rest. */
+function describe(hits: Hit[]): string {
+  const kinds = [...new Set(hits.map((hit) => hit.kind))]
+  const clauses = kinds.map((kind) => {
+    const [first, ...more] = hits.filter((hit) => hit.kind === kind)
+    return more.length > 0 ? `${first.what} (and ${more.length} more)` : first.what
+  })
+  return clauses.join(' and ')
 }
 
 function finding(severity: Severity, file: string, line: number, message: string, fix: string): Finding {
@@ -156,7 +166,7 @@ function finding(severity: Severity, file: string, line: number, message: string
 }
 
 function stageLabel(stage: Stage): string {
-  return stage.name ? `stage \`${stage.name}\`` : `stage ${stage.index} (unnamed)`
+  return stage.name ? `stage \`${stage.name}\`` : `unnamed stage ${stage.index}`
 }
 
 /** The conda evidence in one stage, one entry per offending instruction (the FROM included). */

@@ -1,0 +1,67 @@
+/** The analyze stage: static findings for one Dockerfile variant, from its text alone. */
+
+import type { Finding } from '../types.js'
+import { findStage, parseDockerfile, productionStage, stageChain, type DockerfileModel, type Stage } from './dockerfile.js'
+import { condaFindings } from './rules/conda.js'
+import { parseErrorFindings } from './rules/parse-error.js'
+import { tagFindings } from './rules/tags.js'
+
+export interface AnalyzeInput {
+  text: string
+  /** Workspace-relative path, used in findings. */
+  file: string
+  target?: string
+  buildArgs: Record<string, string>
+  allowedCondaImages: string[]
+}
+
+export interface InstructionRef {
+  line: number
+  keyword: string
+  /** The instruction on one line: keyword, flags and arguments (the header only for heredocs). */
+  text: string
+}
+
+export interface StageSummary {
+  name?: string
+  line: number
+  /** The base as written after ARG substitution: an image, a stage name or `scratch`. */
+  base: string
+}
+
+export interface Analysis {
+  /** Sorted by line, then rule. */
+  findings: Finding[]
+  /** The FROM and the instructions of each stage in the production chain, base-most stage first, in file order, for mapping image layers back to lines. */
+  productionInstructions: InstructionRef[]
+  /** Line of the production stage's FROM; 0 when there is none. */
+  productionFromLine: number
+  stages: StageSummary[]
+}
+
+export function analyzeDockerfile(input: AnalyzeInput): Analysis {
+  const model = parseDockerfile(input.text, { buildArgs: input.buildArgs, target: input.target })
+  const findings = parseErrorFindings(model.problems, input.file)
+  if (model.stages.length === 0) return { findings, productionInstructions: [], productionFromLine: 0, stages: [] }
+  findings.push(...tagFindings(model, input.file))
+  const production = hasTarget(model, input.target) ? productionStage(model, input.target) : undefined
+  if (production) findings.push(...condaFindings(model, production, { file: input.file, allowedCondaImages: input.allowedCondaImages }))
+  return {
+    findings: findings.sort(byLineThenRule),
+    productionInstructions: production ? chainInstructions(model, production) : [],
+    productionFromLine: production?.line ?? 0,
+    stages: model.stages.map(({ name, line, base }) => ({ ...(name === undefined ? {} : { name }), line, base: base.text }))
+  }
+}
+
+function hasTarget(model: DockerfileModel, target: string | undefined): boolean {
+  return target === undefined || findStage(model, target) !== undefined
+}
+
+function chainInstructions(model: DockerfileModel, production: Stage): InstructionRef[] {
+  return stageChain(model, production).flatMap((stage) => [stage.from, ...stage.instructions].map(({ line, keyword, text }) => ({ line, keyword, text })))
+}
+
+function byLineThenRule(a: Finding, b: Finding): number {
+  return a.line - b.line || a.rule.localeCompare(b.rule)
+}
