@@ -1,13 +1,18 @@
-/** The action: read inputs, run the pipeline, write the report, publish, and fail by policy. Only wiring lives here. */
+/** The action: read inputs, pick the baseline, run the pipeline, compare, report, publish, and fail by policy. Only wiring lives here. */
 import path from 'node:path'
 import * as core from '@actions/core'
-import { failOnViolations, runFailures } from './compare.js'
+import { context } from '@actions/github'
+import { resolveBaseline, type Baseline } from './baseline.js'
+import { renderComment } from './comment.js'
+import { compareReports } from './compare.js'
 import { INPUT_DEFAULTS, InputError, parseSettings, type InputName, type RawInputs, type Settings } from './config.js'
 import { createEngine } from './engine.js'
+import { describeEvent, type EventContext, type RunEvent } from './event.js'
+import { createGitHubClient, type GitHubClient } from './github.js'
 import { actionsLogger } from './log.js'
-import { emptyReport, runPipeline } from './pipeline.js'
-import { failWith, publishToRun } from './publish.js'
-import { renderReportMarkdown, summaryLine, writeReport } from './report.js'
+import { emptyReport, runPipelines, type Side } from './pipeline.js'
+import { failWith, postComment, publishToRun, storeBaseline } from './publish.js'
+import { summaryText, writeReport } from './report.js'
 import type { Report } from './types.js'
 import { VERSION } from './version.js'
 
@@ -26,31 +31,71 @@ function workspaceDir(): string {
 
 export async function run(): Promise<void> {
   const raw = readInputs()
-  let settings: Settings | undefined
-  let report: Report
+  let settings: Settings
   try {
     settings = parseSettings(raw, workspaceDir())
-    report = await runPipeline({ settings, engine: createEngine(), logger: actionsLogger, version: VERSION, commit: process.env.GITHUB_SHA })
   } catch (error) {
-    if (!(error instanceof InputError)) {
-      core.setFailed(`slimcheck: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-      return
-    }
-    report = emptyReport(VERSION, error.message)
+    if (!(error instanceof InputError)) throw error
+    return finishWithProblem(raw, error.message)
   }
-  const reportPath = settings?.reportPath ?? path.resolve(workspaceDir(), raw['report-path'] ?? INPUT_DEFAULTS['report-path'])
-  writeReport(report, reportPath)
-  const blobBase = blobBaseUrl()
-  await publishToRun(
-    { report, reportPath, markdown: renderReportMarkdown(report, blobBase), summary: summaryLine(report), annotations: settings?.annotations ?? true },
-    actionsLogger
-  )
-  core.info(summaryLine(report))
-  failWith([...runFailures(report), ...(settings ? failOnViolations(report, settings.policy.failOn) : [])])
+  const event = describeEvent(context as unknown as EventContext, settings, workspaceDir())
+  if (event.refusal) return finishWithProblem(raw, event.refusal)
+  const github = settings.githubToken ? createGitHubClient(settings.githubToken, context.repo, actionsLogger) : undefined
+  try {
+    await measureCompareAndPublish(settings, event, github)
+  } catch (error) {
+    core.setFailed(`slimcheck: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  }
 }
 
-/** Links findings to the lines at the commit that was checked. */
-function blobBaseUrl(): string | undefined {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_SHA: sha } = process.env
-  return server && repository && sha ? `${server}/${repository}/blob/${sha}` : undefined
+async function measureCompareAndPublish(settings: Settings, event: RunEvent, github: GitHubClient | undefined): Promise<void> {
+  const baseline = event.pullRequest
+    ? await core.group('Baseline', () =>
+        resolveBaseline({
+          mode: settings.baseline,
+          settings,
+          baseSha: event.pullRequest!.baseSha,
+          baseRef: event.pullRequest!.baseRef,
+          workflow: event.workflowFile,
+          github,
+          logger: actionsLogger
+        })
+      )
+    : ({ kind: 'none', info: { source: 'none', note: event.note } } as Baseline)
+  const head: Side = { label: 'head', settings, commit: event.headSha }
+  const sides = baseline.kind === 'build' ? [{ label: 'base', settings: baseline.settings, commit: baseline.info.commit }, head] : [head]
+  let reports: Report[]
+  try {
+    reports = await runPipelines({ sides, engine: createEngine(), logger: actionsLogger, version: VERSION, runs: settings.runs })
+  } finally {
+    if (baseline.kind === 'build') await baseline.cleanup()
+  }
+  const headReport = reports[reports.length - 1]
+  const baseReport = baseline.kind === 'build' ? reports[0] : baseline.kind === 'artifact' ? baseline.report : undefined
+  const comparison = compareReports(baseReport, headReport, baseline.info, settings.policy)
+  const report: Report = event.pullRequest ? { ...headReport, comparison } : headReport
+  writeReport(report, settings.reportPath)
+  const commentContext = { key: event.commentKey, baseLabel: event.pullRequest?.baseRef ?? 'base', blobBase: event.blobBase, summaryUrl: event.runUrl }
+  const markdown = renderComment(headReport, baseReport, comparison, commentContext)
+  await publishToRun(
+    { report, reportPath: settings.reportPath, markdown, fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, Infinity), summary: summaryText(headReport, comparison), annotations: settings.annotations },
+    actionsLogger
+  )
+  if (event.pullRequest && settings.comment) await postComment(github, event.pullRequest.number, commentContext.key, markdown, event.pullRequest.fork, actionsLogger)
+  if (event.storesBaseline && github) await storeBaseline(github, settings.artifactName, settings.reportPath, actionsLogger)
+  core.info(summaryText(headReport, comparison))
+  failWith(comparison.violations)
+}
+
+/** Bad input or a refused event: say so, write the JSON report anyway, fail the step. */
+function finishWithProblem(raw: RawInputs, problem: string): void {
+  const workspace = path.resolve(workspaceDir(), raw['working-directory'] ?? INPUT_DEFAULTS['working-directory'])
+  const reportPath = path.resolve(workspace, raw['report-path'] ?? INPUT_DEFAULTS['report-path'])
+  try {
+    writeReport(emptyReport(VERSION, problem), reportPath)
+    core.setOutput('report-path', reportPath)
+  } catch (error) {
+    core.warning(`could not write the report to ${reportPath}: ${(error as Error).message}`)
+  }
+  core.setFailed(`slimcheck: ${problem}`)
 }

@@ -3,24 +3,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from './analyze/index.js'
 import { buildAndMeasure, type CondaMarkers } from './build.js'
-import type { Settings } from './config.js'
+import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
 import { EngineUnreachableError, type Engine, type EngineInfo } from './engine.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './markdown.js'
 import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from './types.js'
 
-export interface PipelineOptions {
-  settings: Settings
-  /** Absent for static analysis only. */
-  engine?: Engine
-  logger: Logger
-  version: string
-  commit?: string
-  /** Tag suffix of the images built, e.g. `head` or `base`. */
-  side?: string
-  runs?: number
-}
 
 export interface AnalyzedVariant {
   variant: Variant
@@ -78,53 +67,107 @@ export function variantReport(analyzed: AnalyzedVariant, rest: Partial<VariantRe
   }
 }
 
-/** Runs the pipeline on one checkout. Never throws for a single variant's problem; an unreachable engine marks every variant skipped. */
-export async function runPipeline(options: PipelineOptions): Promise<Report> {
-  const { settings, logger } = options
-  const variants = discoverVariants(settings)
-  for (const variant of variants) for (const value of Object.values(variant.buildArgs)) if (value) logger.secret(value)
-  const analyzed = variants.map((variant) => analyzeVariant(variant, settings))
+/** One checkout to measure: the PR head, or the baseline in its own worktree. */
+export interface Side {
+  label: string
+  settings: Settings
+  commit?: string
+}
+
+export interface PipelineRun {
+  sides: Side[]
+  engine?: Engine
+  logger: Logger
+  version: string
+  runs: number
+}
+
+interface SideState {
+  side: Side
+  analyzed: AnalyzedVariant[]
+  problems: string[]
+  reports: Map<string, VariantReport>
+}
+
+/**
+ * Runs the pipeline over several checkouts at once, interleaving their builds variant by variant
+ * (base A, head A, base B, head B, ...) so that drift of the machine hits every side alike.
+ * Never throws for one variant's or one side's problem: those end up in the reports.
+ */
+export async function runPipelines(run: PipelineRun): Promise<Report[]> {
+  const states = run.sides.map((side) => discoverSide(side, run.logger))
   let engineInfo: EngineInfo | undefined
   let engineProblem: string | undefined
-  if (options.engine) {
+  if (run.engine) {
     try {
-      engineInfo = await options.engine.info()
+      engineInfo = await run.engine.info()
     } catch (error) {
       if (!(error instanceof EngineUnreachableError)) throw error
       engineProblem = error.message
-      logger.warning(error.message)
+      run.logger.warning(error.message)
     }
   }
-  const reports: VariantReport[] = []
-  for (const item of analyzed) reports.push(await buildVariant(item, options, engineInfo, engineProblem))
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'slimcheck', version: options.version },
-    createdAt: new Date().toISOString(),
-    ...(options.commit ? { commit: options.commit } : {}),
-    ...(engineInfo ? { engine: { version: engineInfo.version, store: engineInfo.store, os: engineInfo.os, arch: engineInfo.arch } } : {}),
-    problems: engineProblem ? [engineProblem] : [],
-    variants: reports
+  for (const name of interleavedNames(states)) {
+    for (const state of states) {
+      const item = state.analyzed.find((analyzed) => analyzed.variant.name === name)
+      if (item) state.reports.set(name, await buildVariant(item, state.side, run, engineInfo, engineProblem))
+    }
   }
+  return states.map((state) => ({
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'slimcheck', version: run.version },
+    createdAt: new Date().toISOString(),
+    ...(state.side.commit ? { commit: state.side.commit } : {}),
+    ...(engineInfo ? { engine: { version: engineInfo.version, store: engineInfo.store, os: engineInfo.os, arch: engineInfo.arch } } : {}),
+    problems: [...state.problems, ...(engineProblem ? [engineProblem] : [])],
+    variants: state.analyzed.map((item) => state.reports.get(item.variant.name)!)
+  }))
 }
 
-async function buildVariant(item: AnalyzedVariant, options: PipelineOptions, engineInfo: EngineInfo | undefined, engineProblem: string | undefined): Promise<VariantReport> {
+/** Runs the pipeline on one checkout. */
+export async function runPipeline(options: Omit<PipelineRun, 'sides' | 'runs'> & { settings: Settings; commit?: string; side?: string; runs?: number }): Promise<Report> {
+  const side: Side = { label: options.side ?? 'head', settings: options.settings, commit: options.commit }
+  const [report] = await runPipelines({ ...options, sides: [side], runs: options.runs ?? 1 })
+  return report
+}
+
+function discoverSide(side: Side, logger: Logger): SideState {
+  const state: SideState = { side, analyzed: [], problems: [], reports: new Map() }
+  try {
+    const variants = discoverVariants(side.settings)
+    for (const variant of variants) for (const value of Object.values(variant.buildArgs)) if (value) logger.secret(value)
+    state.analyzed = variants.map((variant) => analyzeVariant(variant, side.settings))
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    state.problems.push(error.message)
+  }
+  return state
+}
+
+/** The last side's (the head's) variants in its order, then variants only earlier sides have. */
+function interleavedNames(states: SideState[]): string[] {
+  const names: string[] = []
+  for (const state of [...states].reverse()) for (const item of state.analyzed) if (!names.includes(item.variant.name)) names.push(item.variant.name)
+  return names
+}
+
+async function buildVariant(item: AnalyzedVariant, side: Side, run: PipelineRun, engineInfo: EngineInfo | undefined, engineProblem: string | undefined): Promise<VariantReport> {
   if (item.blocker) return variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
-  if (!options.engine) return variantReport(item, {})
+  if (!run.engine) return variantReport(item, {})
   if (!engineInfo) return variantReport(item, { failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] } })
   const measurement = await buildAndMeasure(
-    options.engine,
+    run.engine,
     item.variant,
     item.analysis?.productionInstructions ?? [],
     {
-      workspace: options.settings.workspace,
-      cache: options.settings.cache,
-      timeoutSeconds: options.settings.buildTimeoutSeconds,
-      runs: options.runs ?? 1,
+      workspace: side.settings.workspace,
+      cache: side.settings.cache,
+      timeoutSeconds: side.settings.buildTimeoutSeconds,
+      runs: run.runs,
       store: engineInfo.store,
-      side: options.side ?? 'head'
+      side: side.label
     },
-    options.logger
+    run.logger
   )
   if (measurement.status === 'failed') {
     return variantReport(item, { status: 'failed', failure: measurement.failure, ...(measurement.build ? { build: measurement.build } : {}) })

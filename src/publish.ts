@@ -1,13 +1,18 @@
 /** Stage 8: hand the result to GitHub: outputs, job summary, annotations. */
 import * as core from '@actions/core'
+import { commentMarker } from './comment.js'
 import type { PolicyViolation } from './types.js'
+import { GitHubApiError, type GitHubClient } from './github.js'
 import type { Logger } from './log.js'
 import type { Report } from './types.js'
 
 export interface Publication {
   report: Report
   reportPath: string
+  /** The comment, within GitHub's size limit: the `comment-body` output. */
   markdown: string
+  /** The same, unshortened: the job summary. */
+  fullMarkdown: string
   summary: string
   annotations: boolean
 }
@@ -20,7 +25,7 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
     for (const variant of publication.report.variants) for (const finding of variant.findings) logger.annotate(finding)
   }
   if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(publication.markdown, true).write()
+    await core.summary.addRaw(publication.fullMarkdown, true).write()
   }
 }
 
@@ -31,4 +36,37 @@ export function failWith(violations: PolicyViolation[]): void {
     core.error(violation.message, violation.file ? { file: violation.file, startLine: violation.line && violation.line > 0 ? violation.line : undefined, title: 'slimcheck' } : { title: 'slimcheck' })
   }
   core.setFailed(`slimcheck: ${violations.length} problem${violations.length > 1 ? 's' : ''}: ${violations.map((violation) => violation.message).join('; ')}`)
+}
+
+export const FORK_PATTERN_URL = 'https://github.com/slimcheck/slimcheck#pull-requests-from-forks'
+
+/** Posts or updates the sticky comment. API failures are warnings: the measurements and the policy verdict stand. */
+export async function postComment(github: GitHubClient | undefined, issueNumber: number, key: string, body: string, fork: boolean, logger: Logger): Promise<void> {
+  if (!github) {
+    logger.warning('no github-token: the comment was not posted; it is in the comment-body output and the job summary')
+    return
+  }
+  try {
+    const result = await github.upsertComment(issueNumber, commentMarker(key), body)
+    logger.info(`${result.action === 'created' ? 'Posted' : 'Updated'} the slimcheck comment: ${result.url}`)
+  } catch (error) {
+    if (!(error instanceof GitHubApiError)) throw error
+    const forkHint =
+      error.status === 403
+        ? ` ${fork ? 'Pull requests from forks get a read-only token.' : 'The token may lack pull-requests: write.'} The comment is in the comment-body output and the job summary; ` +
+          `to comment on pull requests from forks, use the workflow_run pattern: ${FORK_PATTERN_URL}`
+        : ''
+    logger.warning(`could not post the slimcheck comment: ${error.message}.${forkHint}`)
+  }
+}
+
+/** On a push to the default branch, keeps the report as the baseline artifact for later pull requests. */
+export async function storeBaseline(github: GitHubClient, artifactName: string, reportPath: string, logger: Logger): Promise<void> {
+  try {
+    const id = await github.uploadReport(artifactName, reportPath)
+    logger.info(`Stored the report as artifact '${artifactName}'${id ? ` (id ${id})` : ''} for pull requests to compare with`)
+  } catch (error) {
+    if (!(error instanceof GitHubApiError)) throw error
+    logger.warning(`could not store the baseline report: ${error.message}`)
+  }
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { escapeMarkdown, escapeMessage, humanBytes, humanSeconds, preformatted, table } from './markdown.js'
-import { severityRank, type Finding, type Report, type Severity, type VariantReport } from './types.js'
+import { severityRank, type Comparison, type Finding, type Report, type Severity, type VariantReport } from './types.js'
 
 export const SEVERITY_ICONS: Record<Severity, string> = { error: '🔴', warning: '🟡', info: 'ℹ️' }
 
@@ -41,6 +41,14 @@ export function summaryLine(report: Report): string {
   const statuses = [`${count('built')} built`, count('failed') ? `${count('failed')} failed` : '', count('skipped') ? `${count('skipped')} skipped` : ''].filter(Boolean)
   const variants = `${report.variants.length} variant${report.variants.length === 1 ? '' : 's'}`
   return `${variants} (${statuses.join(', ')}); ${findingCounts(report.variants.flatMap((variant) => variant.findings))}`
+}
+
+/** The `summary` output: the variants, their findings, and on pull requests the size change and the policy verdict. */
+export function summaryText(report: Report, comparison: Comparison): string {
+  const total = comparison.totalSize
+  const size = total ? `; total size ${total.delta >= 0 ? '+' : ''}${humanBytes(total.delta)}` : ''
+  const policy = comparison.violations.length ? `policy failed (${comparison.violations.length})` : 'policy passed'
+  return `${summaryLine(report)}${size}; ${policy}`
 }
 
 function statusCell(variant: VariantReport): string {

@@ -38,7 +38,7 @@ describe('the bundled action, run as the runner runs it', () => {
     ])
     for (const variant of report.variants.filter((item) => item.image)) expect(variant.image!.sizeBytes).toBe(inspectedSize(variant.image!.id))
 
-    expect(run.outputs.summary).toBe('3 variants (2 built, 1 failed); 3 errors')
+    expect(run.outputs.summary).toBe('3 variants (2 built, 1 failed); 3 errors; policy failed (4)')
     expect(run.summary).toContain('| Variant | Status | Size | Layers | Build time | Findings |')
     expect(run.summary.trim()).toBe(run.outputs['comment-body'].trim())
     expect(run.summary).not.toContain('<script>')
@@ -59,7 +59,7 @@ describe('the bundled action, run as the runner runs it', () => {
     const workspace = makeWorkspace({ 'Dockerfile.conda': CONDA_DOCKERFILE })
     const run = await runAction({ workspace, inputs: { 'fail-on': 'none' } })
     expect(run.exitCode).toBe(0)
-    expect(run.outputs.summary).toBe('1 variant (1 built); 3 errors')
+    expect(run.outputs.summary).toBe('1 variant (1 built); 3 errors; policy passed')
   })
 
   it('rejects a bad input by name, and still writes the JSON report', async () => {

@@ -1,0 +1,127 @@
+/** Stage 5: what the base branch measured: a stored report (artifact), a fresh build in a separate worktree, or nothing. */
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import type { BaselineMode, Settings } from './config.js'
+import type { GitHubClient } from './github.js'
+import type { Logger } from './log.js'
+import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
+
+const run = promisify(execFile)
+const ANCESTORS_FOR_ARTIFACTS = 50
+
+export type Baseline =
+  | { kind: 'none'; info: BaselineInfo }
+  | { kind: 'artifact'; info: BaselineInfo; report: Report }
+  | { kind: 'build'; info: BaselineInfo; settings: Settings; cleanup: () => Promise<void> }
+
+export interface BaselineRequest {
+  mode: BaselineMode
+  settings: Settings
+  baseSha: string
+  baseRef: string
+  /** For artifacts: the workflow file of this run and the API client. */
+  workflow?: string
+  github?: GitHubClient
+  logger: Logger
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 })
+  return stdout.trim()
+}
+
+async function hasCommit(cwd: string, sha: string): Promise<boolean> {
+  return git(cwd, ['cat-file', '-e', `${sha}^{commit}`]).then(
+    () => true,
+    () => false
+  )
+}
+
+/** Fetches the base commit (and some history, for matching stored reports) when the checkout is shallow. */
+async function ensureCommit(cwd: string, sha: string, depth: number, logger: Logger): Promise<void> {
+  if ((await hasCommit(cwd, sha)) && (depth <= 1 || (await git(cwd, ['rev-parse', '--is-shallow-repository'])) === 'false')) return
+  logger.info(`Fetching ${sha.slice(0, 12)} (depth ${depth}) from origin`)
+  await git(cwd, ['fetch', '--no-tags', '--quiet', `--depth=${depth}`, 'origin', sha]).catch(async (error: Error) => {
+    if (!(await hasCommit(cwd, sha))) throw new Error(`the base commit ${sha} is not in the checkout and could not be fetched from origin: ${error.message.trim()}`)
+  })
+}
+
+/** A detached worktree at `sha` outside the user's checkout; the returned settings point at the same working-directory inside it. */
+export async function baseWorktree(settings: Settings, sha: string, logger: Logger): Promise<{ settings: Settings; cleanup: () => Promise<void> }> {
+  const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
+  await ensureCommit(root, sha, 1, logger)
+  const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'slimcheck-base-'))
+  await git(root, ['worktree', 'add', '--detach', '--force', dir, sha])
+  const workspace = path.join(dir, path.relative(fs.realpathSync(root), fs.realpathSync(settings.workspace)))
+  const cleanup = async (): Promise<void> => {
+    await git(root, ['worktree', 'remove', '--force', dir]).catch((error: Error) => logger.warning(`could not remove the base worktree ${dir}: ${error.message}`))
+  }
+  return { settings: { ...settings, workspace, reportPath: path.join(dir, '.slimcheck-base-report.json') }, cleanup }
+}
+
+/** The base commit and its recent ancestors: stored reports made at any of them are a fair baseline. */
+async function recentCommits(settings: Settings, sha: string, logger: Logger): Promise<Set<string>> {
+  try {
+    const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
+    await ensureCommit(root, sha, ANCESTORS_FOR_ARTIFACTS, logger)
+    return new Set((await git(root, ['rev-list', `--max-count=${ANCESTORS_FOR_ARTIFACTS}`, sha])).split('\n').filter(Boolean))
+  } catch (error) {
+    logger.warning(`could not list the ancestors of ${sha.slice(0, 12)}: ${(error as Error).message}; only a report made at that commit is used`)
+    return new Set([sha])
+  }
+}
+
+export function parseStoredReport(text: string): Report {
+  const report = JSON.parse(text) as Partial<Report>
+  if (report.schemaVersion !== SCHEMA_VERSION || !Array.isArray(report.variants)) {
+    throw new Error(`the stored report has schemaVersion ${String(report.schemaVersion)}; this slimcheck reads ${SCHEMA_VERSION}`)
+  }
+  return report as Report
+}
+
+async function fromArtifact(request: BaselineRequest, accept: (sha: string) => boolean): Promise<Baseline | undefined> {
+  const { github, workflow, settings, baseRef, logger } = request
+  if (!github || !workflow) return undefined
+  const stored = await github.findStoredReport({ workflow, branch: baseRef, artifactName: settings.artifactName, accept })
+  if (!stored) return undefined
+  const report = parseStoredReport(await github.downloadReport(stored))
+  const note = stored.headSha === request.baseSha ? undefined : `It was made at ${stored.headSha.slice(0, 12)}, not at the PR's base ${request.baseSha.slice(0, 12)}.`
+  logger.info(`Baseline: artifact '${settings.artifactName}' of run ${stored.runId} (${stored.runUrl}) at ${stored.headSha}`)
+  return { kind: 'artifact', report, info: { source: 'artifact', commit: stored.headSha, runId: stored.runId, runUrl: stored.runUrl, ...(note ? { note } : {}) } }
+}
+
+async function fromBuild(request: BaselineRequest, note?: string): Promise<Baseline> {
+  const worktree = await baseWorktree(request.settings, request.baseSha, request.logger)
+  return { kind: 'build', settings: worktree.settings, cleanup: worktree.cleanup, info: { source: 'build', commit: request.baseSha, ...(note ? { note } : {}) } }
+}
+
+/**
+ * `none`: no diff. `artifact`: the newest stored report on the base branch, whatever its commit.
+ * `build`: the base commit built here. `auto`: a stored report made at the base commit or a recent ancestor, else build.
+ */
+export async function resolveBaseline(request: BaselineRequest): Promise<Baseline> {
+  const { mode, logger } = request
+  if (mode === 'none') return { kind: 'none', info: { source: 'none', note: 'baseline is none' } }
+  if (mode === 'build') return fromBuild(request)
+  if (mode === 'artifact') {
+    const stored = await fromArtifact(request, () => true).catch((error: Error) => {
+      logger.warning(`no baseline: ${error.message}`)
+      return undefined
+    })
+    return (
+      stored ?? {
+        kind: 'none',
+        info: { source: 'none', note: `no report named '${request.settings.artifactName}' was found in successful push runs on ${request.baseRef}` }
+      }
+    )
+  }
+  const commits = await recentCommits(request.settings, request.baseSha, logger)
+  const stored = await fromArtifact(request, (sha) => commits.has(sha)).catch((error: Error) => {
+    logger.warning(`baseline artifact unavailable (${error.message}); building the base commit instead`)
+    return undefined
+  })
+  return stored ?? fromBuild(request)
+}

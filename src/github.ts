@@ -1,0 +1,130 @@
+/** The one place that talks to GitHub: the REST API through Octokit (with retry and throttling) and workflow artifacts. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DefaultArtifactClient } from '@actions/artifact'
+import { getOctokit } from '@actions/github'
+import { retry } from '@octokit/plugin-retry'
+import { throttling } from '@octokit/plugin-throttling'
+import type { Logger } from './log.js'
+
+export interface Repository {
+  owner: string
+  repo: string
+}
+
+export interface StoredReport {
+  artifactId: number
+  runId: number
+  runUrl: string
+  headSha: string
+}
+
+export interface CommentResult {
+  action: 'created' | 'updated'
+  id: number
+  url: string
+}
+
+export interface GitHubClient {
+  /** Creates the comment carrying `marker`, or updates the one that already does (all pages are searched). */
+  upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentResult>
+  /** The newest successful push run of `workflow` on `branch` that stored an artifact named `artifactName` and whose commit `accept`s. */
+  findStoredReport(query: { workflow: string; branch: string; artifactName: string; accept: (sha: string) => boolean }): Promise<StoredReport | undefined>
+  /** Downloads the artifact and returns the text of the one JSON file inside. */
+  downloadReport(stored: StoredReport): Promise<string>
+  uploadReport(artifactName: string, file: string, retentionDays?: number): Promise<number | undefined>
+}
+
+/** An API error as the user should read it: the HTTP status and GitHub's message. */
+export class GitHubApiError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+    readonly operation: string
+  ) {
+    super(`${operation} failed${status ? ` with HTTP ${status}` : ''}: ${message}`)
+    this.name = 'GitHubApiError'
+  }
+}
+
+const RUNS_TO_SEARCH = 30
+
+export function createGitHubClient(token: string, repository: Repository, logger: Logger): GitHubClient {
+  const octokit = getOctokit(
+    token,
+    {
+      throttle: {
+        onRateLimit: (retryAfter: number, options: { method: string; url: string }, _client: unknown, retryCount: number) => {
+          logger.warning(`GitHub rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`)
+          return retryCount < 2
+        },
+        onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _client: unknown, retryCount: number) => {
+          logger.warning(`GitHub secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`)
+          return retryCount < 2
+        }
+      },
+      retry: { doNotRetry: [400, 401, 403, 404, 410, 422] }
+    },
+    retry,
+    throttling
+  )
+  const call = async <T>(operation: string, request: () => Promise<T>): Promise<T> => {
+    try {
+      return await request()
+    } catch (error) {
+      const failure = error as { status?: number; response?: { data?: { message?: string } }; message?: string }
+      throw new GitHubApiError(failure.status, failure.response?.data?.message ?? failure.message ?? String(error), operation)
+    }
+  }
+  return {
+    async upsertComment(issueNumber, marker, body) {
+      const existing = await call('listing the pull request comments', async () => {
+        for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { ...repository, issue_number: issueNumber, per_page: 100 })) {
+          const found = page.data.find((comment) => comment.body?.includes(marker))
+          if (found) return found
+        }
+        return undefined
+      })
+      if (existing) {
+        const { data } = await call('updating the slimcheck comment', () => octokit.rest.issues.updateComment({ ...repository, comment_id: existing.id, body }))
+        return { action: 'updated', id: data.id, url: data.html_url }
+      }
+      const { data } = await call('creating the slimcheck comment', () => octokit.rest.issues.createComment({ ...repository, issue_number: issueNumber, body }))
+      return { action: 'created', id: data.id, url: data.html_url }
+    },
+
+    async findStoredReport({ workflow, branch, artifactName, accept }) {
+      const { data } = await call('listing workflow runs for the baseline', () =>
+        octokit.rest.actions.listWorkflowRuns({ ...repository, workflow_id: workflow, branch, event: 'push', status: 'success', per_page: RUNS_TO_SEARCH })
+      )
+      for (const run of data.workflow_runs) {
+        if (!accept(run.head_sha)) continue
+        const artifacts = await call('listing the baseline run artifacts', () => octokit.rest.actions.listWorkflowRunArtifacts({ ...repository, run_id: run.id, name: artifactName }))
+        const artifact = artifacts.data.artifacts.find((item) => item.name === artifactName && !item.expired)
+        if (artifact) return { artifactId: artifact.id, runId: run.id, runUrl: run.html_url, headSha: run.head_sha }
+      }
+      return undefined
+    },
+
+    async downloadReport(stored) {
+      const directory = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'slimcheck-baseline-'))
+      await call('downloading the baseline report', () =>
+        new DefaultArtifactClient().downloadArtifact(stored.artifactId, {
+          path: directory,
+          findBy: { token, workflowRunId: stored.runId, repositoryOwner: repository.owner, repositoryName: repository.repo }
+        })
+      )
+      const files = fs.readdirSync(directory).filter((file) => file.endsWith('.json'))
+      if (files.length !== 1) throw new GitHubApiError(undefined, `expected one JSON report in artifact ${stored.artifactId}, found ${files.length}`, 'reading the baseline report')
+      return fs.readFileSync(path.join(directory, files[0]), 'utf8')
+    },
+
+    async uploadReport(artifactName, file, retentionDays) {
+      const result = await call('storing the report as an artifact', () =>
+        new DefaultArtifactClient().uploadArtifact(artifactName, [file], path.dirname(file), retentionDays ? { retentionDays } : {})
+      )
+      return result.id
+    }
+  }
+}
