@@ -1,15 +1,18 @@
 /** The command line: the same pipeline as the action, printed for a terminal (text), a PR (markdown) or a machine (json). */
+import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
-import { failOnViolations, runFailures } from './compare.js'
+import { parseArgs, promisify } from 'node:util'
+import { baseWorktree } from './baseline.js'
+import { renderComment } from './comment.js'
+import { compareReports, failOnViolations, runFailures } from './compare.js'
 import { InputError, parseChoice, parseSettings, type RawInputs, type Settings } from './config.js'
 import { findDockerfiles, variantNameFor } from './discover.js'
 import { createEngine } from './engine.js'
-import { terminalLogger } from './log.js'
-import { analyzeVariant, emptyReport, runPipeline, variantReport } from './pipeline.js'
+import { terminalLogger, type Logger } from './log.js'
+import { analyzeVariant, runPipelines, variantReport, type Side } from './pipeline.js'
 import { renderReportMarkdown, renderText, writeReport } from './report.js'
-import { SCHEMA_VERSION, type Report, type Variant } from './types.js'
+import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Report, type Variant } from './types.js'
 import { VERSION } from './version.js'
 
 const USAGE = `slimcheck ${VERSION}: measure and check every Dockerfile variant
@@ -17,10 +20,13 @@ const USAGE = `slimcheck ${VERSION}: measure and check every Dockerfile variant
 Usage:
   slimcheck analyze [FILE|DIR...] [--format text|markdown|json] [--fail-on LIST] [--target T] [--build-arg K=V]...
       Static checks only (no Docker engine needed). Default: the current directory.
-  slimcheck run [--dir DIR] [--format text|markdown|json] [--output FILE] [--report-path FILE]
-                [--variants YAML] [--config-file FILE] [--exclude GLOBS] [--fail-on LIST]
+  slimcheck run [--dir DIR] [--base REF] [--runs N] [--format text|markdown|json] [--output FILE]
+                [--report-path FILE] [--variants YAML] [--config-file FILE] [--exclude GLOBS] [--fail-on LIST]
+                [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
                 [--cache cold|warm] [--build-timeout 20m] [--build-arg K=V]... [--platform P] [--verbose]
-      Discover, build with the engine at DOCKER_HOST, measure and check. Writes the JSON report
+      Discover, build with the engine at DOCKER_HOST, measure and check. With --base, also build the git
+      ref REF of DIR's repository in a separate worktree (interleaved) and diff against it, as on a pull
+      request; --format markdown then prints the pull-request comment. Writes the JSON report
       (default DIR/slimcheck-report.json) and prints the chosen format.
 
 Exit status: 0 when nothing in fail-on was found and every build succeeded, 1 otherwise, 2 for bad usage.
@@ -38,6 +44,11 @@ const OPTIONS = {
   'config-file': { type: 'string' },
   exclude: { type: 'string' },
   'fail-on': { type: 'string' },
+  base: { type: 'string' },
+  runs: { type: 'string' },
+  'max-size-increase': { type: 'string' },
+  'max-build-time-increase': { type: 'string' },
+  'max-size': { type: 'string' },
   'allowed-conda-images': { type: 'string' },
   cache: { type: 'string' },
   'build-timeout': { type: 'string' },
@@ -80,7 +91,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
       'build-timeout': values['build-timeout'],
       'build-args': (values['build-arg'] ?? []).join('\n'),
       platform: values.platform,
-      'report-path': values['report-path']
+      'report-path': values['report-path'],
+      runs: values.runs,
+      'max-size-increase': values['max-size-increase'],
+      'max-build-time-increase': values['max-build-time-increase'],
+      'max-size': values['max-size']
     }
     if (command === 'analyze') {
       const settings = parseSettings(raw)
@@ -89,10 +104,13 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     if (command === 'run') {
       if (paths.length) throw new InputError(`run takes no paths (got ${paths.join(' ')}); use --dir`)
       const settings = parseSettings(raw)
-      const report = await runOrReport(settings, values.verbose, stderr)
+      const { head, base, comparison } = await measure(settings, values.base, terminalLogger(stderr, values.verbose))
+      const report: Report = base ? { ...head, comparison } : head
       writeReport(report, settings.reportPath)
       stderr.write(`report: ${settings.reportPath}\n`)
-      return emit(report, format, values.output, stdout, settings)
+      const markdown = renderComment(head, base, comparison, { key: 'cli', baseLabel: values.base ?? 'base' }, Infinity)
+      write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? markdown : renderText(report), values.output, stdout)
+      return comparison.violations.length ? 1 : 0
     }
     throw new InputError(`unknown command '${command}'; use analyze or run`)
   } catch (error) {
@@ -102,12 +120,29 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
   }
 }
 
-async function runOrReport(settings: Settings, verbose: boolean, stderr: NodeJS.WritableStream): Promise<Report> {
+/** Builds DIR, and with a base ref also that commit in a worktree, interleaved; then compares. */
+async function measure(settings: Settings, baseRef: string | undefined, logger: Logger): Promise<{ head: Report; base?: Report; comparison: Comparison }> {
+  const baseSha = baseRef ? await resolveCommit(settings.workspace, baseRef) : undefined
+  const worktree = baseSha ? await baseWorktree(settings, baseSha, logger) : undefined
+  const head: Side = { label: 'head', settings }
+  const sides = worktree ? [{ label: 'base', settings: worktree.settings }, head] : [head]
   try {
-    return await runPipeline({ settings, engine: createEngine(), logger: terminalLogger(stderr, verbose), version: VERSION })
-  } catch (error) {
-    if (error instanceof InputError) return emptyReport(VERSION, error.message)
-    throw error
+    const reports = await runPipelines({ sides, engine: createEngine(), logger, version: VERSION, runs: settings.runs })
+    const base = worktree ? reports[0] : undefined
+    const info: BaselineInfo = baseSha ? { source: 'build', commit: baseSha } : { source: 'none', note: 'no --base given' }
+    const headReport = reports[reports.length - 1]
+    return { head: headReport, base, comparison: compareReports(base, headReport, info, settings.policy) }
+  } finally {
+    await worktree?.cleanup()
+  }
+}
+
+async function resolveCommit(dir: string, ref: string): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: dir })
+    return stdout.trim()
+  } catch {
+    throw new InputError(`--base: '${ref}' is not a commit of the git repository at ${dir}`)
   }
 }
 
@@ -135,9 +170,12 @@ function analyze(settings: Settings, paths: string[], target: string | undefined
   }
 }
 
-function emit(report: Report, format: Format, output: string | undefined, stdout: NodeJS.WritableStream, settings: Settings): number {
-  const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? renderReportMarkdown(report) : renderText(report)
+function write(text: string, output: string | undefined, stdout: NodeJS.WritableStream): void {
   if (output) fs.writeFileSync(output, text)
   else stdout.write(text)
+}
+
+function emit(report: Report, format: Format, output: string | undefined, stdout: NodeJS.WritableStream, settings: Settings): number {
+  write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? renderReportMarkdown(report) : renderText(report), output, stdout)
   return runFailures(report).length || failOnViolations(report, settings.policy.failOn).length ? 1 : 0
 }

@@ -63,12 +63,19 @@ function statusText(status: string | undefined): string {
   return status === 'failed' ? '❌ failed' : status === 'skipped' ? '⏭️ skipped' : '—'
 }
 
+/** Which side has no measurement, and why: `head build failed`, `base not built`, or both. */
+function unmeasuredText(variant: VariantComparison): string {
+  const side = (label: string, status: string | undefined): string =>
+    status === 'failed' ? `${label} build failed` : status === 'skipped' ? `${label} not built` : ''
+  return [side('base', variant.baseStatus), side('head', variant.headStatus)].filter(Boolean).join(', ') || 'not measured'
+}
+
 function row(variant: VariantComparison, head: Report, base: Report | undefined): string[] {
   const headVariant = head.variants.find((item) => item.name === variant.name)
   const baseVariant = base?.variants.find((item) => item.name === variant.name)
   const before = baseVariant?.image ? sizeOf(baseVariant.image.sizeBytes) : variant.kind === 'added' ? '—' : statusText(variant.baseStatus)
   const after = headVariant?.image ? sizeOf(headVariant.image.sizeBytes) : variant.kind === 'removed' ? '—' : statusText(variant.headStatus)
-  const change = variant.size ? sizeDeltaText(variant.size) : KIND_LABELS[variant.kind] || (variant.headStatus === 'failed' ? 'head build failed' : 'base build failed')
+  const change = variant.size ? sizeDeltaText(variant.size) : KIND_LABELS[variant.kind] || unmeasuredText(variant)
   const time = variant.time ? timeText(variant.time) : headVariant?.build ? humanSeconds(headVariant.build.seconds) : '—'
   return [escapeMarkdown(variant.name), `${before} → ${after}`, change, time, findingsSummary(variant)]
 }
@@ -97,8 +104,19 @@ export function sizeChart(comparison: Comparison, base: Report | undefined, base
     .sort((a, b) => Math.abs(b.size!.delta) - Math.abs(a.size!.delta))
     .slice(0, MAX_CHART_VARIANTS)
   if (rows.length === 0 || !base) return ''
-  const label = (text: string): string => `"${text.replace(/[^A-Za-z0-9 ._/:+-]/g, '_').slice(0, 40)}"`
-  const labels = rows.flatMap((variant) => [label(`${variant.name} (${baseLabel})`), label(`${variant.name} (PR)`)])
+  const clean = (text: string, length: number): string => text.replace(/[^A-Za-z0-9 ._/:+-]/g, '_').slice(0, length)
+  // Only the name is shortened, so the two bars of a variant keep distinct labels; names that clean up alike are numbered.
+  const seen = new Set<string>()
+  const unique = (name: string): string => {
+    let text = clean(name, 30)
+    for (let count = 2; seen.has(text); count++) text = `${clean(name, 26)} ${count}`
+    seen.add(text)
+    return text
+  }
+  const labels = rows.flatMap((variant) => {
+    const name = unique(variant.name)
+    return [`"${name} (${clean(baseLabel, 20)})"`, `"${name} (PR)"`]
+  })
   const values = rows.flatMap((variant) => [variant.size!.before, variant.size!.after].map((bytes) => (bytes / 1e6).toFixed(1)))
   return ['```mermaid', 'xychart-beta', '  title "Image size per variant (MB)"', `  x-axis [${labels.join(', ')}]`, '  y-axis "MB"', `  bar [${values.join(', ')}]`, '```'].join('\n')
 }
@@ -228,6 +246,32 @@ function fitComment(sections: Array<{ text: string; drop: number }>, limit: numb
     body = join(kept) + notice
   }
   if (body.length <= limit) return body
-  const cut = body.lastIndexOf('\n', limit - notice.length - 1)
-  return body.slice(0, Math.max(cut, 0)) + notice
+  // Then shorten the long sections (tables, lists, logs) by whole lines to equal shares of what is left; short ones stay whole.
+  const parts = kept.filter((section) => section.text)
+  const texts = new Map<(typeof parts)[number], string>()
+  let room = limit - notice.length - 1 - 2 * (parts.length - 1)
+  const shortestFirst = [...parts].sort((a, b) => a.text.length - b.text.length)
+  shortestFirst.forEach((section, index) => {
+    const share = Math.floor(room / (shortestFirst.length - index))
+    const text = section.text.length <= share ? section.text : wholeLines(section.text, share)
+    room -= text.length
+    texts.set(section, text)
+  })
+  return join(parts.map((section) => ({ ...section, text: texts.get(section)! }))) + notice
+}
+
+/** The longest run of whole lines of `text` that fits in `max` characters with the `<pre>` and `<details>` it opened closed again. */
+function wholeLines(text: string, max: number): string {
+  for (let end = text.lastIndexOf('\n', max); end > 0; end = text.lastIndexOf('\n', end - 1)) {
+    const closed = closeOpenTags(text.slice(0, end))
+    if (closed.length <= max) return closed
+  }
+  return ''
+}
+
+/** Escaped text never contains `<`, so every `<pre>` and `<details>` in the body is our own markup. */
+function closeOpenTags(text: string): string {
+  const count = (tag: string): number => text.split(tag).length - 1
+  const pre = count('<pre>') > count('</pre>') ? '</pre>' : ''
+  return `${text}${pre}${'\n\n</details>'.repeat(Math.max(0, count('<details>') - count('</details>')))}`
 }

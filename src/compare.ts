@@ -34,13 +34,23 @@ function findingKey(finding: Finding): string {
   return `${finding.rule}\u0000${finding.file}\u0000${finding.message}`
 }
 
+/** Pairs findings one to one, so that fixing one of two identical findings (the same tag on two FROM lines) counts as a fix. */
 export function diffFindings(before: Finding[], after: Finding[]): VariantComparison['findings'] {
-  const beforeKeys = new Set(before.map(findingKey))
-  const afterKeys = new Set(after.map(findingKey))
+  const matched = (findings: Finding[], others: Finding[]): boolean[] => {
+    const counts = new Map<string, number>()
+    for (const finding of others) counts.set(findingKey(finding), (counts.get(findingKey(finding)) ?? 0) + 1)
+    return findings.map((finding) => {
+      const left = counts.get(findingKey(finding)) ?? 0
+      counts.set(findingKey(finding), left - 1)
+      return left > 0
+    })
+  }
+  const afterMatched = matched(after, before)
+  const beforeMatched = matched(before, after)
   return {
-    added: after.filter((finding) => !beforeKeys.has(findingKey(finding))),
-    fixed: before.filter((finding) => !afterKeys.has(findingKey(finding))),
-    unchanged: after.filter((finding) => beforeKeys.has(findingKey(finding)))
+    added: after.filter((_, index) => !afterMatched[index]),
+    fixed: before.filter((_, index) => !beforeMatched[index]),
+    unchanged: after.filter((_, index) => afterMatched[index])
   }
 }
 
@@ -143,10 +153,15 @@ function percentText(percent: number | null): string {
   return percent === null ? 'from nothing' : `${percent >= 0 ? '+' : ''}${percent.toFixed(1)}%`
 }
 
+/** Variant names are not paths: `*` also matches the `/` in names such as `docker/api`, so `500MB` (pattern `*`) covers every variant. */
+function nameMatches(name: string, pattern: string): boolean {
+  return minimatch(name, pattern, { dot: true }) || minimatch(name.replaceAll('/', '\u0000'), pattern, { dot: true })
+}
+
 function sizeBudgetViolations(head: Report, policy: Policy): PolicyViolation[] {
   const violations: PolicyViolation[] = []
   for (const variant of head.variants) {
-    const budget = policy.maxSize.find((item) => minimatch(variant.name, item.pattern, { dot: true }))
+    const budget = policy.maxSize.find((item) => nameMatches(variant.name, item.pattern))
     if (!budget || !variant.image || variant.image.sizeBytes <= budget.bytes) continue
     const over = variant.image.sizeBytes - budget.bytes
     violations.push({

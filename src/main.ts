@@ -44,7 +44,8 @@ export async function run(): Promise<void> {
   try {
     await measureCompareAndPublish(settings, event, github)
   } catch (error) {
-    core.setFailed(`slimcheck: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    if (error instanceof Error && error.stack) core.debug(error.stack)
+    finishWithProblem(raw, `unexpected error: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
 

@@ -1,0 +1,185 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import type { Report } from '../../src/types.js'
+import { startFakeResults, type FakeResults } from '../support/actions-results.js'
+import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
+import { createFixtureRepo, type FixtureRepo } from '../support/git-fixture.js'
+import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js'
+import { runAction, type ActionRun } from '../support/runner.js'
+import { TEST_BASE } from '../support/workspace.js'
+
+const PR = 7
+const MARKER = '<!-- slimcheck:comment slimcheck/images -->'
+
+const dockerfile = (kilobytes: number): string => `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
+
+let github: FakeGitHub
+let results: FakeResults
+
+beforeAll(async () => {
+  github = await startFakeGitHub()
+  results = await startFakeResults()
+})
+
+afterAll(async () => {
+  await github?.close()
+  await results?.close()
+})
+
+function runnerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    GITHUB_API_URL: github.url,
+    GITHUB_REPOSITORY: `${REPOSITORY.owner}/${REPOSITORY.repo}`,
+    GITHUB_WORKFLOW: 'slimcheck',
+    GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/pull/${PR}/merge`,
+    GITHUB_JOB: 'images',
+    ...extra
+  }
+}
+
+async function runOnPullRequest(repo: FixtureRepo, inputs: Record<string, string> = {}, options: { fork?: boolean; eventName?: string } = {}): Promise<ActionRun & { report: Report; workspace: string }> {
+  const workspace = repo.checkout('pr')
+  const run = await runAction({
+    workspace,
+    eventName: options.eventName ?? 'pull_request',
+    event: pullRequestEvent({ number: PR, baseSha: repo.mainSha, headSha: repo.prSha, fork: options.fork }),
+    inputs: { 'github-token': 'ghs_fake_token', ...inputs },
+    env: runnerEnv({ GITHUB_SHA: repo.prSha, GITHUB_REF: `refs/pull/${PR}/merge` })
+  })
+  const reportFile = path.join(workspace, 'slimcheck-report.json')
+  return { ...run, workspace, report: JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report }
+}
+
+function comparisonOf(report: Report, name: string) {
+  const found = report.comparison?.variants.find((variant) => variant.name === name)
+  if (!found) throw new Error(`no comparison for ${name}`)
+  return found
+}
+
+describe('a pull request that changes one variant', () => {
+  const repo = createFixtureRepo(
+    { 'Dockerfile.app': dockerfile(256), 'Dockerfile.stable': dockerfile(64), 'Dockerfile.old': dockerfile(8) },
+    { 'Dockerfile.app': dockerfile(1024), 'Dockerfile.new': dockerfile(16), 'Dockerfile.old': null }
+  )
+
+  it('builds the base in a worktree, interleaved, creates one comment, then updates it in place', async () => {
+    github.seedComments(REPOSITORY.owner, REPOSITORY.repo, PR, Array.from({ length: 120 }, (_, index) => `review comment ${index}`), 'octocat')
+
+    const first = await runOnPullRequest(repo)
+    expect(first.exitCode).toBe(0)
+    const groups = first.stdout.split('\n').filter((line) => line.startsWith('::group::Build '))
+    expect(groups).toEqual([
+      '::group::Build app (base, cold cache)',
+      '::group::Build app (head, cold cache)',
+      '::group::Build new (head, cold cache)',
+      '::group::Build stable (base, cold cache)',
+      '::group::Build stable (head, cold cache)',
+      '::group::Build old (base, cold cache)'
+    ])
+    expect(first.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
+    expect(comparisonOf(first.report, 'app')).toMatchObject({ kind: 'changed', size: { delta: (1024 - 256) * 1024 } })
+    expect(comparisonOf(first.report, 'stable').kind).toBe('unchanged')
+    expect(comparisonOf(first.report, 'new').kind).toBe('added')
+    expect(comparisonOf(first.report, 'old').kind).toBe('removed')
+
+    const comments = github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.body.includes(MARKER))
+    expect(comments).toHaveLength(1)
+    const body = comments[0].body
+    expect(body.startsWith(MARKER)).toBe(true)
+    expect(body.split('\n')[2]).toMatch(/^\*\*slimcheck\*\*: ✅ policy passed: total image size \+786 kB/)
+    expect(body).toContain('| app |')
+    expect(body).toContain('🆕 added')
+    expect(body).toContain('🗑️ removed')
+    expect(body).toMatch(/<details><summary>1 unchanged variant<\/summary>[\s\S]*\| stable \|/)
+    expect(body).toContain('```mermaid')
+    expect(first.outputs['comment-body']).toBe(body)
+    expect(first.summary).toContain('| app |')
+    expect(fs.existsSync(path.join(first.workspace, '.git'))).toBe(true)
+    expect(github.violations).toEqual([])
+
+    const second = await runOnPullRequest(repo)
+    expect(second.exitCode).toBe(0)
+    const after = github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.body.includes(MARKER))
+    expect(after).toHaveLength(1)
+    expect(after[0].id).toBe(comments[0].id)
+    expect(github.requests.filter((request) => request.operationId === 'issues/update-comment')).toHaveLength(1)
+    expect(github.requests.filter((request) => request.operationId === 'issues/create-comment')).toHaveLength(1)
+    expect(github.violations).toEqual([])
+  })
+
+  it('fails the step on a policy violation, saying which variant, which limit and by how much', async () => {
+    const run = await runOnPullRequest(repo, { baseline: 'build', 'max-size-increase': '10%', comment: 'false' })
+    expect(run.exitCode).toBe(1)
+    const violation = run.annotations.find((annotation) => annotation.level === 'error' && annotation.message.includes('max-size-increase'))
+    expect(violation?.properties.file).toBe('Dockerfile.app')
+    expect(violation?.message).toMatch(/^app: size grew by 786 kB \(786432 bytes, \+\d+\.\d%\), over max-size-increase 10% by /)
+    expect(run.outputs['comment-body']).toContain('### Policy')
+    expect(run.outputs.summary).toMatch(/policy failed \(1\)$/)
+  })
+
+  it('warns and still passes by policy when a fork pull request cannot comment', async () => {
+    github.failNext({ operationId: 'issues/create-comment' }, 'forbidden')
+    github.failNext({ operationId: 'issues/update-comment' }, 'forbidden')
+    const run = await runOnPullRequest(repo, { baseline: 'build' }, { fork: true })
+    expect(run.exitCode).toBe(0)
+    const warning = run.annotations.find((annotation) => annotation.level === 'warning' && annotation.message.includes('could not post the slimcheck comment'))
+    expect(warning?.message).toContain('HTTP 403')
+    expect(warning?.message).toContain('Pull requests from forks get a read-only token')
+    expect(warning?.message).toContain('workflow_run')
+    expect(run.outputs['comment-body']).toContain(MARKER)
+  })
+
+  it('stores the report on a push to main, and a pull request then compares with that artifact instead of building', async () => {
+    const workspace = repo.checkout('main')
+    const push = await runAction({
+      workspace,
+      eventName: 'push',
+      event: pushEvent(repo.mainSha),
+      inputs: { 'github-token': 'ghs_fake_token' },
+      env: runnerEnv({ ...results.env, GITHUB_SHA: repo.mainSha, GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/heads/main` })
+    })
+    expect(push.exitCode).toBe(0)
+    expect(results.violations).toEqual([])
+    const stored = results.artifacts.find((artifact) => artifact.name === 'slimcheck-report')
+    expect(stored).toBeDefined()
+    expect(JSON.parse(stored!.files['slimcheck-report.json'].toString()).commit).toBe(repo.mainSha)
+
+    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [{ workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }])
+    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, { name: 'slimcheck-report', runId: run.id, zip: stored!.zip })
+
+    const pr = await runOnPullRequest(repo, { comment: 'false' })
+    expect(pr.exitCode).toBe(0)
+    expect(pr.report.comparison!.baseline).toMatchObject({ source: 'artifact', commit: repo.mainSha, runId: run.id })
+    expect(pr.stdout).not.toContain('(base, cold cache)')
+    expect(comparisonOf(pr.report, 'app')).toMatchObject({ kind: 'changed', size: { delta: (1024 - 256) * 1024 } })
+    expect(pr.outputs['comment-body']).toContain(`run ${run.id}`)
+    expect(github.violations).toEqual([])
+  })
+
+  it('refuses pull_request_target unless allowed, and says why', async () => {
+    const run = await runOnPullRequest(repo, {}, { eventName: 'pull_request_target' })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('refusing to run on pull_request_target')
+    expect(run.stdout).not.toContain('::group::Build')
+    expect(run.report.problems[0]).toContain('write token')
+  })
+})
+
+describe('a pull request that breaks one variant', () => {
+  const repo = createFixtureRepo(
+    { 'Dockerfile.ok': dockerfile(32), 'Dockerfile.fragile': dockerfile(32) },
+    { 'Dockerfile.fragile': `FROM ${TEST_BASE}\nRUN echo 'half way' && exit 7\n` }
+  )
+
+  it('shows the failed side, keeps the other variants, and fails the step', async () => {
+    const run = await runOnPullRequest(repo, { baseline: 'build', comment: 'false' })
+    expect(run.exitCode).toBe(1)
+    expect(comparisonOf(run.report, 'fragile')).toMatchObject({ kind: 'failed', baseStatus: 'built', headStatus: 'failed' })
+    expect(comparisonOf(run.report, 'ok')).toMatchObject({ kind: 'unchanged', size: { delta: 0 } })
+    const body = run.outputs['comment-body']
+    expect(body).toMatch(/\| fragile \| .* → ❌ failed \| head build failed \|/)
+    expect(body).toContain('half way')
+    expect(run.annotations.some((annotation) => annotation.level === 'error' && annotation.message.includes('fragile: build failed'))).toBe(true)
+  })
+})
