@@ -157,6 +157,21 @@ describe('a pull request that changes one variant', () => {
     expect(github.violations).toEqual([])
   })
 
+  it('rides out a 5xx and a secondary rate limit, and falls back to building when the stored report is gone', async () => {
+    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [{ workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }])
+    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, { name: 'slimcheck-report', runId: run.id, files: { 'slimcheck-report.json': '{}' } })
+    github.failNext({ operationId: 'actions/download-artifact' }, 'not-found')
+    github.failNext({ operationId: 'issues/list-comments' }, 'server-error')
+    github.failNext({ operationId: 'issues/update-comment' }, 'secondary-rate-limit')
+    const result = await runOnPullRequest(repo)
+    expect(result.exitCode).toBe(0)
+    expect(result.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
+    expect(result.annotations.some((annotation) => annotation.level === 'warning' && /baseline artifact unavailable .*building the base commit instead/.test(annotation.message))).toBe(true)
+    expect(result.stdout).toContain('Updated the slimcheck comment')
+    expect(github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.body.includes(MARKER))).toHaveLength(1)
+    expect(github.violations).toEqual([])
+  })
+
   it('refuses pull_request_target unless allowed, and says why', async () => {
     const run = await runOnPullRequest(repo, {}, { eventName: 'pull_request_target' })
     expect(run.exitCode).toBe(1)
