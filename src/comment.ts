@@ -33,7 +33,7 @@ export function sizeDeltaText(size: Delta): string {
 
 export function timeText(time: TimeDelta): string {
   const arrow = `${humanSeconds(time.before)} → ${humanSeconds(time.after)}`
-  if (time.runs.before < 2 || time.runs.after < 2) return `${arrow} (1 run, spread unknown)`
+  if (time.runs.before < 2 || time.runs.after < 2) return `${arrow} (spread unknown: 1 run${time.runs.before === time.runs.after ? ' a side' : ` on ${time.runs.before < 2 ? 'main' : 'the PR'}`})`
   if (time.noise) return `${arrow} ≈ (within ${time.beforeRange.min.toFixed(1)}–${time.beforeRange.max.toFixed(1)} vs ${time.afterRange.min.toFixed(1)}–${time.afterRange.max.toFixed(1)} s)`
   const percent = time.percent === null ? '' : ` (${signed(`${time.percent.toFixed(0)}%`, time.percent)})`
   return `${arrow}${percent}`

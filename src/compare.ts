@@ -54,34 +54,53 @@ export function diffFindings(before: Finding[], after: Finding[]): VariantCompar
   }
 }
 
-/** Layer bytes grouped by the instruction that made them (base image layers together), compared side by side. */
-export function diffLayers(base: VariantReport, head: VariantReport): LayerChange[] {
-  const totals = (variant: VariantReport): Map<string, { bytes: number; line?: number }> => {
-    const byInstruction = new Map<string, { bytes: number; line?: number }>()
-    for (const layer of variant.image?.layers ?? []) {
-      const key = layer.instruction?.text ?? 'base image'
-      const entry = byInstruction.get(key) ?? { bytes: 0, line: layer.instruction?.line }
-      entry.bytes += layer.sizeBytes
-      byInstruction.set(key, entry)
-    }
-    return byInstruction
+interface LayerTotal {
+  instruction: string
+  line?: number
+  bytes: number
+}
+
+/** Layer bytes summed per instruction text; base-image layers together. */
+function layerTotals(variant: VariantReport): Map<string, LayerTotal> {
+  const totals = new Map<string, LayerTotal>()
+  for (const layer of variant.image?.layers ?? []) {
+    const instruction = layer.instruction?.text ?? 'base image'
+    const entry = totals.get(instruction) ?? { instruction, line: layer.instruction?.line, bytes: 0 }
+    entry.bytes += layer.sizeBytes
+    totals.set(instruction, entry)
   }
-  const before = totals(base)
-  const after = totals(head)
-  const keys = new Set([...before.keys(), ...after.keys()])
-  return [...keys]
-    .map((instruction) => {
-      const was = before.get(instruction)?.bytes ?? 0
-      const now = after.get(instruction)?.bytes ?? 0
-      return { instruction, line: after.get(instruction)?.line ?? before.get(instruction)?.line, before: was, after: now, delta: now - was }
-    })
+  return totals
+}
+
+/**
+ * The instructions whose layers changed most. Layers pair up by instruction text; an instruction the PR edited
+ * (only on one side each) pairs with the one on the same line, shown with its new text.
+ */
+export function diffLayers(base: VariantReport, head: VariantReport): LayerChange[] {
+  const before = layerTotals(base)
+  const after = layerTotals(head)
+  const changes: LayerChange[] = []
+  const unmatchedBefore = [...before.values()].filter((entry) => !after.has(entry.instruction))
+  for (const now of after.values()) {
+    const was = before.get(now.instruction) ?? takeSameLine(unmatchedBefore, now.line)
+    changes.push({ instruction: now.instruction, line: now.line ?? was?.line, before: was?.bytes ?? 0, after: now.bytes, delta: now.bytes - (was?.bytes ?? 0) })
+  }
+  for (const was of unmatchedBefore) changes.push({ instruction: was.instruction, line: was.line, before: was.bytes, after: 0, delta: -was.bytes })
+  return changes
     .filter((change) => change.delta !== 0)
     .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.instruction.localeCompare(b.instruction))
     .slice(0, TOP_LAYER_CHANGES)
 }
 
+function takeSameLine(candidates: LayerTotal[], line: number | undefined): LayerTotal | undefined {
+  const index = line === undefined ? -1 : candidates.findIndex((candidate) => candidate.line === line)
+  return index < 0 ? undefined : candidates.splice(index, 1)[0]
+}
+
 export function compareVariant(name: string, base: VariantReport | undefined, head: VariantReport | undefined): VariantComparison {
-  const findings = diffFindings(base?.findings ?? [], head?.findings ?? [])
+  // A removed variant fixes nothing, and a head that was not built cannot show what its image would have carried.
+  const comparable = (findings: Finding[]): Finding[] => (head?.image ? findings : findings.filter((finding) => finding.evidence === 'static'))
+  const findings = head ? diffFindings(comparable(base?.findings ?? []), head.findings) : { added: [], fixed: [], unchanged: [] }
   const statuses = { ...(base ? { baseStatus: base.status } : {}), ...(head ? { headStatus: head.status } : {}) }
   if (!base) return { name, kind: 'added', ...statuses, findings }
   if (!head) return { name, kind: 'removed', ...statuses, findings }

@@ -11,7 +11,7 @@ export function escapeHtml(text: string): string {
  * punctuation is backslash-escaped, line breaks become spaces and `@mentions` cannot ping anyone.
  */
 export function escapeMarkdown(text: string): string {
-  const markdownSafe = text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_{}[\]()#+!|~-]/g, '\\$&')
+  const markdownSafe = text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_{}[\]()#+!|~$-]/g, '\\$&')
   return markdownSafe.replace(/[&<>"]/g, (char) => HTML_ENTITIES[char]).replace(/@/g, '@\u200b')
 }
 

@@ -77,7 +77,8 @@ export function timeCell(variant: VariantReport): string {
 export function locationText(finding: Finding, blobBase?: string): string {
   const label = escapeMarkdown(finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file)
   if (!blobBase) return label
-  const href = `${blobBase}/${finding.file.split('/').map(encodeURIComponent).join('/')}${finding.line > 0 ? `#L${finding.line}` : ''}`
+  const encode = (part: string): string => encodeURIComponent(part).replace(/[()'*!~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+  const href = `${blobBase}/${finding.file.split('/').map(encode).join('/')}${finding.line > 0 ? `#L${finding.line}` : ''}`
   return `[${label}](${href})`
 }
 

@@ -165,7 +165,7 @@ describe('table cells', () => {
   })
 
   it.each([
-    ['one run a side', [10], [30], '10.0 s → 30.0 s (1 run, spread unknown)'],
+    ['one run a side', [10], [30], '10.0 s → 30.0 s (spread unknown: 1 run a side)'],
     ['noise', [10, 11, 15], [12, 13, 14], '11.0 s → 13.0 s ≈ (within 10.0–15.0 vs 12.0–14.0 s)'],
     ['a real change', [10, 10, 11], [20, 20, 21], '10.0 s → 20.0 s (+100%)'],
     ['a real speed-up', [100, 100, 101], [50, 50, 51], '1 min 40 s → 50.0 s (-50%)']
@@ -368,8 +368,8 @@ describe('fitting GitHub’s limit', () => {
   }
 
   it('stays within 65,536 characters with 300 hostile variants, keeping the marker, the verdict, the policy and the pointer', () => {
-    const { body, comparison, head } = huge()
-    expect(renderComment(head, huge().base, comparison, CONTEXT, Infinity).length).toBeGreaterThan(COMMENT_LIMIT)
+    const { body, comparison, head, base } = huge()
+    expect(renderComment(head, base, comparison, CONTEXT, Infinity).length).toBeGreaterThan(COMMENT_LIMIT)
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
     expect(lines(body)[0]).toBe(commentMarker(CONTEXT.key))
     expect(lines(body)[2]).toBe(verdict(comparison, head))

@@ -182,6 +182,12 @@ describe('diffLayers', () => {
     expect(changes.map((change) => change.instruction)).toEqual(['RUN g', 'RUN f', 'RUN a', 'RUN b', 'RUN e'])
   })
 
+  it('pairs an edited instruction with the one on the same line, under its new text', () => {
+    const base = variant('app', { layers: [layer(70 * MB), layer(133 * MB, 'RUN apt-get install -y python3', 11)] })
+    const head = variant('app', { layers: [layer(70 * MB), layer(138 * MB, 'RUN apt-get install -y python3 curl', 11)] })
+    expect(diffLayers(base, head)).toEqual([{ instruction: 'RUN apt-get install -y python3 curl', line: 11, before: 133 * MB, after: 138 * MB, delta: 5 * MB }])
+  })
+
   it('is empty when no instruction changed its bytes', () => {
     const layers = [layer(70 * MB), layer(20 * MB, 'RUN make', 3)]
     expect(diffLayers(variant('app', { layers }), variant('app', { layers: [layer(20 * MB, 'RUN make', 9), layer(70 * MB)] }))).toEqual([])
@@ -223,9 +229,16 @@ describe('compareVariant', () => {
     }
   })
 
-  it('reports the findings of added variants as new and of removed ones as gone', () => {
+  it('reports the findings of added variants as new, and counts nothing as fixed by removing a variant', () => {
     expect(compareVariant('app', undefined, built({ findings: [finding()] })).findings.added).toHaveLength(1)
-    expect(compareVariant('app', built({ findings: [finding()] }), undefined).findings.fixed).toHaveLength(1)
+    expect(compareVariant('app', built({ findings: [finding()] }), undefined).findings).toEqual({ added: [], fixed: [], unchanged: [] })
+  })
+
+  it('does not count image findings as fixed when the head image was not built', () => {
+    const fromImage = finding({ rule: 'conda-in-production', severity: 'error', evidence: 'image', message: 'The built image carries conda' })
+    const fromText = finding({ message: 'static finding the PR removed' })
+    const comparison = compareVariant('app', built({ findings: [fromImage, fromText] }), built({ status: 'failed', findings: [] }))
+    expect(comparison.findings.fixed).toEqual([fromText])
   })
 })
 
