@@ -62,6 +62,25 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(run.outputs.summary).toBe('1 variant (1 built); 3 errors; policy passed')
   })
 
+  it('reports a missing and an unparsable Dockerfile with their location, and builds the rest', async () => {
+    const workspace = makeWorkspace({
+      'Dockerfile.good': `FROM ${TEST_BASE}\n`,
+      'Dockerfile.bad': `FROM ${TEST_BASE}\nRUNN echo typo\n`
+    })
+    const variants = '- Dockerfile.good\n- Dockerfile.bad\n- dockerfile: missing/Dockerfile\n  name: missing'
+    const run = await runAction({ workspace, inputs: { variants } })
+    expect(run.exitCode).toBe(1)
+    const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
+    expect(report.variants.map((variant) => [variant.name, variant.status])).toEqual([
+      ['good', 'built'],
+      ['bad', 'failed'],
+      ['missing', 'failed']
+    ])
+    expect(report.variants[1].findings[0]).toMatchObject({ rule: 'parse-error', file: 'Dockerfile.bad', line: 2 })
+    expect(report.variants[2].failure!.message).toContain('missing/Dockerfile does not exist')
+    expect(run.annotations.some((annotation) => annotation.properties.file === 'Dockerfile.bad' && annotation.properties.line === '2')).toBe(true)
+  })
+
   it('rejects a bad input by name, and still writes the JSON report', async () => {
     const workspace = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\n` })
     const run = await runAction({ workspace, inputs: { cache: 'tepid' } })

@@ -140,10 +140,14 @@ describe('a pull request that changes one variant', () => {
       env: runnerEnv({ ...results.env, GITHUB_SHA: repo.mainSha, GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/heads/main` })
     })
     expect(push.exitCode).toBe(0)
+    expect(push.summary).toContain('| app | ✅ built |')
+    expect(push.stdout).not.toContain('slimcheck comment')
     expect(results.violations).toEqual([])
+    const commentsBefore = github.requests.filter((request) => request.operationId.startsWith('issues/')).length
     const stored = results.artifacts.find((artifact) => artifact.name === 'slimcheck-report')
     expect(stored).toBeDefined()
     expect(JSON.parse(stored!.files['slimcheck-report.json'].toString()).commit).toBe(repo.mainSha)
+    expect(commentsBefore).toBe(github.requests.filter((request) => request.operationId.startsWith('issues/')).length)
 
     const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [{ workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }])
     github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, { name: 'slimcheck-report', runId: run.id, zip: stored!.zip })

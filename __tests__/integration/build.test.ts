@@ -126,6 +126,17 @@ describe('building real images', () => {
   })
 })
 
+describe('repeated builds', () => {
+  it('builds each variant runs times and reports the median with every sample', async () => {
+    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=64\n` })
+    const report = await runPipeline({ settings: parseSettings({}, dir), engine, logger: recordingLogger(), version: 'test', side: 'itest', runs: 3 })
+    const build = report.variants[0].build!
+    expect(build.samples).toHaveLength(3)
+    expect(build.seconds).toBe([...build.samples].sort((a, b) => a - b)[1])
+    expect(build.method).toContain('median of 3 builds')
+  })
+})
+
 describe('engine problems', () => {
   it('times a build out and reports it as failed', async () => {
     const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN sleep 30\n` })
