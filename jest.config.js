@@ -8,6 +8,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }]
   },
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   testTimeout: 120000,
   verbose: false
 }

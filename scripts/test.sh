@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/provision-engine.sh
 
-results=$(mktemp /tmp/slimcheck-jest.XXXXXX.json)
+# Every temporary workspace, clone and worktree the tests make goes here, and is removed afterwards.
+TMPDIR=$(mktemp -d /tmp/slimcheck-tests.XXXXXX)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
+results="$TMPDIR/jest-results.json"
 status=0
 NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile="$results" "$@" || status=$?
 node -e '

@@ -1,4 +1,4 @@
-/** Runs discover → analyze → build/measure for one checkout and assembles its Report. Shared by the action and the CLI. */
+/** Runs discover → analyze → build/measure over one or more checkouts and assembles their Reports. Shared by the action and the CLI. */
 import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from './analyze/index.js'
@@ -9,7 +9,6 @@ import { EngineUnreachableError, type Engine, type EngineInfo } from './engine.j
 import type { Logger } from './log.js'
 import { humanBytes } from './markdown.js'
 import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from './types.js'
-
 
 export interface AnalyzedVariant {
   variant: Variant
