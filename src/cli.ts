@@ -123,7 +123,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
 /** Builds DIR, and with a base ref also that commit in a worktree, interleaved; then compares. */
 async function measure(settings: Settings, baseRef: string | undefined, logger: Logger): Promise<{ head: Report; base?: Report; comparison: Comparison }> {
   const baseSha = baseRef ? await resolveCommit(settings.workspace, baseRef) : undefined
-  const worktree = baseSha ? await baseWorktree(settings, baseSha, logger) : undefined
+  const worktree = baseSha
+    ? await baseWorktree(settings, baseSha, logger).catch((error: Error) => {
+        throw new InputError(`--base: cannot check out ${baseRef} into a worktree: ${error.message}`)
+      })
+    : undefined
   const head: Side = { label: 'head', settings }
   const sides = worktree ? [{ label: 'base', settings: worktree.settings }, head] : [head]
   try {

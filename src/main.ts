@@ -50,7 +50,7 @@ export async function run(): Promise<void> {
 }
 
 async function measureCompareAndPublish(settings: Settings, event: RunEvent, github: GitHubClient | undefined): Promise<void> {
-  const baseline = event.pullRequest
+  const baseline: Baseline = event.pullRequest
     ? await core.group('Baseline', () =>
         resolveBaseline({
           mode: settings.baseline,
@@ -60,9 +60,12 @@ async function measureCompareAndPublish(settings: Settings, event: RunEvent, git
           workflow: event.workflowFile,
           github,
           logger: actionsLogger
+        }).catch((error: Error): Baseline => {
+          actionsLogger.warning(`no baseline: ${error.message}`)
+          return { kind: 'none', info: { source: 'none', note: `the baseline could not be prepared: ${error.message}` } }
         })
       )
-    : ({ kind: 'none', info: { source: 'none', note: event.note } } as Baseline)
+    : { kind: 'none', info: { source: 'none', note: event.note } }
   const head: Side = { label: 'head', settings, commit: event.headSha }
   const sides = baseline.kind === 'build' ? [{ label: 'base', settings: baseline.settings, commit: baseline.info.commit }, head] : [head]
   let reports: Report[]

@@ -176,6 +176,24 @@ describe('a pull request that changes one variant', () => {
     expect(github.violations).toEqual([])
   })
 
+  it('still reports the head and passes by policy when the base commit cannot be had', async () => {
+    const workspace = repo.checkout('pr')
+    const missing = 'f'.repeat(40)
+    const run = await runAction({
+      workspace,
+      eventName: 'pull_request',
+      event: pullRequestEvent({ number: PR, baseSha: missing, headSha: repo.prSha }),
+      inputs: { 'github-token': 'ghs_fake_token', baseline: 'build', comment: 'false' },
+      env: runnerEnv({ GITHUB_SHA: repo.prSha, GITHUB_REF: `refs/pull/${PR}/merge` })
+    })
+    expect(run.exitCode).toBe(0)
+    const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
+    expect(report.comparison!.baseline.source).toBe('none')
+    expect(report.comparison!.baseline.note).toContain(`the base commit ${missing} is not in the checkout and could not be fetched`)
+    expect(run.annotations.some((annotation) => annotation.level === 'warning' && annotation.message.startsWith('no baseline:'))).toBe(true)
+    expect(report.variants.map((variant) => variant.status)).toEqual(['built', 'built', 'built'])
+  })
+
   it('refuses pull_request_target unless allowed, and says why', async () => {
     const run = await runOnPullRequest(repo, {}, { eventName: 'pull_request_target' })
     expect(run.exitCode).toBe(1)
