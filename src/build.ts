@@ -60,7 +60,7 @@ export async function buildAndMeasure(
   for (let run = 1; run <= options.runs; run++) {
     const title = `Build ${variant.name} (${options.side}${options.runs > 1 ? `, run ${run}/${options.runs}` : ''}, ${options.cache} cache)`
     const tail: string[] = []
-    const outcome = await logger.group(title, async () => {
+    const outcome = await logger.group(title, () => logger.untrusted(async () => {
       const started = performance.now()
       const result = await engine.build({
         contextDir: path.join(options.workspace, variant.context),
@@ -79,7 +79,7 @@ export async function buildAndMeasure(
         }
       })
       return { result, seconds: (performance.now() - started) / 1000 }
-    })
+    }))
     if (!outcome.result.ok) {
       return { status: 'failed', failure: { message: redact(outcome.result.error), logTail: tail }, build: samples.length ? buildMeasurement(samples, options) : undefined }
     }

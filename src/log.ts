@@ -1,4 +1,5 @@
 /** Where progress goes: the Actions log (groups, annotations) or a terminal. */
+import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import type { Finding } from './types.js'
 
@@ -6,6 +7,8 @@ export interface Logger {
   info(message: string): void
   warning(message: string): void
   group<T>(title: string, body: () => Promise<T>): Promise<T>
+  /** Runs `body`, whose output is untrusted text (build logs), so that none of it is taken as a workflow command. */
+  untrusted<T>(body: () => Promise<T>): Promise<T>
   /** Marks a value that must never appear in output. */
   secret(value: string): void
   annotate(finding: Finding): void
@@ -15,6 +18,15 @@ export const actionsLogger: Logger = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   group: (title, body) => core.group(title, body),
+  async untrusted(body) {
+    const token = randomUUID()
+    core.info(`::stop-commands::${token}`)
+    try {
+      return await body()
+    } finally {
+      core.info(`::${token}::`)
+    }
+  },
   secret: (value) => core.setSecret(value),
   annotate(finding) {
     const properties = { title: `slimcheck ${finding.rule}`, file: finding.file, startLine: finding.line > 0 ? finding.line : undefined }
@@ -36,6 +48,7 @@ export function terminalLogger(stream: NodeJS.WritableStream = process.stderr, v
       stream.write(`${title}\n`)
       return body()
     },
+    untrusted: (body) => body(),
     secret: () => undefined,
     annotate: () => undefined
   }

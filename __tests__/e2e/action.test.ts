@@ -17,7 +17,7 @@ function fixture(): string {
   return makeWorkspace({
     'Dockerfile.app': `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=256\n`,
     'Dockerfile.conda': CONDA_DOCKERFILE,
-    'docs/<b>evil|name</b>.Dockerfile': `FROM ${TEST_BASE}\nRUN echo '<script>alert(1)</script>' && exit 1\n`
+    'docs/<b>evil|name</b>.Dockerfile': `FROM ${TEST_BASE}\nRUN echo '<script>alert(1)</script>' && printf '::error title=injected::from the build log\\n' && exit 1\n`
   })
 }
 
@@ -44,6 +44,8 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(run.summary).not.toContain('<script>')
     expect(run.summary).not.toContain('<b>')
     expect(run.summary).toContain('&lt;script&gt;')
+    expect(run.summary).toContain('::error title=injected::from the build log')
+    expect(run.annotations.filter((annotation) => annotation.properties.title === 'injected' || annotation.message === 'from the build log')).toEqual([])
 
     const conda = run.annotations.filter((annotation) => annotation.properties.title === 'slimcheck conda-in-production')
     expect(conda.map((annotation) => [annotation.level, annotation.properties.file, annotation.properties.line])).toEqual([

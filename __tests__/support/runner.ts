@@ -91,9 +91,20 @@ function unescapeProperty(text: string): string {
   return text.replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%')
 }
 
+/** Reads annotations as the runner does, honouring `::stop-commands::TOKEN` … `::TOKEN::`. */
 export function parseAnnotations(stdout: string): ActionRun['annotations'] {
   const annotations: ActionRun['annotations'] = []
+  let stoppedUntil: string | undefined
   for (const line of stdout.split('\n')) {
+    if (stoppedUntil) {
+      if (line === stoppedUntil) stoppedUntil = undefined
+      continue
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line)
+    if (stop) {
+      stoppedUntil = `::${stop[1]}::`
+      continue
+    }
     const match = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line)
     if (!match) continue
     const properties = Object.fromEntries(
