@@ -84,7 +84,11 @@ export function parseStoredReport(text: string): Report {
 
 async function fromArtifact(request: BaselineRequest, accept: (sha: string) => boolean): Promise<Baseline | undefined> {
   const { github, workflow, settings, baseRef, logger } = request
-  if (!github || !workflow) return undefined
+  if (!github) return undefined
+  if (!workflow) {
+    logger.warning('GITHUB_WORKFLOW_REF is not set, so the reports stored by earlier runs of this workflow cannot be found')
+    return undefined
+  }
   const stored = await github.findStoredReport({ workflow, branch: baseRef, artifactName: settings.artifactName, accept })
   if (!stored) return undefined
   const report = parseStoredReport(await github.downloadReport(stored))

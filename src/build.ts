@@ -1,6 +1,7 @@
 /** Stage 4: build each variant with the real engine and measure what came out. */
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { pipeline } from 'node:stream/promises'
 import tar from 'tar-stream'
 import type { Engine, HistoryEntry } from './engine.js'
 import type { Logger } from './log.js'
@@ -116,7 +117,7 @@ function buildMeasurement(samples: number[], options: BuildOptions): BuildMeasur
     seconds: round(median(samples)),
     samples: samples.map(round),
     cache: options.cache,
-    method: `wall clock from the build request to the end of the engine's build stream, ${cache}, ${of}; base images already on the machine are not pulled again`
+    method: `wall clock from sending the build context (an uncompressed tar) to the end of the engine's build stream, ${cache}, ${of}; base images already on the machine are not pulled again`
   }
 }
 
@@ -124,14 +125,22 @@ function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000
 }
 
-/** Replaces build-arg values (3+ characters) with `***` wherever they appear. */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * Replaces build-arg values with `***`: every `NAME=value` of a build-arg, whatever the value's length (image history
+ * records them so), and the bare value anywhere when it has 3 or more characters (shorter ones would mangle logs).
+ */
 export function redactorFor(buildArgs: Record<string, string>): (text: string) => string {
-  const values = Object.values(buildArgs)
-    .filter((value) => value.length >= 3)
-    .sort((a, b) => b.length - a.length)
-  if (values.length === 0) return (text) => text
-  const pattern = new RegExp(values.map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
-  return (text) => text.replace(pattern, '***')
+  const entries = Object.entries(buildArgs).filter(([, value]) => value.length > 0)
+  if (entries.length === 0) return (text) => text
+  const assignments = new RegExp(`\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${entries.map(([, value]) => escapeRegExp(value)).join('|')})(?=\\s|$)`, 'g')
+  const values = entries.map(([, value]) => value).filter((value) => value.length >= 3).sort((a, b) => b.length - a.length)
+  const bare = values.length ? new RegExp(values.map(escapeRegExp).join('|'), 'g') : undefined
+  return (text) => {
+    const withoutAssignments = text.replace(assignments, '$1=***')
+    return bare ? withoutAssignments.replace(bare, '***') : withoutAssignments
+  }
 }
 
 /** The Dockerfile keyword a history entry came from: BuildKit writes `RUN |1 A=b /bin/sh -c …`, `COPY … # buildkit`, `ENV …`; the classic builder `/bin/sh -c #(nop)  ENV …` or `/bin/sh -c …` for RUN. */
@@ -184,17 +193,13 @@ export async function findCondaMarkers(engine: Engine, imageId: string): Promise
   const entries: { name: string; size: number }[] = []
   try {
     const extract = tar.extract()
-    const finished = new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, body, next) => {
-        entries.push({ name: header.name.replace(/^\.?\/+/, '').replace(/\/+$/, ''), size: header.type === 'file' ? header.size ?? 0 : 0 })
-        body.on('end', next)
-        body.resume()
-      })
-      extract.on('finish', resolve)
-      extract.on('error', reject)
+    extract.on('entry', (header, body, next) => {
+      entries.push({ name: header.name.replace(/^\.?\/+/, '').replace(/\/+$/, ''), size: header.type === 'file' ? (header.size ?? 0) : 0 })
+      body.on('end', next)
+      body.resume()
     })
-    stream.pipe(extract)
-    await finished
+    // pipeline passes an engine-side failure of the export stream on, instead of leaving it unheard.
+    await pipeline(stream, extract)
   } finally {
     await done()
   }

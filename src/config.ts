@@ -28,7 +28,8 @@ export const INPUT_DEFAULTS = {
   'max-size-increase': '',
   'max-build-time-increase': '',
   'max-size': '',
-  'allow-pull-request-target': 'false'
+  'allow-pull-request-target': 'false',
+  'comment-key': ''
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -88,6 +89,8 @@ export interface Settings {
   artifactName: string
   policy: Policy
   allowPullRequestTarget: boolean
+  /** Tells this job's comment apart from other slimcheck jobs' on the same PR; empty: workflow/job/working-directory. */
+  commentKey: string
 }
 
 export class InputError extends Error {
@@ -123,7 +126,8 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
       maxBuildTimeIncreasePercent: input('max-build-time-increase') ? parsePercent('max-build-time-increase', input('max-build-time-increase')) : undefined,
       maxSize: parseSizeBudgets(input('max-size'))
     },
-    allowPullRequestTarget: parseBoolean('allow-pull-request-target', input('allow-pull-request-target'))
+    allowPullRequestTarget: parseBoolean('allow-pull-request-target', input('allow-pull-request-target')),
+    commentKey: input('comment-key')
   }
 }
 
@@ -197,12 +201,15 @@ export function parseBoolean(name: string, value: string): boolean {
 }
 
 const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 }
+/** Node's timers overflow past 2^31 ms (about 24.8 days); a day is already far beyond any runner's job limit. */
+const MAX_DURATION_SECONDS = 24 * 3600
 
 /** `90`, `90s`, `20m`, `1h` → seconds. */
 export function parseDuration(name: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/i.exec(value)
   const seconds = match ? Number(match[1]) * DURATION_UNITS[(match[2] ?? '').toLowerCase()] : NaN
   if (!(seconds > 0)) throw new InputError(`${name}: '${value}' is not a duration; use seconds (900) or a number with s, m or h (90s, 20m, 1h)`)
+  if (seconds > MAX_DURATION_SECONDS) throw new InputError(`${name}: '${value}' is longer than the 24 h slimcheck allows`)
   return seconds
 }
 

@@ -1,8 +1,8 @@
 /** The one place that talks to the Docker Engine API, through dockerode. Everything else uses the small `Engine` interface. */
-import fs from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import Docker from 'dockerode'
+import { contextEntries, packContext } from './build-context.js'
 import type { ImageStore } from './types.js'
 
 export interface EngineInfo {
@@ -80,8 +80,13 @@ export function createEngine(docker: Docker = new Docker()): Engine {
     },
     async exportFilesystem(imageId) {
       const container = await docker.createContainer({ Image: imageId, Cmd: ['/slimcheck-inspect'], Entrypoint: [] })
-      const tar = (await container.export()) as unknown as Readable
-      return { tar, done: () => container.remove({ force: true }).then(() => undefined) }
+      const done = (): Promise<void> => container.remove({ force: true }).then(() => undefined)
+      try {
+        return { tar: (await container.export()) as unknown as Readable, done }
+      } catch (error) {
+        await done().catch(() => undefined)
+        throw error
+      }
     },
     async removeImage(imageIdOrTag) {
       await docker.getImage(imageIdOrTag).remove({ force: true, noprune: false })
@@ -118,8 +123,9 @@ async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcom
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), request.timeoutSeconds * 1000)
   try {
+    const context = packContext(request.contextDir, contextEntries(request.contextDir, request.dockerfile))
     const stream = await docker.buildImage(
-      { context: request.contextDir, src: fs.readdirSync(request.contextDir) },
+      context as unknown as NodeJS.ReadableStream,
       {
         t: request.tag,
         dockerfile: request.dockerfile,
@@ -133,11 +139,11 @@ async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcom
         abortSignal: abort.signal
       } as Docker.ImageBuildOptions
     )
-    const streamError = await followBuild(docker, stream, request.onLog)
+    const outcome = await followBuild(docker, stream, request.onLog)
     if (abort.signal.aborted) return { ok: false, error: `build timed out after ${request.timeoutSeconds} s (build-timeout)` }
-    if (streamError) return { ok: false, error: streamError }
-    const inspected = await docker.getImage(request.tag).inspect()
-    return { ok: true, imageId: inspected.Id }
+    if (outcome.error) return { ok: false, error: outcome.error }
+    // The id the build stream reported is this build's image even when another job reuses the tag on a shared engine.
+    return { ok: true, imageId: outcome.imageId ?? (await docker.getImage(request.tag).inspect()).Id }
   } catch (error) {
     if (abort.signal.aborted) return { ok: false, error: `build timed out after ${request.timeoutSeconds} s (build-timeout)` }
     const code = (error as NodeJS.ErrnoException).code
@@ -155,19 +161,25 @@ interface FollowsProgress {
   followProgress(stream: NodeJS.ReadableStream, onFinished: (error: Error | null) => void, onProgress: (event: BuildEvent) => void): void
 }
 
-/** Resolves with the build's error message, or undefined when it succeeded. The engine reports a failed build inside a 200 stream. */
-function followBuild(docker: Docker, stream: NodeJS.ReadableStream, onLog: (line: string) => void): Promise<string | undefined> {
+const BUILT_IMAGE = /^Built image: (sha256:[0-9a-f]{64})$/
+
+/** The engine reports a failed build inside a 200 stream: the outcome carries its error message, or the built image id. */
+function followBuild(docker: Docker, stream: NodeJS.ReadableStream, onLog: (line: string) => void): Promise<{ error?: string; imageId?: string }> {
   return new Promise((resolve, reject) => {
     let failure: string | undefined
+    let imageId: string | undefined
     ;(docker as unknown as FollowsProgress).followProgress(
       stream,
-      (error: Error | null) => (error && !failure ? reject(error) : resolve(failure)),
+      (error: Error | null) => (error && !failure ? reject(error) : resolve({ error: failure, imageId })),
       (event) => {
         if (event.error || event.errorDetail) {
           failure = event.errorDetail?.message || event.error
           onLog(`ERROR: ${failure}`)
         }
-        for (const line of decodeBuildLines(event.stream ?? '')) onLog(line)
+        for (const line of decodeBuildLines(event.stream ?? '')) {
+          imageId = BUILT_IMAGE.exec(line)?.[1] ?? imageId
+          onLog(line)
+        }
       }
     )
   })

@@ -26,6 +26,8 @@ export interface RunEvent {
   runUrl?: string
   /** The workflow file of this run (`ci.yml`), to find its earlier runs' reports. */
   workflowFile?: string
+  /** working-directory relative to the repository root (`''` at the root): findings' paths are relative to it. */
+  pathPrefix: string
 }
 
 /** The parts of @actions/github's context that are read. */
@@ -54,7 +56,8 @@ export function describeEvent(context: EventContext, settings: Settings, workspa
   const prefix = path.relative(workspaceRoot, settings.workspace).split(path.sep).join('/')
   const common = {
     name: context.eventName,
-    commentKey: `${context.workflow}/${context.job}${prefix ? `/${prefix}` : ''}`,
+    commentKey: settings.commentKey || `${context.workflow}/${context.job}${prefix ? `/${prefix}` : ''}`,
+    pathPrefix: prefix,
     runUrl: context.runId ? `${context.serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
     workflowFile: workflowFileOf(process.env.GITHUB_WORKFLOW_REF)
   }

@@ -29,7 +29,7 @@ export interface CommentResult {
 export interface GitHubClient {
   /** Creates the comment carrying `marker`, or updates the one that already does (all pages are searched). */
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentResult>
-  /** The newest successful push run of `workflow` on `branch` that stored an artifact named `artifactName` and whose commit `accept`s. */
+  /** The newest completed push run of `workflow` on `branch` that stored an artifact named `artifactName` and whose commit `accept`s (a run that failed by policy still stored its report). */
   findStoredReport(query: { workflow: string; branch: string; artifactName: string; accept: (sha: string) => boolean }): Promise<StoredReport | undefined>
   /** Downloads the artifact and returns the text of the one JSON file inside. */
   downloadReport(stored: StoredReport): Promise<string>
@@ -49,6 +49,7 @@ export class GitHubApiError extends Error {
 }
 
 const RUNS_TO_SEARCH = 30
+const MAX_RATE_LIMIT_WAIT = 60
 
 export function createGitHubClient(token: string, repository: Repository, logger: Logger): GitHubClient {
   const octokit = getOctokit(
@@ -56,15 +57,17 @@ export function createGitHubClient(token: string, repository: Repository, logger
     {
       throttle: {
         onRateLimit: (retryAfter: number, options: { method: string; url: string }, _client: unknown, retryCount: number) => {
-          logger.warning(`GitHub rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`)
-          return retryCount < 2
+          const retrying = retryCount < 2 && retryAfter <= MAX_RATE_LIMIT_WAIT
+          logger.warning(`GitHub rate limit hit on ${options.method} ${options.url}; ${retrying ? `retrying in ${retryAfter} s` : `not waiting ${retryAfter} s`}`)
+          return retrying
         },
         onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _client: unknown, retryCount: number) => {
           logger.warning(`GitHub secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`)
           return retryCount < 2
         }
       },
-      retry: { doNotRetry: [400, 401, 403, 404, 410, 422] }
+      // 403 and 429 are rate limits, left to the throttling plugin, which honours Retry-After.
+      retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] }
     },
     retry,
     throttling
@@ -81,7 +84,8 @@ export function createGitHubClient(token: string, repository: Repository, logger
     async upsertComment(issueNumber, marker, body) {
       const existing = await call('listing the pull request comments', async () => {
         for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { ...repository, issue_number: issueNumber, per_page: 100 })) {
-          const found = page.data.find((comment) => comment.body?.includes(marker))
+          // Only a bot's comment that starts with the marker: a person quoting the marker is never edited.
+          const found = page.data.find((comment) => comment.user?.type === 'Bot' && comment.body?.startsWith(marker))
           if (found) return found
         }
         return undefined
@@ -90,13 +94,16 @@ export function createGitHubClient(token: string, repository: Repository, logger
         const { data } = await call('updating the slimcheck comment', () => octokit.rest.issues.updateComment({ ...repository, comment_id: existing.id, body }))
         return { action: 'updated', id: data.id, url: data.html_url }
       }
-      const { data } = await call('creating the slimcheck comment', () => octokit.rest.issues.createComment({ ...repository, issue_number: issueNumber, body }))
+      // Not retried on 5xx: a create that did land would leave a second comment.
+      const { data } = await call('creating the slimcheck comment', () =>
+        octokit.rest.issues.createComment({ ...repository, issue_number: issueNumber, body, request: { retries: 0 } })
+      )
       return { action: 'created', id: data.id, url: data.html_url }
     },
 
     async findStoredReport({ workflow, branch, artifactName, accept }) {
       const { data } = await call('listing workflow runs for the baseline', () =>
-        octokit.rest.actions.listWorkflowRuns({ ...repository, workflow_id: workflow, branch, event: 'push', status: 'success', per_page: RUNS_TO_SEARCH })
+        octokit.rest.actions.listWorkflowRuns({ ...repository, workflow_id: workflow, branch, event: 'push', status: 'completed', per_page: RUNS_TO_SEARCH })
       )
       for (const run of data.workflow_runs) {
         if (!accept(run.head_sha)) continue

@@ -1,6 +1,7 @@
 /** Where progress goes: the Actions log (groups, annotations) or a terminal. */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
+import { stripControlCharacters } from './report.js'
 import type { Finding } from './types.js'
 
 export interface Logger {
@@ -41,11 +42,11 @@ export const actionsLogger: Logger = {
 export function terminalLogger(stream: NodeJS.WritableStream = process.stderr, verbose = false): Logger {
   return {
     info: (message) => {
-      if (verbose) stream.write(`${message}\n`)
+      if (verbose) stream.write(`${stripControlCharacters(message)}\n`)
     },
-    warning: (message) => stream.write(`warning: ${message}\n`),
+    warning: (message) => stream.write(`warning: ${stripControlCharacters(message)}\n`),
     async group(title, body) {
-      stream.write(`${title}\n`)
+      stream.write(`${stripControlCharacters(title)}\n`)
       return body()
     },
     untrusted: (body) => body(),

@@ -16,6 +16,9 @@ import { summaryText, writeReport } from './report.js'
 import type { Report } from './types.js'
 import { VERSION } from './version.js'
 
+/** The runner drops a job summary over 1 MiB; stay well below it. */
+const SUMMARY_LIMIT = 1_000_000
+
 function readInputs(): RawInputs {
   const raw: RawInputs = {}
   for (const name of Object.keys(INPUT_DEFAULTS) as InputName[]) {
@@ -41,15 +44,18 @@ export async function run(): Promise<void> {
   const event = describeEvent(context as unknown as EventContext, settings, workspaceDir())
   if (event.refusal) return finishWithProblem(raw, event.refusal)
   const github = settings.githubToken ? createGitHubClient(settings.githubToken, context.repo, actionsLogger) : undefined
+  const progress = { reportWritten: false }
   try {
-    await measureCompareAndPublish(settings, event, github)
+    await measureCompareAndPublish(settings, event, github, progress)
   } catch (error) {
     if (error instanceof Error && error.stack) core.debug(error.stack)
-    finishWithProblem(raw, `unexpected error: ${error instanceof Error ? error.message : String(error)}`)
+    const problem = `unexpected error: ${error instanceof Error ? error.message : String(error)}`
+    if (progress.reportWritten) core.setFailed(`slimcheck: ${problem}`)
+    else finishWithProblem(raw, problem)
   }
 }
 
-async function measureCompareAndPublish(settings: Settings, event: RunEvent, github: GitHubClient | undefined): Promise<void> {
+async function measureCompareAndPublish(settings: Settings, event: RunEvent, github: GitHubClient | undefined, progress: { reportWritten: boolean }): Promise<void> {
   const baseline: Baseline = event.pullRequest
     ? await core.group('Baseline', () =>
         resolveBaseline({
@@ -79,16 +85,25 @@ async function measureCompareAndPublish(settings: Settings, event: RunEvent, git
   const comparison = compareReports(baseReport, headReport, baseline.info, settings.policy)
   const report: Report = event.pullRequest ? { ...headReport, comparison } : headReport
   writeReport(report, settings.reportPath)
+  progress.reportWritten = true
   const commentContext = { key: event.commentKey, baseLabel: event.pullRequest?.baseRef ?? 'base', blobBase: event.blobBase, summaryUrl: event.runUrl }
   const markdown = renderComment(headReport, baseReport, comparison, commentContext)
   await publishToRun(
-    { report, reportPath: settings.reportPath, markdown, fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, Infinity), summary: summaryText(headReport, comparison), annotations: settings.annotations },
+    {
+      report,
+      reportPath: settings.reportPath,
+      markdown,
+      fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, SUMMARY_LIMIT),
+      summary: summaryText(headReport, comparison),
+      annotations: settings.annotations,
+      pathPrefix: event.pathPrefix
+    },
     actionsLogger
   )
   if (event.pullRequest && settings.comment) await postComment(github, event.pullRequest.number, commentContext.key, markdown, event.pullRequest.fork, actionsLogger)
   if (event.storesBaseline && github) await storeBaseline(github, settings.artifactName, settings.reportPath, actionsLogger)
   core.info(summaryText(headReport, comparison))
-  failWith(comparison.violations)
+  failWith(comparison.violations, event.pathPrefix)
 }
 
 /** Bad input or a refused event: say so, write the JSON report anyway, fail the step. */

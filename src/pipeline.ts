@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from './analyze/index.js'
-import { buildAndMeasure, type CondaMarkers } from './build.js'
+import { buildAndMeasure, redactorFor, type CondaMarkers, type Measurement } from './build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
 import { EngineUnreachableError, type Engine, type EngineInfo } from './engine.js'
@@ -42,9 +42,12 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
     buildArgs: variant.buildArgs,
     allowedCondaImages: settings.allowedCondaImages
   })
-  const parseErrors = analysis.findings.filter((finding) => finding.rule === 'parse-error')
+  // Findings quote resolved FROM lines, which may hold build-arg values: those never leave slimcheck.
+  const redact = redactorFor(variant.buildArgs)
+  const findings = analysis.findings.map((finding) => ({ ...finding, message: redact(finding.message), fix: redact(finding.fix) }))
+  const parseErrors = findings.filter((finding) => finding.rule === 'parse-error')
   const blocker = parseErrors.length ? `not built: ${parseErrors.map((finding) => `${finding.file}:${finding.line} ${finding.message}`).join('; ')}` : undefined
-  return { variant, analysis, findings: analysis.findings, blocker }
+  return { variant, analysis, findings, blocker }
 }
 
 export function emptyReport(version: string, problem: string): Report {
@@ -154,20 +157,27 @@ async function buildVariant(item: AnalyzedVariant, side: Side, run: PipelineRun,
   if (item.blocker) return variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
   if (!run.engine) return variantReport(item, {})
   if (!engineInfo) return variantReport(item, { failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] } })
-  const measurement = await buildAndMeasure(
-    run.engine,
-    item.variant,
-    item.analysis?.productionInstructions ?? [],
-    {
-      workspace: side.settings.workspace,
-      cache: side.settings.cache,
-      timeoutSeconds: side.settings.buildTimeoutSeconds,
-      runs: run.runs,
-      store: engineInfo.store,
-      side: side.label
-    },
-    run.logger
-  )
+  let measurement: Measurement
+  try {
+    measurement = await buildAndMeasure(
+      run.engine,
+      item.variant,
+      item.analysis?.productionInstructions ?? [],
+      {
+        workspace: side.settings.workspace,
+        cache: side.settings.cache,
+        timeoutSeconds: side.settings.buildTimeoutSeconds,
+        runs: run.runs,
+        store: engineInfo.store,
+        side: side.label
+      },
+      run.logger
+    )
+  } catch (error) {
+    // An engine that stops answering, or an inspect that fails, costs this variant only.
+    const message = redactorFor(item.variant.buildArgs)(error instanceof Error ? error.message : String(error))
+    return variantReport(item, { status: 'failed', failure: { message: `not measured: ${message}`, logTail: [] } })
+  }
   if (measurement.status === 'failed') {
     return variantReport(item, { status: 'failed', failure: measurement.failure, ...(measurement.build ? { build: measurement.build } : {}) })
   }

@@ -15,6 +15,12 @@ export interface Publication {
   fullMarkdown: string
   summary: string
   annotations: boolean
+  /** working-directory relative to the repository root: annotations need repository paths. */
+  pathPrefix: string
+}
+
+export function repositoryPath(prefix: string, file: string): string {
+  return prefix ? `${prefix}/${file}` : file
 }
 
 export async function publishToRun(publication: Publication, logger: Logger): Promise<void> {
@@ -22,7 +28,9 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
   core.setOutput('summary', publication.summary)
   core.setOutput('comment-body', publication.markdown)
   if (publication.annotations) {
-    for (const variant of publication.report.variants) for (const finding of variant.findings) logger.annotate(finding)
+    for (const variant of publication.report.variants) {
+      for (const finding of variant.findings) logger.annotate({ ...finding, file: repositoryPath(publication.pathPrefix, finding.file) })
+    }
   }
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(publication.fullMarkdown, true).write()
@@ -30,10 +38,10 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
 }
 
 /** Fails the step with every violation, each as an annotation on its file when there is one. */
-export function failWith(violations: PolicyViolation[]): void {
+export function failWith(violations: PolicyViolation[], pathPrefix: string): void {
   if (violations.length === 0) return
   for (const violation of violations) {
-    core.error(violation.message, violation.file ? { file: violation.file, startLine: violation.line && violation.line > 0 ? violation.line : undefined, title: 'slimcheck' } : { title: 'slimcheck' })
+    core.error(violation.message, violation.file ? { file: repositoryPath(pathPrefix, violation.file), startLine: violation.line && violation.line > 0 ? violation.line : undefined, title: 'slimcheck' } : { title: 'slimcheck' })
   }
   core.setFailed(`slimcheck: ${violations.length} problem${violations.length > 1 ? 's' : ''}: ${violations.map((violation) => violation.message).join('; ')}`)
 }

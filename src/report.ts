@@ -176,5 +176,10 @@ export function renderText(report: Report): string {
     lines.push('', `${variant.name} failed: ${variant.failure!.message}`, ...variant.failure!.logTail.map((line) => `  | ${line}`))
   }
   lines.push('', summaryLine(report))
-  return `${lines.join('\n')}\n`
+  return `${stripControlCharacters(lines.join('\n'))}\n`
+}
+
+/** Text for a terminal carries no escape sequences from file names or build logs: control characters become `?`. */
+export function stripControlCharacters(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?')
 }

@@ -65,6 +65,7 @@ describe('a pull request that changes one variant', () => {
 
   it('builds the base in a worktree, interleaved, creates one comment, then updates it in place', async () => {
     github.seedComments(REPOSITORY.owner, REPOSITORY.repo, PR, Array.from({ length: 120 }, (_, index) => `review comment ${index}`), 'octocat')
+    const [quoted] = github.seedComments(REPOSITORY.owner, REPOSITORY.repo, PR, [`${MARKER}\nA person quoting the marker`], 'octocat')
 
     const first = await runOnPullRequest(repo)
     expect(first.exitCode).toBe(0)
@@ -83,7 +84,9 @@ describe('a pull request that changes one variant', () => {
     expect(comparisonOf(first.report, 'new').kind).toBe('added')
     expect(comparisonOf(first.report, 'old').kind).toBe('removed')
 
-    const comments = github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.body.includes(MARKER))
+    const botComments = (): ReturnType<FakeGitHub['comments']> =>
+      github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
+    const comments = botComments()
     expect(comments).toHaveLength(1)
     const body = comments[0].body
     expect(body.startsWith(MARKER)).toBe(true)
@@ -100,9 +103,10 @@ describe('a pull request that changes one variant', () => {
 
     const second = await runOnPullRequest(repo)
     expect(second.exitCode).toBe(0)
-    const after = github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.body.includes(MARKER))
+    const after = botComments()
     expect(after).toHaveLength(1)
     expect(after[0].id).toBe(comments[0].id)
+    expect(github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).find((comment) => comment.id === quoted.id)?.body).toBe(quoted.body)
     expect(github.requests.filter((request) => request.operationId === 'issues/update-comment')).toHaveLength(1)
     expect(github.requests.filter((request) => request.operationId === 'issues/create-comment')).toHaveLength(1)
     expect(github.violations).toEqual([])
@@ -172,7 +176,7 @@ describe('a pull request that changes one variant', () => {
     expect(result.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
     expect(result.annotations.some((annotation) => annotation.level === 'warning' && /baseline artifact unavailable .*building the base commit instead/.test(annotation.message))).toBe(true)
     expect(result.stdout).toContain('Updated the slimcheck comment')
-    expect(github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.body.includes(MARKER))).toHaveLength(1)
+    expect(github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))).toHaveLength(1)
     expect(github.violations).toEqual([])
   })
 

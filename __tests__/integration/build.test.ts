@@ -6,7 +6,7 @@ import { createEngine, EngineUnreachableError } from '../../src/engine.js'
 import type { Logger } from '../../src/log.js'
 import { runPipeline } from '../../src/pipeline.js'
 import type { Report, VariantReport } from '../../src/types.js'
-import { historyLength, inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
+import { dockerCli, historyLength, inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = []
@@ -124,6 +124,25 @@ describe('building real images', () => {
   it('streams each build into its own group with elapsed time', () => {
     expect(logger.lines).toContain('group: Build big (itest, cold cache)')
     expect(logger.lines.some((line) => /^\[\d+\.\ds\] /.test(line))).toBe(true)
+  })
+})
+
+describe('the build context', () => {
+  it('follows .dockerignore as docker build does: anchored patterns and negations', async () => {
+    const dir = makeWorkspace({
+      Dockerfile: `FROM ${TEST_BASE}\nCOPY . /ctx\nRUN find /ctx -type f | sort > /listing\n`,
+      '.dockerignore': 'sub/secret.txt\nlogs\n!logs/keep.txt\n',
+      'sub/secret.txt': 'do not ship',
+      'sub/app.py': 'print(1)\n',
+      'logs/debug.log': 'noise',
+      'logs/keep.txt': 'keep'
+    })
+    const logger = recordingLogger()
+    const report = await runPipeline({ settings: parseSettings({}, dir), engine, logger, version: 'test', side: 'itest' })
+    expect(report.variants[0].status).toBe('built')
+    const listing = dockerCli(['run', '--rm', report.variants[0].image!.id, 'cat', '/listing']).split('\n')
+    expect(listing).toEqual(['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/logs/keep.txt', '/ctx/sub/app.py'])
+    await engine.removeImage(report.variants[0].image!.id)
   })
 })
 

@@ -52,9 +52,10 @@ describe('build output', () => {
     ])
   })
 
-  it('redacts build-arg values of three or more characters', () => {
+  it('redacts every NAME=value of a build-arg, and bare values of three or more characters', () => {
     const redact = redactorFor({ TOKEN: 'hunter2', SHORT: 'ab', BASE: 'slim' })
-    expect(redact('RUN |3 TOKEN=hunter2 SHORT=ab BASE=slim /bin/sh -c echo hunter2')).toBe('RUN |3 TOKEN=*** SHORT=ab BASE=*** /bin/sh -c echo ***')
+    expect(redact('RUN |3 TOKEN=hunter2 SHORT=ab BASE=slim /bin/sh -c echo hunter2 ab')).toBe('RUN |3 TOKEN=*** SHORT=*** BASE=*** /bin/sh -c echo *** ab')
+    expect(redact('OTHER=ab SHORT=abc')).toBe('OTHER=ab SHORT=abc')
     expect(redactorFor({})('unchanged')).toBe('unchanged')
   })
 

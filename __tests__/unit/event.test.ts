@@ -68,6 +68,7 @@ describe('pull_request', () => {
     expect(describeEvent(context(), settings(), root)).toEqual({
       name: 'pull_request',
       commentKey: 'CI/images',
+      pathPrefix: '',
       runUrl: 'https://github.com/octo/app/actions/runs/42',
       workflowFile: undefined,
       pullRequest: { number: 7, baseSha: BASE_SHA, baseRef: 'main', headSha: HEAD_SHA, fork: false },

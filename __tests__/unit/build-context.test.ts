@@ -1,0 +1,39 @@
+import { describe, expect, it } from '@jest/globals'
+import { contextEntries } from '../../src/build-context.js'
+import { makeWorkspace } from '../support/workspace.js'
+
+const names = (dir: string, dockerfile = 'Dockerfile'): string[] => contextEntries(dir, dockerfile).map((entry) => `${entry.type[0]} ${entry.name}`)
+
+describe('the build context', () => {
+  it('excludes nested paths by anchored patterns, and re-includes with !', () => {
+    const dir = makeWorkspace({
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': 'sub/secret.txt\nlogs\n!logs/keep.txt\n**/node_modules\n*.md\n!README.md\n',
+      'sub/secret.txt': 's',
+      'sub/app.py': 'a',
+      'logs/debug.log': 'd',
+      'logs/keep.txt': 'k',
+      'web/node_modules/x.js': 'x',
+      'web/index.js': 'i',
+      'NOTES.md': 'n',
+      'README.md': 'r'
+    })
+    expect(names(dir)).toEqual(['f .dockerignore', 'f Dockerfile', 'f README.md', 'd logs', 'f logs/keep.txt', 'd sub', 'f sub/app.py', 'd web', 'f web/index.js'])
+  })
+
+  it('sends only what an allowlist re-includes, and always the Dockerfile and .dockerignore', () => {
+    const dir = makeWorkspace({ Dockerfile: 'FROM scratch\n', '.dockerignore': '*\n!app/main.py\n', 'app/main.py': 'm', 'app/other.py': 'o', 'data.bin': 'd' })
+    expect(names(dir)).toEqual(['f .dockerignore', 'f Dockerfile', 'd app', 'f app/main.py'])
+  })
+
+  it('prefers <Dockerfile>.dockerignore next to the Dockerfile', () => {
+    const dir = makeWorkspace({
+      'docker/api.Dockerfile': 'FROM scratch\n',
+      'docker/api.Dockerfile.dockerignore': 'big.bin\n',
+      '.dockerignore': 'small.txt\n',
+      'big.bin': 'b',
+      'small.txt': 's'
+    })
+    expect(names(dir, 'docker/api.Dockerfile')).toEqual(['f .dockerignore', 'd docker', 'f docker/api.Dockerfile', 'f docker/api.Dockerfile.dockerignore', 'f small.txt'])
+  })
+})
