@@ -3,7 +3,8 @@ import { COMMENT_LIMIT, commentMarker, renderComment, sizeChart, sizeDeltaText, 
 import { compareReports, compareVariant, delta, timeDelta } from '../../src/compare.js'
 import { parseFailOn, parseSizeBudgets, type Policy } from '../../src/config.js'
 import { escapeMarkdown } from '../../src/markdown.js'
-import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Finding, type Report, type VariantReport, type VariantStatus } from '../../src/types.js'
+import { finding, policy, report } from '../support/reports.js'
+import type { BaselineInfo, Comparison, Finding, Report, VariantReport, VariantStatus } from '../../src/types.js'
 
 const MB = 1_000_000
 const BLOB = 'https://github.com/octo/app/blob/0123abcd/services'
@@ -13,18 +14,6 @@ const BASELINE: BaselineInfo = { source: 'build', commit: 'b'.repeat(40) }
 const ARTIFACT: BaselineInfo = { source: 'artifact', commit: 'c'.repeat(40), runId: 9, runUrl: 'https://github.com/octo/app/actions/runs/9', note: '@admin <b>stale</b>' }
 const HOSTILE = ['</details><img src=x onerror=alert(1)>', '@octocat', '| pipe |', '</pre><script>alert(1)</script>', '[x](javascript:alert(1))', '"quoted" `tick` ; %% ]']
 
-function finding(overrides: Partial<Finding> = {}): Finding {
-  return {
-    rule: 'shared-tag',
-    severity: 'warning',
-    file: 'Dockerfile',
-    line: 1,
-    message: '`python:3.12` uses a shared tag',
-    fix: 'Pin `python:3.12.7-slim-bookworm`.',
-    evidence: 'static',
-    ...overrides
-  }
-}
 
 interface VariantOptions {
   status?: VariantStatus
@@ -61,13 +50,7 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
   }
 }
 
-function report(variants: VariantReport[]): Report {
-  return { schemaVersion: SCHEMA_VERSION, tool: { name: 'slimcheck', version: '0.1.0' }, createdAt: '2025-01-01T00:00:00Z', problems: [], variants }
-}
 
-function policy(overrides: Partial<Policy> = {}): Policy {
-  return { failOn: parseFailOn('none'), maxSize: [], ...overrides }
-}
 
 interface Rendered {
   head: Report

@@ -11,24 +11,13 @@ import {
   spreadMeasured,
   timeDelta
 } from '../../src/compare.js'
-import { parseFailOn, parseLimit, parseSizeBudgets, type Policy } from '../../src/config.js'
-import { SCHEMA_VERSION, type BaselineInfo, type Finding, type Layer, type Report, type VariantReport, type VariantStatus } from '../../src/types.js'
+import { parseFailOn, parseLimit, parseSizeBudgets } from '../../src/config.js'
+import { finding, policy, report } from '../support/reports.js'
+import type { BaselineInfo, Finding, Layer, VariantReport, VariantStatus } from '../../src/types.js'
 
 const MB = 1_000_000
 const BASELINE: BaselineInfo = { source: 'build', commit: 'a'.repeat(40) }
 
-function finding(overrides: Partial<Finding> = {}): Finding {
-  return {
-    rule: 'shared-tag',
-    severity: 'warning',
-    file: 'Dockerfile',
-    line: 1,
-    message: '`python:3.12` uses a shared tag',
-    fix: 'Pin a full tag.',
-    evidence: 'static',
-    ...overrides
-  }
-}
 
 function layer(sizeBytes: number, text?: string, line?: number): Layer {
   return { sizeBytes, createdBy: text ?? 'ADD rootfs.tar.xz /', ...(text ? { instruction: { line: line ?? 1, text } } : {}) }
@@ -70,13 +59,7 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
   }
 }
 
-function report(variants: VariantReport[], problems: string[] = []): Report {
-  return { schemaVersion: SCHEMA_VERSION, tool: { name: 'slimcheck', version: '0.1.0' }, createdAt: '2025-01-01T00:00:00Z', problems, variants }
-}
 
-function policy(overrides: Partial<Policy> = {}): Policy {
-  return { failOn: parseFailOn('none'), maxSize: [], ...overrides }
-}
 
 function limits(violations: { limit: string; variant?: string }[]): string[] {
   return violations.map((violation) => `${violation.limit} ${violation.variant ?? ''}`.trim())
