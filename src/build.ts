@@ -24,9 +24,11 @@ export interface BuildOptions {
   side: string
 }
 
-export type Measurement =
-  | { status: 'built'; image: ImageMeasurement; build: BuildMeasurement; conda: CondaMarkers }
-  | { status: 'failed'; failure: VariantFailure; build?: BuildMeasurement }
+export interface Measurement {
+  image: ImageMeasurement
+  build: BuildMeasurement
+  conda: CondaMarkers
+}
 
 export interface CondaMarkers {
   prefixes: { path: string; sizeBytes: number }[]
@@ -46,27 +48,20 @@ export function imageTagFor(variant: Variant, side: string): string {
   return `slimcheck/${components.join('/') || 'variant'}:${side}`
 }
 
-/** Builds `runs` times (the first warm-up free when cache is warm) and measures the last image. */
-export async function buildAndMeasure(
-  engine: Engine,
-  variant: Variant,
-  instructions: InstructionLine[],
-  options: BuildOptions,
-  logger: Logger
-): Promise<Measurement> {
-  const tag = imageTagFor(variant, options.side)
+export type RunOutcome = { ok: true; seconds: number; imageId: string } | { ok: false; failure: VariantFailure }
+
+/** One timed build of a variant, its log streamed into its own group with elapsed time. */
+export async function buildOnce(engine: Engine, variant: Variant, options: BuildOptions, run: number, logger: Logger): Promise<RunOutcome> {
   const redact = redactorFor(variant.buildArgs)
-  const samples: number[] = []
-  let imageId = ''
-  for (let run = 1; run <= options.runs; run++) {
-    const title = `Build ${variant.name} (${options.side}${options.runs > 1 ? `, run ${run}/${options.runs}` : ''}, ${options.cache} cache)`
-    const tail: string[] = []
-    const outcome = await logger.group(title, () => logger.untrusted(async () => {
+  const title = `Build ${variant.name} (${options.side}${options.runs > 1 ? `, run ${run}/${options.runs}` : ''}, ${options.cache} cache)`
+  const tail: string[] = []
+  const outcome = await logger.group(title, () =>
+    logger.untrusted(async () => {
       const started = performance.now()
       const result = await engine.build({
         contextDir: path.join(options.workspace, variant.context),
         dockerfile: path.posix.relative(variant.context, variant.dockerfile),
-        tag,
+        tag: imageTagFor(variant, options.side),
         target: variant.target,
         buildArgs: variant.buildArgs,
         platform: variant.platform,
@@ -80,17 +75,25 @@ export async function buildAndMeasure(
         }
       })
       return { result, seconds: (performance.now() - started) / 1000 }
-    }))
-    if (!outcome.result.ok) {
-      return { status: 'failed', failure: { message: redact(outcome.result.error), logTail: tail }, build: samples.length ? buildMeasurement(samples, options) : undefined }
-    }
-    samples.push(outcome.seconds)
-    imageId = outcome.result.imageId
-  }
-  const size = await engine.imageSize(imageId, options.store, tag)
+    })
+  )
+  if (!outcome.result.ok) return { ok: false, failure: { message: redact(outcome.result.error), logTail: tail } }
+  return { ok: true, seconds: outcome.seconds, imageId: outcome.result.imageId }
+}
+
+/** Size, layers and conda markers of the image the last build made, with the build times of every run. */
+export async function measureImage(
+  engine: Engine,
+  variant: Variant,
+  instructions: InstructionLine[],
+  imageId: string,
+  samples: number[],
+  options: BuildOptions
+): Promise<Measurement> {
+  const redact = redactorFor(variant.buildArgs)
+  const size = await engine.imageSize(imageId, options.store, imageTagFor(variant, options.side))
   const history = await engine.history(imageId)
   return {
-    status: 'built',
     image: {
       id: imageId,
       sizeBytes: size.sizeBytes,
@@ -110,7 +113,7 @@ export function median(samples: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-function buildMeasurement(samples: number[], options: BuildOptions): BuildMeasurement {
+export function buildMeasurement(samples: number[], options: BuildOptions): BuildMeasurement {
   const cache = options.cache === 'cold' ? 'without build cache (--no-cache)' : 'with the build cache'
   const of = samples.length > 1 ? `median of ${samples.length} builds` : 'one build'
   return {

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from './analyze/index.js'
-import { buildAndMeasure, redactorFor, type CondaMarkers, type Measurement } from './build.js'
+import { buildMeasurement, buildOnce, measureImage, redactorFor, type BuildOptions, type CondaMarkers } from './build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
 import { EngineUnreachableError, type Engine, type EngineInfo } from './engine.js'
@@ -110,10 +110,12 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
     }
   }
   for (const name of interleavedNames(states)) {
-    for (const state of states) {
+    const onSides = states.flatMap((state) => {
       const item = state.analyzed.find((analyzed) => analyzed.variant.name === name)
-      if (item) state.reports.set(name, await buildVariant(item, state.side, run, engineInfo, engineProblem))
-    }
+      return item ? [{ state, item }] : []
+    })
+    const reports = await buildOnSides(onSides, run, engineInfo, engineProblem)
+    onSides.forEach(({ state }, index) => state.reports.set(name, reports[index]))
   }
   return states.map((state) => ({
     schemaVersion: SCHEMA_VERSION,
@@ -153,40 +155,79 @@ function interleavedNames(states: SideState[]): string[] {
   return names
 }
 
-async function buildVariant(item: AnalyzedVariant, side: Side, run: PipelineRun, engineInfo: EngineInfo | undefined, engineProblem: string | undefined): Promise<VariantReport> {
-  if (item.blocker) return variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
-  if (!run.engine) return variantReport(item, {})
-  if (!engineInfo) return variantReport(item, { failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] } })
-  let measurement: Measurement
+interface SideBuild {
+  item: AnalyzedVariant
+  options: BuildOptions
+  samples: number[]
+  imageId?: string
+  /** Set when the variant cannot be built, or a build failed: later runs are skipped. */
+  settled?: VariantReport
+}
+
+function notMeasured(item: AnalyzedVariant, error: unknown): VariantReport {
+  const message = redactorFor(item.variant.buildArgs)(error instanceof Error ? error.message : String(error))
+  return variantReport(item, { status: 'failed', failure: { message: `not measured: ${message}`, logTail: [] } })
+}
+
+/**
+ * Builds one variant on every side that has it, run by run (base run 1, head run 1, base run 2, ...), then measures
+ * each side's last image. An engine that stops answering, or an inspect that fails, costs this variant only.
+ */
+async function buildOnSides(
+  onSides: Array<{ state: SideState; item: AnalyzedVariant }>,
+  run: PipelineRun,
+  engineInfo: EngineInfo | undefined,
+  engineProblem: string | undefined
+): Promise<VariantReport[]> {
+  const builds: SideBuild[] = onSides.map(({ state, item }) => {
+    const options: BuildOptions = {
+      workspace: state.side.settings.workspace,
+      cache: state.side.settings.cache,
+      timeoutSeconds: state.side.settings.buildTimeoutSeconds,
+      runs: run.runs,
+      store: engineInfo?.store ?? 'overlay2',
+      side: state.side.label
+    }
+    const build: SideBuild = { item, options, samples: [] }
+    if (item.blocker) build.settled = variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
+    else if (!run.engine) build.settled = variantReport(item, {})
+    else if (!engineInfo) build.settled = variantReport(item, { failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] } })
+    return build
+  })
+  for (let index = 1; index <= run.runs; index++) {
+    for (const build of builds.filter((candidate) => !candidate.settled)) {
+      try {
+        const outcome = await buildOnce(run.engine!, build.item.variant, build.options, index, run.logger)
+        if (outcome.ok) {
+          build.samples.push(outcome.seconds)
+          build.imageId = outcome.imageId
+        } else {
+          const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
+          build.settled = variantReport(build.item, { status: 'failed', failure: outcome.failure, ...timing })
+        }
+      } catch (error) {
+        build.settled = notMeasured(build.item, error)
+      }
+    }
+  }
+  const reports: VariantReport[] = []
+  for (const build of builds) reports.push(build.settled ?? (await measured(build, run.engine!)))
+  return reports
+}
+
+async function measured(build: SideBuild, engine: Engine): Promise<VariantReport> {
+  const { item } = build
   try {
-    measurement = await buildAndMeasure(
-      run.engine,
-      item.variant,
-      item.analysis?.productionInstructions ?? [],
-      {
-        workspace: side.settings.workspace,
-        cache: side.settings.cache,
-        timeoutSeconds: side.settings.buildTimeoutSeconds,
-        runs: run.runs,
-        store: engineInfo.store,
-        side: side.label
-      },
-      run.logger
-    )
+    const measurement = await measureImage(engine, item.variant, item.analysis?.productionInstructions ?? [], build.imageId!, build.samples, build.options)
+    const condaFinding = imageCondaFinding(item, measurement.conda)
+    const condaBytes = measurement.conda.prefixes.reduce((sum, prefix) => sum + prefix.sizeBytes, 0)
+    return {
+      ...variantReport(item, { status: 'built', image: measurement.image, build: measurement.build }),
+      findings: condaFinding ? [...item.findings, condaFinding] : item.findings,
+      ...(condaFinding ? { condaBytes } : {})
+    }
   } catch (error) {
-    // An engine that stops answering, or an inspect that fails, costs this variant only.
-    const message = redactorFor(item.variant.buildArgs)(error instanceof Error ? error.message : String(error))
-    return variantReport(item, { status: 'failed', failure: { message: `not measured: ${message}`, logTail: [] } })
-  }
-  if (measurement.status === 'failed') {
-    return variantReport(item, { status: 'failed', failure: measurement.failure, ...(measurement.build ? { build: measurement.build } : {}) })
-  }
-  const condaFinding = imageCondaFinding(item, measurement.conda)
-  const condaBytes = measurement.conda.prefixes.reduce((sum, prefix) => sum + prefix.sizeBytes, 0)
-  return {
-    ...variantReport(item, { status: 'built', image: measurement.image, build: measurement.build }),
-    findings: condaFinding ? [...item.findings, condaFinding] : item.findings,
-    ...(condaFinding ? { condaBytes } : {})
+    return notMeasured(item, error)
   }
 }
 

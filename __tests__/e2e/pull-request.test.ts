@@ -113,8 +113,15 @@ describe('a pull request that changes one variant', () => {
   })
 
   it('fails the step on a policy violation, saying which variant, which limit and by how much', async () => {
-    const run = await runOnPullRequest(repo, { baseline: 'build', 'max-size-increase': '10%', comment: 'false' })
+    const run = await runOnPullRequest(repo, { baseline: 'build', 'max-size-increase': '10%', comment: 'false', runs: '2' })
     expect(run.exitCode).toBe(1)
+    expect(run.stdout.split('\n').filter((line) => line.startsWith('::group::Build app '))).toEqual([
+      '::group::Build app (base, run 1/2, cold cache)',
+      '::group::Build app (head, run 1/2, cold cache)',
+      '::group::Build app (base, run 2/2, cold cache)',
+      '::group::Build app (head, run 2/2, cold cache)'
+    ])
+    expect(comparisonOf(run.report, 'app').time?.runs).toEqual({ before: 2, after: 2 })
     const violation = run.annotations.find((annotation) => annotation.level === 'error' && annotation.message.includes('max-size-increase'))
     expect(violation?.properties.file).toBe('Dockerfile.app')
     expect(violation?.message).toMatch(/^app: size grew by 786 kB \(786432 bytes, \+\d+\.\d%\), over max-size-increase 10% by /)
