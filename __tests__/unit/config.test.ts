@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { InputError, parseBuildArgs, parseDuration, parseFailOn, parseSettings, parseVariantsYaml } from '../../src/config.js'
+import { parse } from 'yaml'
+import { INPUT_DEFAULTS, InputError, parseBuildArgs, parseDuration, parseFailOn, parseSettings, parseVariantsYaml } from '../../src/config.js'
 
 function workspace(files: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-config-'))
@@ -12,6 +13,17 @@ function workspace(files: Record<string, string> = {}): string {
   }
   return dir
 }
+
+describe('action.yml', () => {
+  it('declares every input the code reads, with the same defaults (the token comes from the workflow)', () => {
+    const action = parse(fs.readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { description: string; default: string }> }
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.keys(INPUT_DEFAULTS).sort())
+    for (const [name, input] of Object.entries(action.inputs)) {
+      expect(input.description.length).toBeGreaterThan(10)
+      expect(String(input.default)).toBe(name === 'github-token' ? '${{ github.token }}' : INPUT_DEFAULTS[name as keyof typeof INPUT_DEFAULTS])
+    }
+  })
+})
 
 describe('parseSettings', () => {
   it('applies the documented defaults', () => {
