@@ -193,11 +193,12 @@ export async function findCondaMarkers(engine: Engine, imageId: string): Promise
   const envNames = env.map((item) => item.split('=')[0]).filter((name) => /^(CONDA|MAMBA)_/.test(name))
   const pathDirs = (env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '').split(':').filter(Boolean).map((dir) => dir.replace(/^\/+|\/+$/g, ''))
   const { tar: stream, done } = await engine.exportFilesystem(imageId)
-  const entries: { name: string; size: number }[] = []
+  const entries: FilesystemEntry[] = []
   try {
     const extract = tar.extract()
     extract.on('entry', (header, body, next) => {
-      entries.push({ name: header.name.replace(/^\.?\/+/, '').replace(/\/+$/, ''), size: header.type === 'file' ? (header.size ?? 0) : 0 })
+      const name = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')
+      entries.push({ name, size: header.type === 'file' ? (header.size ?? 0) : 0, ...(header.type === 'symlink' && header.linkname ? { link: header.linkname } : {}) })
       body.on('end', next)
       body.resume()
     })
@@ -209,13 +210,33 @@ export async function findCondaMarkers(engine: Engine, imageId: string): Promise
   return condaMarkersIn(entries, pathDirs, envNames)
 }
 
-export function condaMarkersIn(entries: { name: string; size: number }[], pathDirs: string[], envNames: string[]): CondaMarkers {
+export interface FilesystemEntry {
+  /** Path without the leading slash. */
+  name: string
+  size: number
+  /** A symbolic link's target, as stored. */
+  link?: string
+}
+
+/** A PATH directory that is a symbolic link (`/opt/env` → `/opt/conda/bin`) stands for its target too. */
+function resolvePathDirs(entries: FilesystemEntry[], pathDirs: string[]): string[] {
+  const links = new Map(entries.filter((entry) => entry.link).map((entry) => [entry.name, entry.link!]))
+  return pathDirs.flatMap((dir) => {
+    const target = links.get(dir)
+    if (!target) return [dir]
+    const resolved = target.startsWith('/') ? target.slice(1) : path.posix.join(path.posix.dirname(dir), target)
+    return [dir, path.posix.normalize(resolved).replace(/\/+$/, '')]
+  })
+}
+
+export function condaMarkersIn(entries: FilesystemEntry[], pathDirs: string[], envNames: string[]): CondaMarkers {
+  const searched = resolvePathDirs(entries, pathDirs)
   const prefixes = entries
     .filter((entry) => /(^|\/)conda-meta$/.test(entry.name))
     .map((entry) => entry.name.replace(/\/?conda-meta$/, ''))
     .filter((prefix, index, all) => !all.some((other, otherIndex) => otherIndex !== index && other !== prefix && prefix.startsWith(`${other}/`)))
   const commandsOnPath = entries
-    .filter((entry) => CONDA_COMMANDS.includes(path.posix.basename(entry.name)) && pathDirs.includes(path.posix.dirname(entry.name)))
+    .filter((entry) => CONDA_COMMANDS.includes(path.posix.basename(entry.name)) && searched.includes(path.posix.dirname(entry.name)))
     .map((entry) => `/${entry.name}`)
   return {
     prefixes: prefixes.map((prefix) => ({

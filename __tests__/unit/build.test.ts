@@ -108,4 +108,14 @@ describe('conda markers', () => {
     })
     expect(condaMarkersIn([{ name: 'usr/bin/python3', size: 1 }], ['usr/bin'], [])).toEqual({ prefixes: [], commandsOnPath: [], envNames: [] })
   })
+
+  it('follows a PATH directory that is a symbolic link', () => {
+    const entries = [
+      { name: 'opt/env', size: 0, link: '/opt/conda/bin' },
+      { name: 'opt/conda/bin/mamba', size: 5 },
+      { name: 'usr/local/app', size: 0, link: '../../opt/conda/bin' }
+    ]
+    expect(condaMarkersIn(entries, ['opt/env'], []).commandsOnPath).toEqual(['/opt/conda/bin/mamba'])
+    expect(condaMarkersIn(entries, ['usr/local/app'], []).commandsOnPath).toEqual(['/opt/conda/bin/mamba'])
+  })
 })
