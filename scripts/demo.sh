@@ -21,4 +21,3 @@ git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -q -am "m
 status=0
 node bin/slimcheck.js run --dir "$repo" --base main --format markdown "$@" || status=$?
 echo "slimcheck exited with $status (1: a finding in fail-on or a failed build, as the examples' conda variant shows)" >&2
-echo "report: $repo/slimcheck-report.json" >&2
