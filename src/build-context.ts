@@ -10,6 +10,19 @@ export interface ContextEntry {
   /** Path inside the context, POSIX. */
   name: string
   type: 'file' | 'directory' | 'symlink'
+  /** Where the content comes from when it is not `name` inside the context (a Dockerfile kept outside it). */
+  source?: string
+}
+
+/** The name under which a Dockerfile from outside the context travels inside it, as `docker build -f` does. */
+export const EXTERNAL_DOCKERFILE = '.slimcheck.Dockerfile'
+
+/** The context's entries and the Dockerfile's name inside it, bringing a Dockerfile from outside the context along. */
+export function contextWithDockerfile(contextDir: string, dockerfile: string): { entries: ContextEntry[]; dockerfile: string } {
+  const entries = contextEntries(contextDir, dockerfile)
+  if (!dockerfile.startsWith('../')) return { entries, dockerfile }
+  entries.push({ name: EXTERNAL_DOCKERFILE, type: 'file', source: path.resolve(contextDir, dockerfile) })
+  return { entries, dockerfile: EXTERNAL_DOCKERFILE }
 }
 
 /**
@@ -71,7 +84,7 @@ export function packContext(contextDir: string, entries: ContextEntry[]): Readab
   const pack = tar.pack()
   const write = async (): Promise<void> => {
     for (const entry of entries) {
-      const absolute = path.join(contextDir, entry.name)
+      const absolute = entry.source ?? path.join(contextDir, entry.name)
       const stat = fs.lstatSync(absolute)
       const header = { name: entry.name, mode: stat.mode & 0o7777, mtime: stat.mtime, uid: 0, gid: 0 }
       if (entry.type === 'directory') pack.entry({ ...header, type: 'directory' })

@@ -6,7 +6,7 @@ import { parseArgs, promisify } from 'node:util'
 import { baseWorktree } from './baseline.js'
 import { renderComment } from './comment.js'
 import { compareReports, failOnViolations, runFailures } from './compare.js'
-import { InputError, parseChoice, parseSettings, type RawInputs, type Settings } from './config.js'
+import { InputError, parseChoice, parseSettings, settingsWarnings, type RawInputs, type Settings } from './config.js'
 import { findDockerfiles, variantNameFor } from './discover.js'
 import { createEngine } from './engine.js'
 import { terminalLogger, type Logger } from './log.js'
@@ -104,6 +104,7 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     if (command === 'run') {
       if (paths.length) throw new InputError(`run takes no paths (got ${paths.join(' ')}); use --dir`)
       const settings = parseSettings(raw)
+      for (const warning of settingsWarnings(settings)) stderr.write(`warning: ${warning}\n`)
       const { head, base, comparison } = await measure(settings, values.base, terminalLogger(stderr, values.verbose))
       const report: Report = base ? { ...head, comparison } : head
       writeReport(report, settings.reportPath)

@@ -123,7 +123,7 @@ export function sizeChart(comparison: Comparison, base: Report | undefined, base
 
 function layerDetails(comparison: Comparison, head: Report): string {
   const blocks = comparison.variants
-    .filter((variant) => variant.layers && variant.layers.changes.length)
+    .filter((variant) => variant.layers && (variant.layers.changes.length || variant.layers.delta))
     .map((variant) => {
       const dockerfile = head.variants.find((item) => item.name === variant.name)?.dockerfile ?? ''
       const rows = variant.layers!.changes.map((change) => [
@@ -132,7 +132,8 @@ function layerDetails(comparison: Comparison, head: Report): string {
         sizeOf(change.after),
         signed(humanBytes(change.delta), change.delta)
       ])
-      const count = `${variant.layers!.before} → ${variant.layers!.after} layers`
+      const count = `${variant.layers!.before} → ${variant.layers!.after} layers (history entries)`
+      if (!rows.length) return `- ${escapeMarkdown(variant.name)}: ${count}; no layer changed size`
       return `<details><summary>${escapeMarkdown(variant.name)}: ${count}; instructions whose layers changed most</summary>\n\n${table(['Instruction', 'Before', 'After', 'Δ'], rows, ['l', 'r', 'r', 'r'])}\n\n</details>`
     })
   return blocks.join('\n')

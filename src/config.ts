@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml'
+import { parseImageRef } from './analyze/image-ref.js'
 import { RULE_IDS, SEVERITIES, type CacheMode, type RuleId, type Severity } from './types.js'
 
 /** Raw input values keyed by their action.yml names; a missing key means "use the default". */
@@ -108,11 +109,11 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
     workspace,
     exclude: parseList(input('exclude')),
     variants: readVariantSpecs(input('variants'), workspace, input('config-file')),
-    allowedCondaImages: parseList(input('allowed-conda-images')),
+    allowedCondaImages: parseImagePatterns('allowed-conda-images', input('allowed-conda-images')),
     cache: parseChoice('cache', input('cache'), ['cold', 'warm'] as const),
     buildTimeoutSeconds: parseDuration('build-timeout', input('build-timeout')),
     buildArgs: parseBuildArgs(input('build-args')),
-    platform: input('platform') || undefined,
+    platform: parsePlatform('platform', input('platform')),
     reportPath: path.resolve(workspace, input('report-path') || INPUT_DEFAULTS['report-path']),
     annotations: parseBoolean('annotations', input('annotations')),
     baseline: parseChoice('baseline', input('baseline'), ['auto', 'build', 'artifact', 'none'] as const),
@@ -178,6 +179,25 @@ export function parseSizeBudgets(value: string): SizeBudget[] {
     if (!pattern) throw new InputError(`max-size: '${item}' has an empty variant pattern; use 'pattern=size' such as 'api*=500MB'`)
     return { pattern, bytes: parseSize('max-size', size) }
   })
+}
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/
+
+/** One `os/arch[/variant]`, e.g. `linux/amd64` or `linux/arm64/v8`; empty means the engine's own. */
+export function parsePlatform(name: string, value: string): string | undefined {
+  if (!value) return undefined
+  if (!PLATFORM.test(value)) throw new InputError(`${name}: '${value}' is not one platform; use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`)
+  return value
+}
+
+/** Image references, each optionally ending in `*` to match a prefix (`nvcr.io/nvidia/pytorch*`). */
+export function parseImagePatterns(name: string, value: string): string[] {
+  const patterns = parseList(value)
+  for (const pattern of patterns) {
+    const reference = pattern.endsWith('*') ? `${pattern.slice(0, -1)}x` : pattern
+    if (!parseImageRef(reference)) throw new InputError(`${name}: '${pattern}' is not an image reference; use e.g. pytorch/pytorch, nvcr.io/nvidia/pytorch* or continuumio/*`)
+  }
+  return patterns
 }
 
 /** Splits a newline- or comma-separated list, dropping blanks and `#` comments. */
@@ -310,7 +330,7 @@ function parseVariantItem(item: Node, label: string, where: (node: Node | null |
     dockerfile,
     context: text('context'),
     target: text('target'),
-    platform: text('platform'),
+    platform: parsePlatform(`${where(item)}: ${label}.platform`, text('platform') ?? ''),
     buildArgs: parseBuildArgMap(item.get('build-args', true) as Node | undefined, `${label}.build-args`, where),
     origin: where(item)
   }
@@ -330,4 +350,13 @@ function parseBuildArgMap(node: Node | undefined, label: string, where: (node: N
     args[key] = String(value.value)
   }
   return args
+}
+
+/** Settings that are valid but will not do what they seem to: said once, as warnings. */
+export function settingsWarnings(settings: Settings): string[] {
+  const warnings: string[] = []
+  if (settings.policy.maxBuildTimeIncreasePercent !== undefined && settings.runs < 2) {
+    warnings.push('max-build-time-increase is not evaluated with runs: 1, because one build a side measures no spread to tell a change from noise; set runs to 3 or more')
+  }
+  return warnings
 }

@@ -64,9 +64,6 @@ export function findDockerfiles(workspace: string, exclude: string[]): string[] 
 function fromSpec(spec: VariantSpec, settings: Settings): Variant {
   const dockerfile = insideWorkspace(spec.dockerfile, settings.workspace, `${spec.origin}: dockerfile`)
   const context = spec.context === undefined ? path.posix.dirname(dockerfile) : insideWorkspace(spec.context, settings.workspace, `${spec.origin}: context`)
-  if (path.posix.relative(context, dockerfile).startsWith('..')) {
-    throw new InputError(`${spec.origin}: dockerfile '${dockerfile}' is outside its context '${context}'; only the context is sent to the engine`)
-  }
   const name = spec.name ?? variantNameFor(dockerfile) + (spec.target ? `:${spec.target}` : '')
   return {
     name,

@@ -2,7 +2,7 @@
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import Docker from 'dockerode'
-import { contextEntries, packContext } from './build-context.js'
+import { contextWithDockerfile, packContext } from './build-context.js'
 import type { ImageStore } from './types.js'
 
 export interface EngineInfo {
@@ -16,7 +16,7 @@ export interface EngineInfo {
 export interface BuildRequest {
   /** Absolute path of the build context. */
   contextDir: string
-  /** Dockerfile path relative to the context, POSIX. */
+  /** Dockerfile path relative to the context, POSIX; it may lie outside the context (`../docker/app.Dockerfile`). */
   dockerfile: string
   tag: string
   target?: string
@@ -123,12 +123,13 @@ async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcom
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), request.timeoutSeconds * 1000)
   try {
-    const context = packContext(request.contextDir, contextEntries(request.contextDir, request.dockerfile))
+    const { entries, dockerfile } = contextWithDockerfile(request.contextDir, request.dockerfile)
+    const context = packContext(request.contextDir, entries)
     const stream = await docker.buildImage(
       context as unknown as NodeJS.ReadableStream,
       {
         t: request.tag,
-        dockerfile: request.dockerfile,
+        dockerfile,
         target: request.target ?? '',
         buildargs: request.buildArgs,
         platform: request.platform ?? '',

@@ -29,7 +29,7 @@ export interface CommentResult {
 export interface GitHubClient {
   /** Creates the comment carrying `marker`, or updates the one that already does (all pages are searched). */
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentResult>
-  /** The newest completed push run of `workflow` on `branch` that stored an artifact named `artifactName` and whose commit `accept`s (a run that failed by policy still stored its report). */
+  /** The newest successful push run of `workflow` on `branch` (among its 30 newest) that stored an artifact named `artifactName` and whose commit `accept`s. */
   findStoredReport(query: { workflow: string; branch: string; artifactName: string; accept: (sha: string) => boolean }): Promise<StoredReport | undefined>
   /** Downloads the artifact and returns the text of the one JSON file inside. */
   downloadReport(stored: StoredReport): Promise<string>
@@ -103,7 +103,7 @@ export function createGitHubClient(token: string, repository: Repository, logger
 
     async findStoredReport({ workflow, branch, artifactName, accept }) {
       const { data } = await call('listing workflow runs for the baseline', () =>
-        octokit.rest.actions.listWorkflowRuns({ ...repository, workflow_id: workflow, branch, event: 'push', status: 'completed', per_page: RUNS_TO_SEARCH })
+        octokit.rest.actions.listWorkflowRuns({ ...repository, workflow_id: workflow, branch, event: 'push', status: 'success', per_page: RUNS_TO_SEARCH })
       )
       for (const run of data.workflow_runs) {
         if (!accept(run.head_sha)) continue

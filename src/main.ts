@@ -5,7 +5,7 @@ import { context } from '@actions/github'
 import { resolveBaseline, type Baseline } from './baseline.js'
 import { renderComment } from './comment.js'
 import { compareReports } from './compare.js'
-import { INPUT_DEFAULTS, InputError, parseSettings, type InputName, type RawInputs, type Settings } from './config.js'
+import { INPUT_DEFAULTS, InputError, parseSettings, settingsWarnings, type InputName, type RawInputs, type Settings } from './config.js'
 import { createEngine } from './engine.js'
 import { describeEvent, type EventContext, type RunEvent } from './event.js'
 import { createGitHubClient, type GitHubClient } from './github.js'
@@ -41,6 +41,7 @@ export async function run(): Promise<void> {
     if (!(error instanceof InputError)) throw error
     return finishWithProblem(raw, error.message)
   }
+  for (const warning of settingsWarnings(settings)) core.warning(warning)
   const event = describeEvent(context as unknown as EventContext, settings, workspaceDir())
   if (event.refusal) return finishWithProblem(raw, event.refusal)
   const github = settings.githubToken ? createGitHubClient(settings.githubToken, context.repo, actionsLogger) : undefined

@@ -232,13 +232,14 @@ async function measured(build: SideBuild, engine: Engine): Promise<VariantReport
 }
 
 /**
- * Conda found in the built image confirms a static finding, or adds one the text did not reveal.
- * When static analysis accepted the image (an allowed base such as pytorch/pytorch), it stays informational.
+ * Conda found in the built image confirms a static finding, or adds one the text did not reveal. Only an accepted base
+ * (allowed-conda-images, such as pytorch/pytorch) keeps it informational: conda that static analysis placed in a
+ * builder stage but that shows up in the image is an error.
  */
 export function imageCondaFinding(item: AnalyzedVariant, markers: CondaMarkers): Finding | undefined {
   if (!markers.prefixes.length && !markers.commandsOnPath.length && !markers.envNames.length) return undefined
-  const conda = item.findings.filter((finding) => finding.rule === 'conda-in-production')
-  const accepted = conda.length > 0 && conda.every((finding) => finding.severity === 'info')
+  const acceptedBy = item.analysis?.condaAcceptedBy
+  const confirmed = item.findings.some((finding) => finding.rule === 'conda-in-production' && finding.severity === 'error')
   const evidence = [
     ...markers.prefixes.map((prefix) => `a conda prefix at ${prefix.path} (${humanBytes(prefix.sizeBytes)}, ${prefix.sizeBytes} bytes)`),
     markers.commandsOnPath.length ? `${markers.commandsOnPath.join(', ')} on PATH` : '',
@@ -246,13 +247,14 @@ export function imageCondaFinding(item: AnalyzedVariant, markers: CondaMarkers):
   ].filter(Boolean)
   return {
     rule: 'conda-in-production',
-    severity: accepted ? 'info' : 'error',
+    severity: acceptedBy === undefined ? 'error' : 'info',
     file: item.variant.dockerfile,
     line: item.analysis?.productionFromLine ?? 0,
-    message: `The built image ${conda.some((finding) => finding.severity === 'error') ? 'confirms conda in production' : 'carries conda'}: ${evidence.join('; ')}.`,
-    fix: accepted
-      ? 'Accepted base image (allowed-conda-images); nothing to do.'
-      : 'Keep conda in a builder stage (conda-pack the environment, or install into a venv) and copy only the environment into a slim runtime such as python:3.12-slim-bookworm.',
+    message: `The built image ${confirmed ? 'confirms conda in production' : 'carries conda'}: ${evidence.join('; ')}.`,
+    fix:
+      acceptedBy === undefined
+        ? 'Keep conda in a builder stage (conda-pack the environment, or install into a venv) and copy only the environment into a slim runtime such as python:3.12-slim-bookworm.'
+        : `Nothing required: the base matches \`${acceptedBy}\` in allowed-conda-images.`,
     evidence: 'image'
   }
 }

@@ -75,3 +75,10 @@ describe('shared-tag and floating-tag', () => {
     expect(finding.fix).toContain('`ghcr.io/example/app:<version>@sha256:…`')
   })
 })
+
+describe('shared-tag message', () => {
+  it('names the simple tags to pick instead in the message itself', () => {
+    const [finding] = check('FROM python:3.12\n')
+    expect(finding.message).toContain('Simple tags to use instead: `python:3.12-slim-')
+  })
+})

@@ -146,6 +146,18 @@ describe('the build context', () => {
   })
 })
 
+describe('a Dockerfile kept outside its context', () => {
+  it('is sent along, as docker build -f does', async () => {
+    const dir = makeWorkspace({ 'docker/app.Dockerfile': `FROM ${TEST_BASE}\nCOPY . /ctx\n`, 'app/main.sh': 'echo hi\n' })
+    const variants = '- dockerfile: docker/app.Dockerfile\n  context: app\n  name: app'
+    const report = await runPipeline({ settings: parseSettings({ variants }, dir), engine, logger: recordingLogger(), version: 'test', side: 'itest' })
+    expect(report.variants[0]).toMatchObject({ name: 'app', status: 'built', context: 'app', dockerfile: 'docker/app.Dockerfile' })
+    const copied = report.variants[0].image!.layers.find((layer) => layer.instruction?.line === 2)
+    expect(copied?.sizeBytes).toBeGreaterThan(0)
+    await engine.removeImage(report.variants[0].image!.id)
+  })
+})
+
 describe('repeated builds', () => {
   it('builds each variant runs times and reports the median with every sample', async () => {
     const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=64\n` })

@@ -214,7 +214,7 @@ describe('renderComment', () => {
   })
 
   it('names the instructions whose layers changed most', () => {
-    expect(body).toMatch(/<details><summary>app: 2 → 2 layers; instructions whose layers changed most<\/summary>[\s\S]*\| app\/Dockerfile:3 RUN pip install \\-r requirements.txt \|/)
+    expect(body).toMatch(/<details><summary>app: 2 → 2 layers \(history entries\); instructions whose layers changed most<\/summary>[\s\S]*\| app\/Dockerfile:3 RUN pip install \\-r requirements.txt \|/)
   })
 
   it('shows the failed build with its log, and the baseline it compared with', () => {
@@ -440,5 +440,13 @@ describe('a variant that is new and failed', () => {
     expect(variantComparison).toMatchObject({ kind: 'added', headStatus: 'failed' })
     const { body } = render(report([variant('x', { status: 'failed' })]), report([]))
     expect(lines(body).find((line) => line.startsWith('| x |'))).toMatch(/\| — → ❌ failed \| 🆕 added \|/)
+  })
+})
+
+describe('layer counts', () => {
+  it('says when only the number of layers changed', () => {
+    const base = report([variant('app', { layers: [[100 * MB]] })])
+    const head = report([variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })])
+    expect(render(head, base).body).toContain('- app: 1 → 2 layers (history entries); no layer changed size')
   })
 })

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
-import { INPUT_DEFAULTS, InputError, parseBuildArgs, parseDuration, parseFailOn, parseSettings, parseVariantsYaml } from '../../src/config.js'
+import { INPUT_DEFAULTS, InputError, parseBuildArgs, parseDuration, parseFailOn, parseSettings, parseVariantsYaml, settingsWarnings } from '../../src/config.js'
 
 function workspace(files: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-config-'))
@@ -50,7 +50,19 @@ describe('parseSettings', () => {
     [{ 'build-timeout': 'soon' }, "build-timeout: 'soon' is not a duration"],
     [{ 'fail-on': 'conda' }, "fail-on: 'conda' is neither a rule"],
     [{ 'working-directory': 'missing' }, 'working-directory:'],
-    [{ 'config-file': 'nope.yml' }, 'config-file: nope.yml does not exist']
+    [{ 'config-file': 'nope.yml' }, 'config-file: nope.yml does not exist'],
+    [{ platform: 'linux/amd64,linux/arm64' }, "platform: 'linux/amd64,linux/arm64' is not one platform; use os/arch or os/arch/variant"],
+    [{ 'allowed-conda-images': 'pytorch/pytorch, Not An Image' }, "allowed-conda-images: 'Not An Image' is not an image reference"],
+    [{ runs: '0' }, "runs: '0' is not allowed; use a whole number from 1 to 20"],
+    [{ baseline: 'latest' }, "baseline: 'latest' is not allowed; use one of auto, build, artifact, none"],
+    [{ 'max-size-increase': 'ten' }, "max-size-increase: 'ten' is not a limit; use a percentage ('10%') or bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"],
+    [{ 'max-size-increase': '50 parsecs' }, "max-size-increase: '50 parsecs' is not a limit"],
+    [{ 'max-build-time-increase': '25' }, "max-build-time-increase: '25' is not a percentage; use e.g. '10%'"],
+    [{ 'max-size': 'api=' }, "max-size: '' is not a size"],
+    [{ 'max-size': '=5MB' }, "max-size: '=5MB' has an empty variant pattern; use 'pattern=size' such as 'api*=500MB'"],
+    [{ 'artifact-name': 'a/b' }, "artifact-name: 'a/b' is not a valid artifact name"],
+    [{ 'build-timeout': '1000h' }, "build-timeout: '1000h' is longer than the 24 h slimcheck allows"],
+    [{ comment: 'sometimes' }, "comment: 'sometimes' is not a boolean"]
   ])('names the input and what is allowed: %p', (raw, message) => {
     expect(() => parseSettings(raw, workspace())).toThrow(InputError)
     expect(() => parseSettings(raw, workspace())).toThrow(message)
@@ -64,6 +76,25 @@ describe('parseSettings', () => {
   it('prefers the variants input over the config file', () => {
     const dir = workspace({ '.github/slimcheck.yml': 'variants: [a/Dockerfile]\n' })
     expect(parseSettings({ variants: '- b/Dockerfile' }, dir).variants?.map((spec) => spec.dockerfile)).toEqual(['b/Dockerfile'])
+  })
+})
+
+describe('policy values', () => {
+  it('accepts the documented forms', () => {
+    const { policy } = parseSettings({ 'max-size-increase': '50MiB', 'max-build-time-increase': '25%', 'max-size': 'api*=500MB, *=1GB' }, workspace())
+    expect(policy.maxSizeIncrease).toEqual({ bytes: 50 * 1024 * 1024 })
+    expect(policy.maxBuildTimeIncreasePercent).toBe(25)
+    expect(policy.maxSize).toEqual([
+      { pattern: 'api*', bytes: 500_000_000 },
+      { pattern: '*', bytes: 1_000_000_000 }
+    ])
+    expect(parseSettings({ 'max-size-increase': '10%' }, workspace()).policy.maxSizeIncrease).toEqual({ percent: 10 })
+    expect(parseSettings({ 'max-size-increase': '52428800' }, workspace()).policy.maxSizeIncrease).toEqual({ bytes: 52428800 })
+  })
+
+  it('warns that a build-time limit needs more than one run', () => {
+    expect(settingsWarnings(parseSettings({ 'max-build-time-increase': '25%' }, workspace()))).toEqual([expect.stringContaining('not evaluated with runs: 1')])
+    expect(settingsWarnings(parseSettings({ 'max-build-time-increase': '25%', runs: '3' }, workspace()))).toEqual([])
   })
 })
 
@@ -98,7 +129,8 @@ describe('parseVariantsYaml', () => {
     ['- name: x', "input variants:1: variants[0] needs a 'dockerfile'"],
     ['- dockerfile: x\n  targte: y', "input variants:2: variants[0] has unknown key 'targte'"],
     ['- dockerfile: x\n  build-args: [A]', 'input variants:2: variants[0].build-args must be a map'],
-    ['- dockerfile: x\n  build-args: { "bad name": 1 }', "variants[0].build-args has an invalid name 'bad name'"]
+    ['- dockerfile: x\n  build-args: { "bad name": 1 }', "variants[0].build-args has an invalid name 'bad name'"],
+    ['- dockerfile: x\n  platform: amd64', "input variants:1: variants[0].platform: 'amd64' is not one platform"]
   ])('rejects %p with a located message', (text, message) => {
     expect(() => parseVariantsYaml(text, 'input variants', false)).toThrow(message)
   })

@@ -2,7 +2,7 @@
 
 import type { Finding } from '../types.js'
 import { findStage, parseDockerfile, productionStage, stageChain, type DockerfileModel, type Stage } from './dockerfile.js'
-import { condaFindings } from './rules/conda.js'
+import { condaFindings, matchAllowedImage } from './rules/conda.js'
 import { parseErrorFindings } from './rules/parse-error.js'
 import { tagFindings } from './rules/tags.js'
 
@@ -36,6 +36,8 @@ export interface Analysis {
   productionInstructions: InstructionRef[]
   /** Line of the production stage's FROM; 0 when there is none. */
   productionFromLine: number
+  /** The allowed-conda-images entry the production chain's base matches: conda in that image is accepted. */
+  condaAcceptedBy?: string
   stages: StageSummary[]
 }
 
@@ -50,8 +52,15 @@ export function analyzeDockerfile(input: AnalyzeInput): Analysis {
     findings: findings.sort(byLineThenRule),
     productionInstructions: production ? chainInstructions(model, production) : [],
     productionFromLine: production?.line ?? 0,
+    ...acceptedBy(model, production, input.allowedCondaImages),
     stages: model.stages.map(({ name, line, base }) => ({ ...(name === undefined ? {} : { name }), line, base: base.text }))
   }
+}
+
+function acceptedBy(model: DockerfileModel, production: Stage | undefined, allowed: string[]): { condaAcceptedBy?: string } {
+  const root = production ? stageChain(model, production)[0] : undefined
+  const entry = root?.base.kind === 'image' ? matchAllowedImage(root.base.ref, allowed) : undefined
+  return entry === undefined ? {} : { condaAcceptedBy: entry }
 }
 
 function hasTarget(model: DockerfileModel, target: string | undefined): boolean {

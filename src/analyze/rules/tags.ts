@@ -42,8 +42,9 @@ function sharedTag(source: ImageReference, advice: SharedTagAdvice): { message: 
   const { ref } = source
   const image = displayName(untagged(ref))
   const why = WHY[advice.why](advice.tag, image)
-  const message = `${subject(source)} uses a shared tag: ${why}. A shared tag is published for several OS variants and floats to new releases, so rebuilding the same commit can change the OS, the size and the libraries without a diff.`
   const alternatives = advice.alternatives.slice(0, 3).map((tag) => displayName({ ...untagged(ref), tag }))
+  const instead = alternatives.length > 0 ? ` Simple tags to use instead: ${orList(alternatives.map((name) => `\`${name}\``))}.` : ''
+  const message = `${subject(source)} uses a shared tag: ${why}. A shared tag is published for several OS variants and floats to new releases, so rebuilding the same commit can change the OS, the size and the libraries without a diff.${instead}`
   const fix =
     alternatives.length > 0
       ? `Pin a simple tag such as ${orList(alternatives.map((name) => `\`${name}\``))}, and add its digest (\`${alternatives[0]}@sha256:…\`) so rebuilds are reproducible.`
