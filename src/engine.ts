@@ -122,6 +122,7 @@ export function imageStoreOf(info: { DriverStatus?: [string, string][]; Driver?:
 async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcome> {
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), request.timeoutSeconds * 1000)
+  const timedOut: BuildOutcome = { ok: false, error: `build timed out after ${request.timeoutSeconds} s (build-timeout)` }
   try {
     const { entries, dockerfile } = contextWithDockerfile(request.contextDir, request.dockerfile)
     const context = packContext(request.contextDir, entries)
@@ -141,12 +142,12 @@ async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcom
       } as Docker.ImageBuildOptions
     )
     const outcome = await followBuild(docker, stream, request.onLog)
-    if (abort.signal.aborted) return { ok: false, error: `build timed out after ${request.timeoutSeconds} s (build-timeout)` }
+    if (abort.signal.aborted) return timedOut
     if (outcome.error) return { ok: false, error: outcome.error }
     // The id the build stream reported is this build's image even when another job reuses the tag on a shared engine.
     return { ok: true, imageId: outcome.imageId ?? (await docker.getImage(request.tag).inspect()).Id }
   } catch (error) {
-    if (abort.signal.aborted) return { ok: false, error: `build timed out after ${request.timeoutSeconds} s (build-timeout)` }
+    if (abort.signal.aborted) return timedOut
     const code = (error as NodeJS.ErrnoException).code
     if (code && UNREACHABLE_CODES.has(code)) throw new EngineUnreachableError(`${code} ${(error as Error).message}`)
     return { ok: false, error: describeEngineError(error) }
