@@ -200,6 +200,7 @@ async function buildOnSides(
         const outcome = await buildOnce(run.engine!, build.item.variant, build.options, index, run.logger)
         if (outcome.ok) {
           build.samples.push(outcome.seconds)
+          if (build.imageId && build.imageId !== outcome.imageId) await discardImage(run.engine!, build.imageId, run.logger)
           build.imageId = outcome.imageId
         } else {
           const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
@@ -213,6 +214,11 @@ async function buildOnSides(
   const reports: VariantReport[] = []
   for (const build of builds) reports.push(build.settled ?? (await measured(build, run.engine!)))
   return reports
+}
+
+/** An earlier run's image, superseded by the next run's: removed so that repeated cold builds do not fill the disk. */
+async function discardImage(engine: Engine, imageId: string, logger: Logger): Promise<void> {
+  await engine.removeImage(imageId).catch((error: Error) => logger.warning(`could not remove the superseded image ${imageId}: ${error.message}`))
 }
 
 async function measured(build: SideBuild, engine: Engine): Promise<VariantReport> {

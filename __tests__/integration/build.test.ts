@@ -2,7 +2,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import Docker from 'dockerode'
 import { parseSettings } from '../../src/config.js'
-import { createEngine, EngineUnreachableError } from '../../src/engine.js'
+import { createEngine, EngineUnreachableError, type Engine } from '../../src/engine.js'
 import type { Logger } from '../../src/log.js'
 import { runPipeline } from '../../src/pipeline.js'
 import type { Report, VariantReport } from '../../src/types.js'
@@ -159,13 +159,26 @@ describe('a Dockerfile kept outside its context', () => {
 })
 
 describe('repeated builds', () => {
-  it('builds each variant runs times and reports the median with every sample', async () => {
-    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=64\n` })
-    const report = await runPipeline({ settings: parseSettings({}, dir), engine, logger: recordingLogger(), version: 'test', side: 'itest', runs: 3 })
+  it('builds each variant runs times, reports the median with every sample, and keeps only the last image', async () => {
+    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=64 && date +%s%N > /stamp\n` })
+    const built: string[] = []
+    const recording: Engine = {
+      ...engine,
+      async build(request) {
+        const outcome = await engine.build(request)
+        if (outcome.ok) built.push(outcome.imageId)
+        return outcome
+      }
+    }
+    const report = await runPipeline({ settings: parseSettings({}, dir), engine: recording, logger: recordingLogger(), version: 'test', side: 'itest', runs: 3 })
     const build = report.variants[0].build!
     expect(build.samples).toHaveLength(3)
     expect(build.seconds).toBe([...build.samples].sort((a, b) => a - b)[1])
     expect(build.method).toContain('median of 3 builds')
+    expect(new Set(built).size).toBe(3)
+    expect(report.variants[0].image!.id).toBe(built[2])
+    for (const superseded of built.slice(0, 2)) expect(() => dockerCli(['image', 'inspect', superseded])).toThrow()
+    await engine.removeImage(built[2])
   })
 })
 
