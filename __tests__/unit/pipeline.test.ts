@@ -19,4 +19,10 @@ describe('analyzeVariant', () => {
     expect(analyzed.blocker).toBe('gone/Dockerfile does not exist.')
     expect(analyzed.findings).toMatchObject([{ rule: 'parse-error', file: 'gone/Dockerfile', line: 0 }])
   })
+
+  it('blocks the build of an unreadable Dockerfile and says why', () => {
+    const settings = parseSettings({}, makeWorkspace({ 'odd/Dockerfile/placeholder': '' }))
+    const analyzed = analyzeVariant({ name: 'odd', dockerfile: 'odd/Dockerfile', context: 'odd', buildArgs: {} }, settings)
+    expect(analyzed.blocker).toMatch(/^odd\/Dockerfile cannot be read \(EISDIR/)
+  })
 })
