@@ -14,10 +14,14 @@ export interface ContextEntry {
   source?: string
 }
 
-/** The name under which a Dockerfile from outside the context travels inside it, as `docker build -f` does. */
+/** The name under which a Dockerfile from outside the context travels inside it. */
 export const EXTERNAL_DOCKERFILE = '.slimcheck.Dockerfile'
 
-/** The context's entries and the Dockerfile's name inside it, bringing a Dockerfile from outside the context along. */
+/**
+ * The context's entries and the Dockerfile's name inside it, bringing a Dockerfile from outside the context along.
+ * The Engine API reads the Dockerfile from the uploaded context and does not drop it afterwards, so unlike with the
+ * docker CLI, `COPY .` also copies it.
+ */
 export function contextWithDockerfile(contextDir: string, dockerfile: string): { entries: ContextEntry[]; dockerfile: string } {
   const entries = contextEntries(contextDir, dockerfile)
   if (!dockerfile.startsWith('../')) return { entries, dockerfile }

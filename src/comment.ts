@@ -136,7 +136,8 @@ function layerDetails(comparison: Comparison, head: Report): string {
       if (!rows.length) return `- ${escapeMarkdown(variant.name)}: ${count}; no layer changed size`
       return `<details><summary>${escapeMarkdown(variant.name)}: ${count}; instructions whose layers changed most</summary>\n\n${table(['Instruction', 'Before', 'After', 'Δ'], rows, ['l', 'r', 'r', 'r'])}\n\n</details>`
     })
-  return blocks.join('\n')
+  // A blank line between blocks: Markdown after a `</details>` line would otherwise stay part of that HTML block.
+  return blocks.join('\n\n')
 }
 
 function truncate(text: string, length: number): string {

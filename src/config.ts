@@ -181,9 +181,9 @@ export function parseSizeBudgets(value: string): SizeBudget[] {
   })
 }
 
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/
+const PLATFORM = /^[A-Za-z0-9_]+(?:\/[A-Za-z0-9_]+){0,2}$/
 
-/** One `os/arch[/variant]`, e.g. `linux/amd64` or `linux/arm64/v8`; empty means the engine's own. */
+/** One platform as the engine takes it (`linux/amd64`, `linux/arm64/v8`, `amd64`); empty means the engine's own. */
 export function parsePlatform(name: string, value: string): string | undefined {
   if (!value) return undefined
   if (!PLATFORM.test(value)) throw new InputError(`${name}: '${value}' is not one platform; use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`)
@@ -194,6 +194,7 @@ export function parsePlatform(name: string, value: string): string | undefined {
 export function parseImagePatterns(name: string, value: string): string[] {
   const patterns = parseList(value)
   for (const pattern of patterns) {
+    if (pattern === '*') throw new InputError(`${name}: a bare '*' would accept conda everywhere; list the images, e.g. pytorch/pytorch or continuumio/*`)
     const reference = pattern.endsWith('*') ? `${pattern.slice(0, -1)}x` : pattern
     if (!parseImageRef(reference)) throw new InputError(`${name}: '${pattern}' is not an image reference; use e.g. pytorch/pytorch, nvcr.io/nvidia/pytorch* or continuumio/*`)
   }
@@ -330,7 +331,7 @@ function parseVariantItem(item: Node, label: string, where: (node: Node | null |
     dockerfile,
     context: text('context'),
     target: text('target'),
-    platform: parsePlatform(`${where(item)}: ${label}.platform`, text('platform') ?? ''),
+    platform: parsePlatform(`${where(item.get('platform', true) as Node | undefined)}: ${label}.platform`, text('platform') ?? ''),
     buildArgs: parseBuildArgMap(item.get('build-args', true) as Node | undefined, `${label}.build-args`, where),
     origin: where(item)
   }

@@ -89,7 +89,8 @@ export function createEngine(docker: Docker = new Docker()): Engine {
       }
     },
     async removeImage(imageIdOrTag) {
-      await docker.getImage(imageIdOrTag).remove({ force: true, noprune: false })
+      // Not forced: an image another tag (the other side's identical build) still names stays.
+      await docker.getImage(imageIdOrTag).remove({ force: false, noprune: false })
     }
   }
 }

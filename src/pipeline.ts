@@ -205,6 +205,7 @@ async function buildOnSides(
         } else {
           const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
           build.settled = variantReport(build.item, { status: 'failed', failure: outcome.failure, ...timing })
+          if (build.imageId) await discardImage(run.engine!, build.imageId, run.logger)
         }
       } catch (error) {
         build.settled = notMeasured(build.item, error)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { contextEntries } from '../../src/build-context.js'
+import { contextEntries, contextWithDockerfile, EXTERNAL_DOCKERFILE } from '../../src/build-context.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 const names = (dir: string, dockerfile = 'Dockerfile'): string[] => contextEntries(dir, dockerfile).map((entry) => `${entry.type[0]} ${entry.name}`)
@@ -35,5 +35,19 @@ describe('the build context', () => {
       'small.txt': 's'
     })
     expect(names(dir, 'docker/api.Dockerfile')).toEqual(['f .dockerignore', 'd docker', 'f docker/api.Dockerfile', 'f docker/api.Dockerfile.dockerignore', 'f small.txt'])
+  })
+})
+
+describe('a Dockerfile outside the context', () => {
+  it('travels inside it under its own name, read from where it lies', () => {
+    const dir = makeWorkspace({ 'docker/app.Dockerfile': 'FROM scratch\n', 'app/main.sh': 'echo\n' })
+    const { entries, dockerfile } = contextWithDockerfile(`${dir}/app`, '../docker/app.Dockerfile')
+    expect(dockerfile).toBe(EXTERNAL_DOCKERFILE)
+    expect(entries).toEqual([{ name: 'main.sh', type: 'file' }, { name: EXTERNAL_DOCKERFILE, type: 'file', source: `${dir}/docker/app.Dockerfile` }])
+  })
+
+  it('leaves a Dockerfile inside the context where it is', () => {
+    const dir = makeWorkspace({ Dockerfile: 'FROM scratch\n' })
+    expect(contextWithDockerfile(dir, 'Dockerfile')).toEqual({ entries: [{ name: 'Dockerfile', type: 'file' }], dockerfile: 'Dockerfile' })
   })
 })

@@ -449,4 +449,10 @@ describe('layer counts', () => {
     const head = report([variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })])
     expect(render(head, base).body).toContain('- app: 1 → 2 layers (history entries); no layer changed size')
   })
+
+  it('keeps such a line apart from a preceding details block, so it renders as a list item', () => {
+    const base = report([variant('api', { layers: [[100 * MB], [5 * MB, 'RUN make']] }), variant('app', { layers: [[100 * MB]] })])
+    const head = report([variant('api', { layers: [[100 * MB], [6 * MB, 'RUN make']] }), variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })])
+    expect(render(head, base).body).toContain('</details>\n\n- app: 1 → 2 layers')
+  })
 })

@@ -54,6 +54,7 @@ describe('parseSettings', () => {
     [{ platform: 'linux/amd64,linux/arm64' }, "platform: 'linux/amd64,linux/arm64' is not one platform; use os/arch or os/arch/variant"],
     [{ 'allowed-conda-images': 'pytorch/pytorch, Not An Image' }, "allowed-conda-images: 'Not An Image' is not an image reference"],
     [{ runs: '0' }, "runs: '0' is not allowed; use a whole number from 1 to 20"],
+    [{ 'allowed-conda-images': '*' }, "allowed-conda-images: a bare '*' would accept conda everywhere"],
     [{ baseline: 'latest' }, "baseline: 'latest' is not allowed; use one of auto, build, artifact, none"],
     [{ 'max-size-increase': 'ten' }, "max-size-increase: 'ten' is not a limit; use a percentage ('10%') or bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"],
     [{ 'max-size-increase': '50 parsecs' }, "max-size-increase: '50 parsecs' is not a limit"],
@@ -130,7 +131,7 @@ describe('parseVariantsYaml', () => {
     ['- dockerfile: x\n  targte: y', "input variants:2: variants[0] has unknown key 'targte'"],
     ['- dockerfile: x\n  build-args: [A]', 'input variants:2: variants[0].build-args must be a map'],
     ['- dockerfile: x\n  build-args: { "bad name": 1 }', "variants[0].build-args has an invalid name 'bad name'"],
-    ['- dockerfile: x\n  platform: amd64', "input variants:1: variants[0].platform: 'amd64' is not one platform"]
+    ['- dockerfile: x\n  platform: linux/amd64,linux/arm64', "input variants:2: variants[0].platform: 'linux/amd64,linux/arm64' is not one platform"]
   ])('rejects %p with a located message', (text, message) => {
     expect(() => parseVariantsYaml(text, 'input variants', false)).toThrow(message)
   })
