@@ -1,5 +1,4 @@
 /** The one place that talks to the Docker Engine API, through dockerode. Everything else uses the small `Engine` interface. */
-import path from 'node:path'
 import type { Readable } from 'node:stream'
 import Docker from 'dockerode'
 import { contextWithDockerfile, packContext } from './build-context.js'
@@ -250,9 +249,4 @@ export function unpackedSizeForPlatform(manifests: ManifestSummary[], os: string
     return { sizeBytes: unpacked, sizeSource: `ImageData.Size.Unpacked for ${os}/${arch} from GET /images/json?manifests=1 (containerd image store)`, platform }
   }
   return { sizeBytes: fallback, sizeSource: 'Size from GET /images/{id}/json (containerd image store; no per-platform unpacked size was reported)', platform }
-}
-
-export function dockerfileWithinContext(contextDir: string, dockerfilePath: string): string | undefined {
-  const relative = path.relative(contextDir, dockerfilePath)
-  return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative.split(path.sep).join('/')
 }
