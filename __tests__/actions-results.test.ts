@@ -10,7 +10,9 @@ import { unzipOf } from './support/zip.js'
 const RUN = 'ce7f54c7-61c7-4aae-887f-30da475f5f1a'
 const JOB = 'ca395085-040a-526b-2ce8-bdc85f692774'
 const TWIRP = 'twirp/github.actions.results.api.v1.ArtifactService'
-const REPORT = Buffer.from(JSON.stringify({ version: 1, images: [{ name: 'app', sizeBytes: 123456789, buildSeconds: 42.5 }] }, null, 2) + '\n')
+const REPORT = Buffer.from(
+  JSON.stringify({ version: 1, images: [{ name: 'app', sizeBytes: 123456789, buildSeconds: 42.5 }] }, null, 2) + '\n'
+)
 
 let fake: FakeResults
 let dir: string
@@ -46,9 +48,14 @@ function writeReport(name = 'slimcheck-report.json', content: Buffer = REPORT): 
 /** Runs an ES module script from the project root (so it resolves the installed packages) with exactly `env`. */
 function runNode(script: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), env }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr })
-    })
+    const child = execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: process.cwd(), env },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr })
+      }
+    )
     child.stdin?.end()
   })
 }
@@ -57,7 +64,11 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-async function twirpCall(method: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function twirpCall(
+  method: string,
+  body: unknown,
+  headers: Record<string, string> = {}
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${fake.url}${TWIRP}/${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${fake.runtimeToken}`, ...headers },
@@ -78,9 +89,15 @@ async function createUpload(name: string): Promise<string> {
 
 describe('the runner environment', () => {
   it('carries a runtime token whose scope names the run and job', () => {
-    const payload = JSON.parse(Buffer.from(fake.runtimeToken.split('.')[1], 'base64url').toString('utf8')) as { scp: string }
+    const payload = JSON.parse(Buffer.from(fake.runtimeToken.split('.')[1], 'base64url').toString('utf8')) as {
+      scp: string
+    }
     expect(payload.scp.split(' ')).toContain(`Actions.Results:${RUN}:${JOB}`)
-    expect(fake.env).toMatchObject({ ACTIONS_RUNTIME_TOKEN: fake.runtimeToken, ACTIONS_RESULTS_URL: fake.url, GITHUB_SERVER_URL: 'https://github.com' })
+    expect(fake.env).toMatchObject({
+      ACTIONS_RUNTIME_TOKEN: fake.runtimeToken,
+      ACTIONS_RESULTS_URL: fake.url,
+      GITHUB_SERVER_URL: 'https://github.com'
+    })
     expect(new URL(fake.url).hostname).toBe('127.0.0.1')
   })
 })
@@ -94,7 +111,13 @@ describe('uploads through @actions/artifact', () => {
     expect(fake.violations).toEqual([])
     expect(fake.artifacts).toHaveLength(1)
     const [artifact] = fake.artifacts
-    expect(artifact).toMatchObject({ id: result.id, name: 'slimcheck-report', workflowRunBackendId: RUN, workflowJobRunBackendId: JOB, mimeType: 'application/zip' })
+    expect(artifact).toMatchObject({
+      id: result.id,
+      name: 'slimcheck-report',
+      workflowRunBackendId: RUN,
+      workflowJobRunBackendId: JOB,
+      mimeType: 'application/zip'
+    })
     expect(Object.keys(artifact.files)).toEqual(['slimcheck-report.json'])
     expect(artifact.files['slimcheck-report.json'].equals(REPORT)).toBe(true)
     expect(artifact.size).toBe(artifact.zip.length)
@@ -192,18 +215,32 @@ describe('requests the real service refuses', () => {
   })
 
   it('answers malformed and mis-shaped bodies', async () => {
-    expect(await twirpCall('CreateArtifact', '{')).toEqual({ status: 400, body: expect.objectContaining({ code: 'malformed' }) })
-    const misShaped = await twirpCall('CreateArtifact', { workflow_run_backend_id: RUN, name: 5, version: 'seven', retention: 3 })
+    expect(await twirpCall('CreateArtifact', '{')).toEqual({
+      status: 400,
+      body: expect.objectContaining({ code: 'malformed' })
+    })
+    const misShaped = await twirpCall('CreateArtifact', {
+      workflow_run_backend_id: RUN,
+      name: 5,
+      version: 'seven',
+      retention: 3
+    })
     expect(misShaped).toEqual({ status: 400, body: expect.objectContaining({ code: 'invalid_argument' }) })
     expect(fake.violations).toEqual([
       expect.stringMatching(/^CreateArtifact: body is not JSON/),
       'CreateArtifact: unknown field "retention"',
-      expect.stringMatching(/name must be a string.*version must be a 32-bit integer.*workflow_job_run_backend_id is required/)
+      expect.stringMatching(
+        /name must be a string.*version must be a 32-bit integer.*workflow_job_run_backend_id is required/
+      )
     ])
   })
 
   it('refuses backend ids outside the token scope', async () => {
-    const reply = await twirpCall('CreateArtifact', { ...backendIds('report'), workflow_run_backend_id: 'another-run', version: 7 })
+    const reply = await twirpCall('CreateArtifact', {
+      ...backendIds('report'),
+      workflow_run_backend_id: 'another-run',
+      version: 7
+    })
     expect(reply.status).toBe(403)
     expect(fake.violations).toEqual([expect.stringMatching(/outside the token's scope/)])
   })
@@ -211,10 +248,17 @@ describe('requests the real service refuses', () => {
   it('refuses uploads to a blob no CreateArtifact handed out, and bad signatures', async () => {
     const signed = new URL(await createUpload('report'))
     const unknown = new URL(signed.href.replace(/_upload\/\d+/, '_upload/1'))
-    expect((await fetch(unknown, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'x' })).status).toBe(404)
+    expect(
+      (await fetch(unknown, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'x' })).status
+    ).toBe(404)
     signed.searchParams.set('sig', 'wrong')
-    expect((await fetch(signed, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'x' })).status).toBe(403)
-    expect(fake.violations).toEqual([expect.stringMatching(/no CreateArtifact handed out/), expect.stringMatching(/signature does not match/)])
+    expect((await fetch(signed, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'x' })).status).toBe(
+      403
+    )
+    expect(fake.violations).toEqual([
+      expect.stringMatching(/no CreateArtifact handed out/),
+      expect.stringMatching(/signature does not match/)
+    ])
   })
 
   it('refuses to finalize an unknown artifact, one never uploaded, or one of the wrong size', async () => {

@@ -12,26 +12,34 @@ import { unzipOf, zipOf } from './support/zip.js'
 const OWNER = 'acme'
 const REPO = 'shop'
 
-interface LimitEvent { kind: 'primary' | 'secondary'; retryAfter: number }
+interface LimitEvent {
+  kind: 'primary' | 'secondary'
+  retryAfter: number
+}
 
 let clients = 0
 
 function clientFor(fake: FakeGitHub, limits: LimitEvent[] = []) {
-  return getOctokit('ghs_fake_token', {
-    baseUrl: fake.url,
-    throttle: {
-      // each client gets its own write/notification queues, so one test never waits on another's writes
-      id: `fake-github-${++clients}`,
-      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
-        limits.push({ kind: 'primary', retryAfter })
-        return retryCount < 1
-      },
-      onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
-        limits.push({ kind: 'secondary', retryAfter })
-        return retryCount < 1
+  return getOctokit(
+    'ghs_fake_token',
+    {
+      baseUrl: fake.url,
+      throttle: {
+        // each client gets its own write/notification queues, so one test never waits on another's writes
+        id: `fake-github-${++clients}`,
+        onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
+          limits.push({ kind: 'primary', retryAfter })
+          return retryCount < 1
+        },
+        onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
+          limits.push({ kind: 'secondary', retryAfter })
+          return retryCount < 1
+        }
       }
-    }
-  }, retry, throttling)
+    },
+    retry,
+    throttling
+  )
 }
 
 async function statusOf(promise: Promise<unknown>): Promise<number> {
@@ -75,10 +83,15 @@ describe('issue comments', () => {
     expect(first.data).toHaveLength(100)
     expect(first.headers.link).toBe(
       `<${fake.url}/repos/${OWNER}/${REPO}/issues/7/comments?per_page=100&page=2>; rel="next", ` +
-      `<${fake.url}/repos/${OWNER}/${REPO}/issues/7/comments?per_page=100&page=3>; rel="last"`
+        `<${fake.url}/repos/${OWNER}/${REPO}/issues/7/comments?per_page=100&page=3>; rel="last"`
     )
 
-    const all = await octokit.paginate(octokit.rest.issues.listComments, { owner: OWNER, repo: REPO, issue_number: 7, per_page: 100 })
+    const all = await octokit.paginate(octokit.rest.issues.listComments, {
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 7,
+      per_page: 100
+    })
     expect(all.map((c) => c.body)).toEqual(bodies)
     expect(all[0].user?.login).toBe('octocat')
     const pages = fake.requests.slice(1).map((r) => r.query.page ?? '1')
@@ -87,7 +100,12 @@ describe('issue comments', () => {
   })
 
   it('defaults to 30 per page and caps per_page at 100', async () => {
-    fake.seedComments(OWNER, REPO, 1, Array.from({ length: 130 }, (_, i) => `c${i}`))
+    fake.seedComments(
+      OWNER,
+      REPO,
+      1,
+      Array.from({ length: 130 }, (_, i) => `c${i}`)
+    )
     const octokit = clientFor(fake)
     const byDefault = await octokit.rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: 1 })
     const capped = await octokit.rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: 1, per_page: 500 })
@@ -98,19 +116,33 @@ describe('issue comments', () => {
 
   it('creates, reads, updates and deletes a comment', async () => {
     const octokit = clientFor(fake)
-    const created = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 3, body: '<!-- slimcheck -->\nfirst' })
+    const created = await octokit.rest.issues.createComment({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 3,
+      body: '<!-- slimcheck -->\nfirst'
+    })
     expect(created.status).toBe(201)
     expect(created.headers.location).toBe(created.data.url)
     expect(created.data.user?.login).toBe('github-actions[bot]')
 
-    const updated = await octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: created.data.id, body: '<!-- slimcheck -->\nsecond' })
+    const updated = await octokit.rest.issues.updateComment({
+      owner: OWNER,
+      repo: REPO,
+      comment_id: created.data.id,
+      body: '<!-- slimcheck -->\nsecond'
+    })
     expect(updated.data.id).toBe(created.data.id)
     expect(Date.parse(updated.data.updated_at)).toBeGreaterThan(Date.parse(created.data.updated_at))
 
     const fetched = await octokit.rest.issues.getComment({ owner: OWNER, repo: REPO, comment_id: created.data.id })
     expect(fetched.data.body).toBe('<!-- slimcheck -->\nsecond')
     expect(fake.comments(OWNER, REPO, 3)).toEqual([
-      expect.objectContaining({ id: created.data.id, body: '<!-- slimcheck -->\nsecond', user: { login: 'github-actions[bot]' } })
+      expect.objectContaining({
+        id: created.data.id,
+        body: '<!-- slimcheck -->\nsecond',
+        user: { login: 'github-actions[bot]' }
+      })
     ])
 
     await octokit.rest.issues.deleteComment({ owner: OWNER, repo: REPO, comment_id: created.data.id })
@@ -128,8 +160,12 @@ describe('issue comments', () => {
   it('answers 404 for a comment that does not exist, or lives in another repository', async () => {
     const [seeded] = fake.seedComments('someone', 'else', 1, ['elsewhere'])
     const octokit = clientFor(fake)
-    expect(await statusOf(octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: 424242, body: 'x' }))).toBe(404)
-    expect(await statusOf(octokit.rest.issues.getComment({ owner: OWNER, repo: REPO, comment_id: seeded.id }))).toBe(404)
+    expect(
+      await statusOf(octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: 424242, body: 'x' }))
+    ).toBe(404)
+    expect(await statusOf(octokit.rest.issues.getComment({ owner: OWNER, repo: REPO, comment_id: seeded.id }))).toBe(
+      404
+    )
     expect(fake.violations).toEqual([])
   })
 
@@ -137,7 +173,12 @@ describe('issue comments', () => {
     fake.seedComments(OWNER, REPO, 2, ['old', 'new'])
     const [, newer] = fake.comments(OWNER, REPO, 2)
     const octokit = clientFor(fake)
-    const { data } = await octokit.rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: 2, since: newer.updated_at })
+    const { data } = await octokit.rest.issues.listComments({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 2,
+      since: newer.updated_at
+    })
     expect(data.map((c) => c.body)).toEqual(['new'])
     expect(fake.violations).toEqual([])
   })
@@ -204,7 +245,9 @@ describe('request validation', () => {
     const first = await octokit.rest.repos.get({ owner: OWNER, repo: REPO })
     const second = await octokit.rest.repos.get({ owner: OWNER, repo: REPO })
     expect(first.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect(first.headers['x-github-request-id']).toMatch(/^[0-9A-F]{4}:[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{6}:[0-9A-F]{8}$/)
+    expect(first.headers['x-github-request-id']).toMatch(
+      /^[0-9A-F]{4}:[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{6}:[0-9A-F]{8}$/
+    )
     expect(first.headers['x-ratelimit-limit']).toBe('5000')
     expect(first.headers['x-ratelimit-resource']).toBe('core')
     expect(Number(second.headers['x-ratelimit-remaining'])).toBe(Number(first.headers['x-ratelimit-remaining']) - 1)
@@ -216,10 +259,18 @@ describe('faults', () => {
   it('answers a read-only token with 403 Resource not accessible by integration, without retrying', async () => {
     fake.failNext({ operationId: 'issues/create-comment' }, 'forbidden')
     const octokit = clientFor(fake)
-    const error = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 9, body: 'x' }).catch((e: unknown) => e)
+    const error = await octokit.rest.issues
+      .createComment({ owner: OWNER, repo: REPO, issue_number: 9, body: 'x' })
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({
       status: 403,
-      response: { data: { message: 'Resource not accessible by integration', status: '403', documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment' } }
+      response: {
+        data: {
+          message: 'Resource not accessible by integration',
+          status: '403',
+          documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment'
+        }
+      }
     })
     expect(fake.requests).toHaveLength(1)
     const next = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 9, body: 'y' })
@@ -241,7 +292,9 @@ describe('faults', () => {
   it('answers 502 with a body when the gateway fails', async () => {
     fake.failNext({ method: 'GET' }, 'bad-gateway')
     const octokit = clientFor(fake)
-    const error = await octokit.rest.repos.get({ owner: OWNER, repo: REPO, request: { retries: 0 } }).catch((e: unknown) => e)
+    const error = await octokit.rest.repos
+      .get({ owner: OWNER, repo: REPO, request: { retries: 0 } })
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({ status: 502, response: { data: { message: 'Server Error' } } })
     expect(fake.violations).toEqual([])
   })
@@ -260,7 +313,12 @@ describe('faults', () => {
     fake.failNext({ operationId: 'issues/create-comment' }, 'secondary-rate-limit')
     const limits: LimitEvent[] = []
     const octokit = clientFor(fake, limits)
-    const created = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 4, body: 'after the wait' })
+    const created = await octokit.rest.issues.createComment({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 4,
+      body: 'after the wait'
+    })
     expect(created.status).toBe(201)
     expect(limits).toEqual([{ kind: 'secondary', retryAfter: 1 }])
     expect(fake.requests.map((r) => r.status)).toEqual([403, 201])
@@ -281,9 +339,27 @@ describe('faults', () => {
 describe('workflow runs', () => {
   function seedHistory(): void {
     fake.seedWorkflowRuns(OWNER, REPO, [
-      { branch: 'main', event: 'push', conclusion: 'success', headSha: 'a'.repeat(40), createdAt: '2025-03-01T10:00:00Z' },
-      { branch: 'main', event: 'push', conclusion: 'failure', headSha: 'b'.repeat(40), createdAt: '2025-03-02T10:00:00Z' },
-      { branch: 'main', event: 'push', conclusion: 'success', headSha: 'c'.repeat(40), createdAt: '2025-03-03T10:00:00Z' },
+      {
+        branch: 'main',
+        event: 'push',
+        conclusion: 'success',
+        headSha: 'a'.repeat(40),
+        createdAt: '2025-03-01T10:00:00Z'
+      },
+      {
+        branch: 'main',
+        event: 'push',
+        conclusion: 'failure',
+        headSha: 'b'.repeat(40),
+        createdAt: '2025-03-02T10:00:00Z'
+      },
+      {
+        branch: 'main',
+        event: 'push',
+        conclusion: 'success',
+        headSha: 'c'.repeat(40),
+        createdAt: '2025-03-03T10:00:00Z'
+      },
       { branch: 'main', event: 'schedule', conclusion: 'success', createdAt: '2025-03-04T10:00:00Z' },
       { branch: 'feature', event: 'pull_request', conclusion: 'success', createdAt: '2025-03-05T10:00:00Z' },
       { branch: 'main', event: 'push', status: 'in_progress', createdAt: '2025-03-06T10:00:00Z' },
@@ -295,17 +371,40 @@ describe('workflow runs', () => {
     seedHistory()
     const octokit = clientFor(fake)
     const { data } = await octokit.rest.actions.listWorkflowRuns({
-      owner: OWNER, repo: REPO, workflow_id: 'slimcheck.yml', branch: 'main', event: 'push', status: 'success'
+      owner: OWNER,
+      repo: REPO,
+      workflow_id: 'slimcheck.yml',
+      branch: 'main',
+      event: 'push',
+      status: 'success'
     })
     expect(data.total_count).toBe(2)
     expect(data.workflow_runs.map((r) => r.head_sha)).toEqual(['c'.repeat(40), 'a'.repeat(40)])
-    expect(data.workflow_runs[0]).toMatchObject({ path: '.github/workflows/slimcheck.yml', head_branch: 'main', conclusion: 'success', status: 'completed' })
+    expect(data.workflow_runs[0]).toMatchObject({
+      path: '.github/workflows/slimcheck.yml',
+      head_branch: 'main',
+      conclusion: 'success',
+      status: 'completed'
+    })
 
-    const completed = await octokit.rest.actions.listWorkflowRuns({ owner: OWNER, repo: REPO, workflow_id: 'slimcheck.yml', status: 'completed' })
+    const completed = await octokit.rest.actions.listWorkflowRuns({
+      owner: OWNER,
+      repo: REPO,
+      workflow_id: 'slimcheck.yml',
+      status: 'completed'
+    })
     expect(completed.data.total_count).toBe(5)
-    const byId = await octokit.rest.actions.listWorkflowRuns({ owner: OWNER, repo: REPO, workflow_id: data.workflow_runs[0].workflow_id })
+    const byId = await octokit.rest.actions.listWorkflowRuns({
+      owner: OWNER,
+      repo: REPO,
+      workflow_id: data.workflow_runs[0].workflow_id
+    })
     expect(byId.data.total_count).toBe(6)
-    const single = await octokit.rest.actions.getWorkflowRun({ owner: OWNER, repo: REPO, run_id: data.workflow_runs[1].id })
+    const single = await octokit.rest.actions.getWorkflowRun({
+      owner: OWNER,
+      repo: REPO,
+      run_id: data.workflow_runs[1].id
+    })
     expect(single.data.head_sha).toBe('a'.repeat(40))
     expect(fake.violations).toEqual([])
   })
@@ -313,12 +412,25 @@ describe('workflow runs', () => {
   it('lists a repository’s runs by head_sha and paginates them', async () => {
     seedHistory()
     const octokit = clientFor(fake)
-    const bySha = await octokit.rest.actions.listWorkflowRunsForRepo({ owner: OWNER, repo: REPO, head_sha: 'b'.repeat(40) })
+    const bySha = await octokit.rest.actions.listWorkflowRunsForRepo({
+      owner: OWNER,
+      repo: REPO,
+      head_sha: 'b'.repeat(40)
+    })
     expect(bySha.data.workflow_runs.map((r) => r.conclusion)).toEqual(['failure'])
-    const all = await octokit.paginate(octokit.rest.actions.listWorkflowRunsForRepo, { owner: OWNER, repo: REPO, per_page: 3 })
+    const all = await octokit.paginate(octokit.rest.actions.listWorkflowRunsForRepo, {
+      owner: OWNER,
+      repo: REPO,
+      per_page: 3
+    })
     expect(all.map((r) => r.created_at)).toEqual([
-      '2025-03-07T10:00:00Z', '2025-03-06T10:00:00Z', '2025-03-05T10:00:00Z', '2025-03-04T10:00:00Z',
-      '2025-03-03T10:00:00Z', '2025-03-02T10:00:00Z', '2025-03-01T10:00:00Z'
+      '2025-03-07T10:00:00Z',
+      '2025-03-06T10:00:00Z',
+      '2025-03-05T10:00:00Z',
+      '2025-03-04T10:00:00Z',
+      '2025-03-03T10:00:00Z',
+      '2025-03-02T10:00:00Z',
+      '2025-03-01T10:00:00Z'
     ])
     expect(fake.violations).toEqual([])
   })
@@ -326,8 +438,14 @@ describe('workflow runs', () => {
   it('answers 404 for a workflow the repository does not have, and an empty list for one without runs', async () => {
     fake.seedWorkflow(OWNER, REPO, 'slimcheck.yml')
     const octokit = clientFor(fake)
-    expect(await statusOf(octokit.rest.actions.listWorkflowRuns({ owner: OWNER, repo: REPO, workflow_id: 'missing.yml' }))).toBe(404)
-    const { data } = await octokit.rest.actions.listWorkflowRuns({ owner: OWNER, repo: REPO, workflow_id: 'slimcheck.yml' })
+    expect(
+      await statusOf(octokit.rest.actions.listWorkflowRuns({ owner: OWNER, repo: REPO, workflow_id: 'missing.yml' }))
+    ).toBe(404)
+    const { data } = await octokit.rest.actions.listWorkflowRuns({
+      owner: OWNER,
+      repo: REPO,
+      workflow_id: 'slimcheck.yml'
+    })
     expect(data).toEqual({ total_count: 0, workflow_runs: [] })
   })
 })
@@ -335,21 +453,49 @@ describe('workflow runs', () => {
 describe('artifacts', () => {
   it('lists artifacts by name and downloads one through the redirect', async () => {
     const [older, newer] = fake.seedWorkflowRuns(OWNER, REPO, [{ branch: 'main' }, { branch: 'main' }])
-    fake.seedArtifact(OWNER, REPO, { runId: older.id, name: 'slimcheck-report', files: { 'report.json': '{"run":"older"}' } })
-    const wanted = fake.seedArtifact(OWNER, REPO, { runId: newer.id, name: 'slimcheck-report', files: { 'report.json': '{"run":"newer"}', 'logs/build.txt': 'ok' } })
+    fake.seedArtifact(OWNER, REPO, {
+      runId: older.id,
+      name: 'slimcheck-report',
+      files: { 'report.json': '{"run":"older"}' }
+    })
+    const wanted = fake.seedArtifact(OWNER, REPO, {
+      runId: newer.id,
+      name: 'slimcheck-report',
+      files: { 'report.json': '{"run":"newer"}', 'logs/build.txt': 'ok' }
+    })
     fake.seedArtifact(OWNER, REPO, { runId: newer.id, name: 'coverage', zip: zipOf({ 'lcov.info': 'TN:' }) })
     const octokit = clientFor(fake)
 
-    const forRepo = await octokit.rest.actions.listArtifactsForRepo({ owner: OWNER, repo: REPO, name: 'slimcheck-report' })
+    const forRepo = await octokit.rest.actions.listArtifactsForRepo({
+      owner: OWNER,
+      repo: REPO,
+      name: 'slimcheck-report'
+    })
     expect(forRepo.data.total_count).toBe(2)
-    expect(forRepo.data.artifacts[0]).toMatchObject({ id: wanted.id, expired: false, workflow_run: { id: newer.id, head_branch: 'main' } })
+    expect(forRepo.data.artifacts[0]).toMatchObject({
+      id: wanted.id,
+      expired: false,
+      workflow_run: { id: newer.id, head_branch: 'main' }
+    })
 
-    const forRun = await octokit.rest.actions.listWorkflowRunArtifacts({ owner: OWNER, repo: REPO, run_id: newer.id, name: 'slimcheck-report' })
+    const forRun = await octokit.rest.actions.listWorkflowRunArtifacts({
+      owner: OWNER,
+      repo: REPO,
+      run_id: newer.id,
+      name: 'slimcheck-report'
+    })
     expect(forRun.data.artifacts.map((a) => a.id)).toEqual([wanted.id])
     const single = await octokit.rest.actions.getArtifact({ owner: OWNER, repo: REPO, artifact_id: wanted.id })
-    expect(single.data.archive_download_url).toBe(`${fake.url}/repos/${OWNER}/${REPO}/actions/artifacts/${wanted.id}/zip`)
+    expect(single.data.archive_download_url).toBe(
+      `${fake.url}/repos/${OWNER}/${REPO}/actions/artifacts/${wanted.id}/zip`
+    )
 
-    const download = await octokit.rest.actions.downloadArtifact({ owner: OWNER, repo: REPO, artifact_id: wanted.id, archive_format: 'zip' })
+    const download = await octokit.rest.actions.downloadArtifact({
+      owner: OWNER,
+      repo: REPO,
+      artifact_id: wanted.id,
+      archive_format: 'zip'
+    })
     const archive = Buffer.from(download.data as ArrayBuffer)
     expect(archive.length).toBe(forRun.data.artifacts[0].size_in_bytes)
     expect(unzip(archive, '-p', 'report.json')).toBe('{"run":"newer"}')
@@ -362,8 +508,21 @@ describe('artifacts', () => {
     const [run] = fake.seedWorkflowRuns(OWNER, REPO, [{}])
     const expired = fake.seedArtifact(OWNER, REPO, { runId: run.id, name: 'old', files: { a: 'b' }, expired: true })
     const octokit = clientFor(fake)
-    expect(await statusOf(octokit.rest.actions.downloadArtifact({ owner: OWNER, repo: REPO, artifact_id: expired.id, archive_format: 'zip' }))).toBe(410)
-    expect(await statusOf(octokit.rest.actions.downloadArtifact({ owner: OWNER, repo: REPO, artifact_id: 1, archive_format: 'zip' }))).toBe(404)
+    expect(
+      await statusOf(
+        octokit.rest.actions.downloadArtifact({
+          owner: OWNER,
+          repo: REPO,
+          artifact_id: expired.id,
+          archive_format: 'zip'
+        })
+      )
+    ).toBe(410)
+    expect(
+      await statusOf(
+        octokit.rest.actions.downloadArtifact({ owner: OWNER, repo: REPO, artifact_id: 1, archive_format: 'zip' })
+      )
+    ).toBe(404)
     expect(fake.violations).toEqual([])
   })
 })
@@ -376,7 +535,11 @@ describe('repositories and pull requests', () => {
     const repo = await octokit.rest.repos.get({ owner: OWNER, repo: REPO })
     expect(repo.data).toMatchObject({ full_name: 'acme/shop', default_branch: 'trunk' })
     const pull = await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 12 })
-    expect(pull.data.head).toMatchObject({ ref: 'feature', sha: 'd'.repeat(40), repo: { full_name: 'contributor/shop', fork: true } })
+    expect(pull.data.head).toMatchObject({
+      ref: 'feature',
+      sha: 'd'.repeat(40),
+      repo: { full_name: 'contributor/shop', fork: true }
+    })
     expect(pull.data.base).toMatchObject({ ref: 'trunk', repo: { full_name: 'acme/shop' } })
     expect(await statusOf(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 13 }))).toBe(404)
     expect(fake.violations).toEqual([])
@@ -386,7 +549,7 @@ describe('repositories and pull requests', () => {
 describe('zipOf', () => {
   it('builds archives that unzip reads and that unzipOf reads back', () => {
     const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 31) % 256))
-    const archive = zipOf({ 'a.txt': 'hello\n', 'dir/ü.json': '{"x":1}', 'bin.dat': binary, 'empty': '' })
+    const archive = zipOf({ 'a.txt': 'hello\n', 'dir/ü.json': '{"x":1}', 'bin.dat': binary, empty: '' })
     expect(unzip(archive, '-tq')).toMatch(/No errors detected/)
     expect(unzip(archive, '-p', 'dir/ü.json')).toBe('{"x":1}')
     const files = unzipOf(archive)

@@ -14,7 +14,8 @@ const COMMITTED = join(REPO_ROOT, 'src', 'analyze', 'shared-tags.json')
 
 const HAS_LIBRARY = existsSync(LIBRARY)
 const itWithLibrary = HAS_LIBRARY ? it : it.skip
-const withLibrary = (title: string) => (HAS_LIBRARY ? title : `${title} (skipped: no official-images library at ${LIBRARY})`)
+const withLibrary = (title: string) =>
+  HAS_LIBRARY ? title : `${title} (skipped: no official-images library at ${LIBRARY})`
 
 function advise(raw: string) {
   const ref = parseImageRef(raw)
@@ -23,7 +24,11 @@ function advise(raw: string) {
 }
 
 function tagList(line: string): string[] {
-  return line.slice(line.indexOf(':') + 1).split(',').map((tag) => tag.trim()).filter(Boolean)
+  return line
+    .slice(line.indexOf(':') + 1)
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter(Boolean)
 }
 
 function libraryTags(file: string): { simple: string[]; shared: string[] } {
@@ -55,17 +60,29 @@ describe('sharedTagAdvice', () => {
   )
 
   it('treats an untagged official image as its shared latest tag', () => {
-    expect(advise('python')).toEqual({ tag: 'latest', why: 'untagged', alternatives: ['slim-trixie', 'slim-bookworm', 'trixie'] })
+    expect(advise('python')).toEqual({
+      tag: 'latest',
+      why: 'untagged',
+      alternatives: ['slim-trixie', 'slim-bookworm', 'trixie']
+    })
     expect(advise('golang')).toMatchObject({ tag: 'latest', why: 'untagged' })
   })
 
   it('handles images whose shared tags span no Windows variants', () => {
-    expect(advise('satosa:8')).toEqual({ tag: '8', why: 'listed', alternatives: ['8-bookworm', '8-alpine3.22', '8-alpine'] })
+    expect(advise('satosa:8')).toEqual({
+      tag: '8',
+      why: 'listed',
+      alternatives: ['8-bookworm', '8-alpine3.22', '8-alpine']
+    })
     expect(advise('satosa')).toMatchObject({ tag: 'latest', why: 'untagged' })
   })
 
   it('never recommends Windows tags, even for a Windows-only shared tag', () => {
-    expect(advise('python:3.14-windowsservercore')).toEqual({ tag: '3.14-windowsservercore', why: 'listed', alternatives: [] })
+    expect(advise('python:3.14-windowsservercore')).toEqual({
+      tag: '3.14-windowsservercore',
+      why: 'listed',
+      alternatives: []
+    })
   })
 
   it.each([
@@ -83,31 +100,58 @@ describe('sharedTagAdvice', () => {
   })
 
   it('infers that unlisted plain versions are shared and points at the nearest listed version', () => {
-    expect(advise('python:3.9')).toEqual({ tag: '3.9', why: 'inferred', alternatives: ['3.10-slim-trixie', '3.10-slim-bookworm', '3.10-trixie'] })
-    expect(advise('python:3.9.18')).toMatchObject({ why: 'inferred', alternatives: ['3.10.21-slim-trixie', '3.10.21-slim-bookworm', '3.10.21-trixie'] })
-    expect(advise('golang:1.99')).toMatchObject({ why: 'inferred', alternatives: ['1.27-trixie', '1.27-bookworm', '1.27-alpine3.24'] })
-    expect(advise('python:v3.12')).toMatchObject({ why: 'inferred', alternatives: ['3.12-slim-trixie', '3.12-slim-bookworm', '3.12-trixie'] })
-    expect(advise('python:3.9.18.1')).toMatchObject({ why: 'inferred', alternatives: ['slim-trixie', 'slim-bookworm', 'trixie'] })
+    expect(advise('python:3.9')).toEqual({
+      tag: '3.9',
+      why: 'inferred',
+      alternatives: ['3.10-slim-trixie', '3.10-slim-bookworm', '3.10-trixie']
+    })
+    expect(advise('python:3.9.18')).toMatchObject({
+      why: 'inferred',
+      alternatives: ['3.10.21-slim-trixie', '3.10.21-slim-bookworm', '3.10.21-trixie']
+    })
+    expect(advise('golang:1.99')).toMatchObject({
+      why: 'inferred',
+      alternatives: ['1.27-trixie', '1.27-bookworm', '1.27-alpine3.24']
+    })
+    expect(advise('python:v3.12')).toMatchObject({
+      why: 'inferred',
+      alternatives: ['3.12-slim-trixie', '3.12-slim-bookworm', '3.12-trixie']
+    })
+    expect(advise('python:3.9.18.1')).toMatchObject({
+      why: 'inferred',
+      alternatives: ['slim-trixie', 'slim-bookworm', 'trixie']
+    })
   })
 
-  it.each(['python:3.9-slim', 'python:3.9-alpine3.18', 'python:3.9-bookworm'])('does not infer %s, which names a variant', (raw) => {
-    expect(advise(raw)).toBeUndefined()
-  })
-
-  it.each(['python:3.12@sha256:0123456789abcdef', 'python@sha256:0123456789abcdef'])('does not flag digest-pinned %s', (raw) => {
-    expect(advise(raw)).toBeUndefined()
-  })
-
-  it.each(['ghcr.io/library/python:3.12', 'myorg/python:3.12', 'localhost:5000/python:3.12', 'registry.example.com:5000/library/python'])(
-    'does not flag %s, which is not a Docker Hub official image',
+  it.each(['python:3.9-slim', 'python:3.9-alpine3.18', 'python:3.9-bookworm'])(
+    'does not infer %s, which names a variant',
     (raw) => {
       expect(advise(raw)).toBeUndefined()
     }
   )
 
-  it.each(['scratch', 'scratch:latest', 'alpine', 'ubuntu:24.04', 'constructor:1'])('does not flag %s, an image without shared tags', (raw) => {
+  it.each(['python:3.12@sha256:0123456789abcdef', 'python@sha256:0123456789abcdef'])(
+    'does not flag digest-pinned %s',
+    (raw) => {
+      expect(advise(raw)).toBeUndefined()
+    }
+  )
+
+  it.each([
+    'ghcr.io/library/python:3.12',
+    'myorg/python:3.12',
+    'localhost:5000/python:3.12',
+    'registry.example.com:5000/library/python'
+  ])('does not flag %s, which is not a Docker Hub official image', (raw) => {
     expect(advise(raw)).toBeUndefined()
   })
+
+  it.each(['scratch', 'scratch:latest', 'alpine', 'ubuntu:24.04', 'constructor:1'])(
+    'does not flag %s, an image without shared tags',
+    (raw) => {
+      expect(advise(raw)).toBeUndefined()
+    }
+  )
 
   it('names the snapshot it was generated from', () => {
     expect(SHARED_TAGS_SNAPSHOT.commit).toMatch(/^[0-9a-f]{40}$/)
@@ -134,7 +178,9 @@ describe('shared-tags.json against the official-images library', () => {
       for (const tag of shared) {
         const advice = advise(`${image}:${tag}`)
         if (advice?.why !== 'listed') mistakes.push(`${image}:${tag} should be listed as shared`)
-        const wrong = advice?.alternatives.filter((alternative) => !simple.includes(alternative) || /windowsservercore|nanoserver/.test(alternative))
+        const wrong = advice?.alternatives.filter(
+          (alternative) => !simple.includes(alternative) || /windowsservercore|nanoserver/.test(alternative)
+        )
         if (wrong?.length) mistakes.push(`${image}:${tag} recommends ${wrong.join(', ')}`)
       }
       for (const tag of simple) {

@@ -42,7 +42,12 @@ function parseBlocks(text) {
 }
 
 function list(value) {
-  return value ? value.split(',').map((item) => item.trim()).filter(Boolean) : []
+  return value
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : []
 }
 
 /** Entries of one library file; entries without their own Architectures inherit the file's. */
@@ -74,9 +79,13 @@ function latestStems(own) {
 function variantsIn(entry, shared, stems) {
   const tags = entry.tags.filter(isLinuxTag)
   if (shared !== 'latest') {
-    return tags.filter((tag) => tag.startsWith(shared + '-')).map((tag) => ({ tag, variant: tag.slice(shared.length + 1) }))
+    return tags
+      .filter((tag) => tag.startsWith(shared + '-'))
+      .map((tag) => ({ tag, variant: tag.slice(shared.length + 1) }))
   }
-  return tags.filter((tag) => stems.some((stem) => tags.includes(`${stem}-${tag}`))).map((tag) => ({ tag, variant: tag }))
+  return tags
+    .filter((tag) => stems.some((stem) => tags.includes(`${stem}-${tag}`)))
+    .map((tag) => ({ tag, variant: tag }))
 }
 
 /** Variants that add no further version (`trixie` before `7.3.23-trixie`) come first, and Alpine (musl, rarely a drop-in swap) last; otherwise definition order. */
@@ -114,7 +123,9 @@ function imageData(entries) {
   // Integer-like keys (`8`, `21`) still serialise first, in numeric order, as JavaScript orders object keys.
   const shared = {}
   for (const tag of sharedTags) shared[tag] = alternativesFor(tag, entries)
-  const simple = [...new Set(entries.flatMap((entry) => entry.tags))].filter((tag) => VERSION_ONLY.test(tag)).sort(byCodeUnit)
+  const simple = [...new Set(entries.flatMap((entry) => entry.tags))]
+    .filter((tag) => VERSION_ONLY.test(tag))
+    .sort(byCodeUnit)
   return { shared, simple }
 }
 
@@ -128,8 +139,9 @@ function readSnapshot(libraryDir) {
 
 /** JSON with two-space indentation, but each array of tags on one line. */
 function format(data) {
-  const text = JSON.stringify(data, null, 2).replace(/\[\n\s*([^[\]{}]*?)\n\s*\]/g, (_, items) =>
-    '[' + items.split(/,\n\s*/).join(', ') + ']'
+  const text = JSON.stringify(data, null, 2).replace(
+    /\[\n\s*([^[\]{}]*?)\n\s*\]/g,
+    (_, items) => '[' + items.split(/,\n\s*/).join(', ') + ']'
   )
   return text + '\n'
 }

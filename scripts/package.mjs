@@ -18,10 +18,13 @@ const REQUIRED_ASSETS = ['auth.proto', 'buildkit_status.proto']
 
 fs.rmSync('dist', { recursive: true, force: true })
 for (const entry of ENTRIES) {
-  execFileSync('npx', ['ncc', 'build', entry.source, '-o', entry.out, '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' })
+  execFileSync('npx', ['ncc', 'build', entry.source, '-o', entry.out, '--license', 'licenses.txt', '--quiet'], {
+    stdio: 'inherit'
+  })
   const bundle = path.join(entry.out, 'index.js')
   fs.writeFileSync(bundle, DIRNAME_SHIM + fs.readFileSync(bundle, 'utf8'))
   for (const asset of REQUIRED_ASSETS) {
-    if (!fs.existsSync(path.join(entry.out, asset))) throw new Error(`${entry.out}/${asset} is missing: dockerode's BuildKit session would fail at run time`)
+    if (!fs.existsSync(path.join(entry.out, asset)))
+      throw new Error(`${entry.out}/${asset} is missing: dockerode's BuildKit session would fail at run time`)
   }
 }

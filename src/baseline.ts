@@ -42,22 +42,35 @@ async function hasCommit(cwd: string, sha: string): Promise<boolean> {
 
 /** Fetches the base commit (and some history, for matching stored reports) when the checkout is shallow. */
 async function ensureCommit(cwd: string, sha: string, depth: number, logger: Logger): Promise<void> {
-  if ((await hasCommit(cwd, sha)) && (depth <= 1 || (await git(cwd, ['rev-parse', '--is-shallow-repository'])) === 'false')) return
+  if (
+    (await hasCommit(cwd, sha)) &&
+    (depth <= 1 || (await git(cwd, ['rev-parse', '--is-shallow-repository'])) === 'false')
+  )
+    return
   logger.info(`Fetching ${sha.slice(0, 12)} (depth ${depth}) from origin`)
   await git(cwd, ['fetch', '--no-tags', '--quiet', `--depth=${depth}`, 'origin', sha]).catch(async (error: Error) => {
-    if (!(await hasCommit(cwd, sha))) throw new Error(`the base commit ${sha} is not in the checkout and could not be fetched from origin: ${error.message.trim()}`)
+    if (!(await hasCommit(cwd, sha)))
+      throw new Error(
+        `the base commit ${sha} is not in the checkout and could not be fetched from origin: ${error.message.trim()}`
+      )
   })
 }
 
 /** A detached worktree at `sha` outside the user's checkout; the returned settings point at the same working-directory inside it. */
-export async function baseWorktree(settings: Settings, sha: string, logger: Logger): Promise<{ settings: Settings; cleanup: () => Promise<void> }> {
+export async function baseWorktree(
+  settings: Settings,
+  sha: string,
+  logger: Logger
+): Promise<{ settings: Settings; cleanup: () => Promise<void> }> {
   const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
   await ensureCommit(root, sha, 1, logger)
   const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'slimcheck-base-'))
   await git(root, ['worktree', 'add', '--detach', '--force', dir, sha])
   const workspace = path.join(dir, path.relative(fs.realpathSync(root), fs.realpathSync(settings.workspace)))
   const cleanup = async (): Promise<void> => {
-    await git(root, ['worktree', 'remove', '--force', dir]).catch((error: Error) => logger.warning(`could not remove the base worktree ${dir}: ${error.message}`))
+    await git(root, ['worktree', 'remove', '--force', dir]).catch((error: Error) =>
+      logger.warning(`could not remove the base worktree ${dir}: ${error.message}`)
+    )
   }
   return { settings: { ...settings, workspace, reportPath: path.join(dir, '.slimcheck-base-report.json') }, cleanup }
 }
@@ -67,9 +80,13 @@ async function recentCommits(settings: Settings, sha: string, logger: Logger): P
   try {
     const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
     await ensureCommit(root, sha, ANCESTORS_FOR_ARTIFACTS, logger)
-    return new Set((await git(root, ['rev-list', `--max-count=${ANCESTORS_FOR_ARTIFACTS}`, sha])).split('\n').filter(Boolean))
+    return new Set(
+      (await git(root, ['rev-list', `--max-count=${ANCESTORS_FOR_ARTIFACTS}`, sha])).split('\n').filter(Boolean)
+    )
   } catch (error) {
-    logger.warning(`could not list the ancestors of ${sha.slice(0, 12)}: ${(error as Error).message}; only a report made at that commit is used`)
+    logger.warning(
+      `could not list the ancestors of ${sha.slice(0, 12)}: ${(error as Error).message}; only a report made at that commit is used`
+    )
     return new Set([sha])
   }
 }
@@ -77,7 +94,9 @@ async function recentCommits(settings: Settings, sha: string, logger: Logger): P
 export function parseStoredReport(text: string): Report {
   const report = JSON.parse(text) as Partial<Report>
   if (report.schemaVersion !== SCHEMA_VERSION || !Array.isArray(report.variants)) {
-    throw new Error(`the stored report has schemaVersion ${String(report.schemaVersion)}; this slimcheck reads ${SCHEMA_VERSION}`)
+    throw new Error(
+      `the stored report has schemaVersion ${String(report.schemaVersion)}; this slimcheck reads ${SCHEMA_VERSION}`
+    )
   }
   return report as Report
 }
@@ -86,20 +105,47 @@ async function fromArtifact(request: BaselineRequest, accept: (sha: string) => b
   const { github, workflow, settings, baseRef, logger } = request
   if (!github) return undefined
   if (!workflow) {
-    logger.warning('GITHUB_WORKFLOW_REF is not set, so the reports stored by earlier runs of this workflow cannot be found')
+    logger.warning(
+      'GITHUB_WORKFLOW_REF is not set, so the reports stored by earlier runs of this workflow cannot be found'
+    )
     return undefined
   }
-  const stored = await github.findStoredReport({ workflow, branch: baseRef, artifactName: settings.artifactName, accept })
+  const stored = await github.findStoredReport({
+    workflow,
+    branch: baseRef,
+    artifactName: settings.artifactName,
+    accept
+  })
   if (!stored) return undefined
   const report = parseStoredReport(await github.downloadReport(stored))
-  const note = stored.headSha === request.baseSha ? undefined : `It was made at ${stored.headSha.slice(0, 12)}, not at the PR's base ${request.baseSha.slice(0, 12)}.`
-  logger.info(`Baseline: artifact '${settings.artifactName}' of run ${stored.runId} (${stored.runUrl}) at ${stored.headSha}`)
-  return { kind: 'artifact', report, info: { source: 'artifact', commit: stored.headSha, runId: stored.runId, runUrl: stored.runUrl, ...(note ? { note } : {}) } }
+  const note =
+    stored.headSha === request.baseSha
+      ? undefined
+      : `It was made at ${stored.headSha.slice(0, 12)}, not at the PR's base ${request.baseSha.slice(0, 12)}.`
+  logger.info(
+    `Baseline: artifact '${settings.artifactName}' of run ${stored.runId} (${stored.runUrl}) at ${stored.headSha}`
+  )
+  return {
+    kind: 'artifact',
+    report,
+    info: {
+      source: 'artifact',
+      commit: stored.headSha,
+      runId: stored.runId,
+      runUrl: stored.runUrl,
+      ...(note ? { note } : {})
+    }
+  }
 }
 
 async function fromBuild(request: BaselineRequest, note?: string): Promise<Baseline> {
   const worktree = await baseWorktree(request.settings, request.baseSha, request.logger)
-  return { kind: 'build', settings: worktree.settings, cleanup: worktree.cleanup, info: { source: 'build', commit: request.baseSha, ...(note ? { note } : {}) } }
+  return {
+    kind: 'build',
+    settings: worktree.settings,
+    cleanup: worktree.cleanup,
+    info: { source: 'build', commit: request.baseSha, ...(note ? { note } : {}) }
+  }
 }
 
 /**
@@ -118,7 +164,10 @@ export async function resolveBaseline(request: BaselineRequest): Promise<Baselin
     return (
       stored ?? {
         kind: 'none',
-        info: { source: 'none', note: `no report named '${request.settings.artifactName}' was found in successful push runs on ${request.baseRef}` }
+        info: {
+          source: 'none',
+          note: `no report named '${request.settings.artifactName}' was found in successful push runs on ${request.baseRef}`
+        }
       }
     )
   }

@@ -22,7 +22,10 @@ export const EXTERNAL_DOCKERFILE = '.slimcheck.Dockerfile'
  * The Engine API reads the Dockerfile from the uploaded context and does not drop it afterwards, so unlike with the
  * docker CLI, `COPY .` also copies it.
  */
-export function contextWithDockerfile(contextDir: string, dockerfile: string): { entries: ContextEntry[]; dockerfile: string } {
+export function contextWithDockerfile(
+  contextDir: string,
+  dockerfile: string
+): { entries: ContextEntry[]; dockerfile: string } {
   const entries = contextEntries(contextDir, dockerfile)
   if (!dockerfile.startsWith('../')) return { entries, dockerfile }
   entries.push({ name: EXTERNAL_DOCKERFILE, type: 'file', source: path.resolve(contextDir, dockerfile) })

@@ -5,7 +5,15 @@ import { pipeline } from 'node:stream/promises'
 import tar from 'tar-stream'
 import type { Engine, HistoryEntry } from './engine.js'
 import type { Logger } from './log.js'
-import type { BuildMeasurement, CacheMode, ImageMeasurement, ImageStore, Layer, Variant, VariantFailure } from './types.js'
+import type {
+  BuildMeasurement,
+  CacheMode,
+  ImageMeasurement,
+  ImageStore,
+  Layer,
+  Variant,
+  VariantFailure
+} from './types.js'
 
 /** An instruction of the production stage chain, as the analyze stage lists them. */
 export interface InstructionLine {
@@ -51,7 +59,13 @@ export function imageTagFor(variant: Variant, side: string): string {
 export type RunOutcome = { ok: true; seconds: number; imageId: string } | { ok: false; failure: VariantFailure }
 
 /** One timed build of a variant, its log streamed into its own group with elapsed time. */
-export async function buildOnce(engine: Engine, variant: Variant, options: BuildOptions, run: number, logger: Logger): Promise<RunOutcome> {
+export async function buildOnce(
+  engine: Engine,
+  variant: Variant,
+  options: BuildOptions,
+  run: number,
+  logger: Logger
+): Promise<RunOutcome> {
   const redact = redactorFor(variant.buildArgs)
   const title = `Build ${variant.name} (${options.side}${options.runs > 1 ? `, run ${run}/${options.runs}` : ''}, ${options.cache} cache)`
   const tail: string[] = []
@@ -137,8 +151,14 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 export function redactorFor(buildArgs: Record<string, string>): (text: string) => string {
   const entries = Object.entries(buildArgs).filter(([, value]) => value.length > 0)
   if (entries.length === 0) return (text) => text
-  const assignments = new RegExp(`\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${entries.map(([, value]) => escapeRegExp(value)).join('|')})(?=\\s|$)`, 'g')
-  const values = entries.map(([, value]) => value).filter((value) => value.length >= 3).sort((a, b) => b.length - a.length)
+  const assignments = new RegExp(
+    `\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${entries.map(([, value]) => escapeRegExp(value)).join('|')})(?=\\s|$)`,
+    'g'
+  )
+  const values = entries
+    .map(([, value]) => value)
+    .filter((value) => value.length >= 3)
+    .sort((a, b) => b.length - a.length)
   const bare = values.length ? new RegExp(values.map(escapeRegExp).join('|'), 'g') : undefined
   return (text) => {
     const withoutAssignments = text.replace(assignments, '$1=***')
@@ -191,14 +211,21 @@ const CONDA_COMMANDS = ['conda', 'mamba', 'micromamba']
 export async function findCondaMarkers(engine: Engine, imageId: string): Promise<CondaMarkers> {
   const env = await engine.imageEnv(imageId)
   const envNames = env.map((item) => item.split('=')[0]).filter((name) => /^(CONDA|MAMBA)_/.test(name))
-  const pathDirs = (env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '').split(':').filter(Boolean).map((dir) => dir.replace(/^\/+|\/+$/g, ''))
+  const pathDirs = (env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((dir) => dir.replace(/^\/+|\/+$/g, ''))
   const { tar: stream, done } = await engine.exportFilesystem(imageId)
   const entries: FilesystemEntry[] = []
   try {
     const extract = tar.extract()
     extract.on('entry', (header, body, next) => {
       const name = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')
-      entries.push({ name, size: header.type === 'file' ? (header.size ?? 0) : 0, ...(header.type === 'symlink' && header.linkname ? { link: header.linkname } : {}) })
+      entries.push({
+        name,
+        size: header.type === 'file' ? (header.size ?? 0) : 0,
+        ...(header.type === 'symlink' && header.linkname ? { link: header.linkname } : {})
+      })
       body.on('end', next)
       body.resume()
     })
@@ -234,14 +261,22 @@ export function condaMarkersIn(entries: FilesystemEntry[], pathDirs: string[], e
   const prefixes = entries
     .filter((entry) => /(^|\/)conda-meta$/.test(entry.name))
     .map((entry) => entry.name.replace(/\/?conda-meta$/, ''))
-    .filter((prefix, index, all) => !all.some((other, otherIndex) => otherIndex !== index && other !== prefix && prefix.startsWith(`${other}/`)))
+    .filter(
+      (prefix, index, all) =>
+        !all.some((other, otherIndex) => otherIndex !== index && other !== prefix && prefix.startsWith(`${other}/`))
+    )
   const commandsOnPath = entries
-    .filter((entry) => CONDA_COMMANDS.includes(path.posix.basename(entry.name)) && searched.includes(path.posix.dirname(entry.name)))
+    .filter(
+      (entry) =>
+        CONDA_COMMANDS.includes(path.posix.basename(entry.name)) && searched.includes(path.posix.dirname(entry.name))
+    )
     .map((entry) => `/${entry.name}`)
   return {
     prefixes: prefixes.map((prefix) => ({
       path: `/${prefix}`,
-      sizeBytes: entries.filter((entry) => prefix === '' || entry.name.startsWith(`${prefix}/`)).reduce((sum, entry) => sum + entry.size, 0)
+      sizeBytes: entries
+        .filter((entry) => prefix === '' || entry.name.startsWith(`${prefix}/`))
+        .reduce((sum, entry) => sum + entry.size, 0)
     })),
     commandsOnPath: [...new Set(commandsOnPath)].sort(),
     envNames: [...new Set(envNames)].sort()

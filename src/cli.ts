@@ -60,7 +60,11 @@ const OPTIONS = {
   version: { type: 'boolean', default: false }
 } as const
 
-export async function main(argv: string[], stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr
+): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true })
@@ -110,7 +114,15 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
       writeReport(report, settings.reportPath)
       stderr.write(`report: ${settings.reportPath}\n`)
       const markdown = renderComment(head, base, comparison, { key: 'cli', baseLabel: values.base ?? 'base' }, Infinity)
-      write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? markdown : renderText(report), values.output, stdout)
+      write(
+        format === 'json'
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : format === 'markdown'
+            ? markdown
+            : renderText(report),
+        values.output,
+        stdout
+      )
       return comparison.violations.length ? 1 : 0
     }
     throw new InputError(`unknown command '${command}'; use analyze or run`)
@@ -122,7 +134,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
 }
 
 /** Builds DIR, and with a base ref also that commit in a worktree, interleaved; then compares. */
-async function measure(settings: Settings, baseRef: string | undefined, logger: Logger): Promise<{ head: Report; base?: Report; comparison: Comparison }> {
+async function measure(
+  settings: Settings,
+  baseRef: string | undefined,
+  logger: Logger
+): Promise<{ head: Report; base?: Report; comparison: Comparison }> {
   const baseSha = baseRef ? await resolveCommit(settings.workspace, baseRef) : undefined
   const worktree = baseSha
     ? await baseWorktree(settings, baseSha, logger).catch((error: Error) => {
@@ -134,7 +150,9 @@ async function measure(settings: Settings, baseRef: string | undefined, logger: 
   try {
     const reports = await runPipelines({ sides, engine: createEngine(), logger, version: VERSION, runs: settings.runs })
     const base = worktree ? reports[0] : undefined
-    const info: BaselineInfo = baseSha ? { source: 'build', commit: baseSha } : { source: 'none', note: 'no --base given' }
+    const info: BaselineInfo = baseSha
+      ? { source: 'build', commit: baseSha }
+      : { source: 'none', note: 'no --base given' }
     const headReport = reports[reports.length - 1]
     return { head: headReport, base, comparison: compareReports(base, headReport, info, settings.policy) }
   } finally {
@@ -144,7 +162,9 @@ async function measure(settings: Settings, baseRef: string | undefined, logger: 
 
 async function resolveCommit(dir: string, ref: string): Promise<string> {
   try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: dir })
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      cwd: dir
+    })
     return stdout.trim()
   } catch {
     throw new InputError(`--base: '${ref}' is not a commit of the git repository at ${dir}`)
@@ -156,11 +176,20 @@ function analyze(settings: Settings, paths: string[], target: string | undefined
   const variants: Variant[] = []
   for (const given of paths.length ? paths : ['.']) {
     const absolute = path.resolve(given)
-    const files = fs.existsSync(absolute) && fs.statSync(absolute).isDirectory() ? findDockerfiles(absolute, settings.exclude).map((file) => path.join(absolute, file)) : [absolute]
+    const files =
+      fs.existsSync(absolute) && fs.statSync(absolute).isDirectory()
+        ? findDockerfiles(absolute, settings.exclude).map((file) => path.join(absolute, file))
+        : [absolute]
     if (files.length === 0) throw new InputError(`no Dockerfile found under ${given}`)
     for (const file of files) {
       const relative = path.relative(settings.workspace, file).split(path.sep).join('/')
-      variants.push({ name: variantNameFor(relative), dockerfile: relative, context: path.posix.dirname(relative), target, buildArgs: settings.buildArgs })
+      variants.push({
+        name: variantNameFor(relative),
+        dockerfile: relative,
+        context: path.posix.dirname(relative),
+        target,
+        buildArgs: settings.buildArgs
+      })
     }
   }
   return {
@@ -170,7 +199,10 @@ function analyze(settings: Settings, paths: string[], target: string | undefined
     problems: [],
     variants: variants.map((variant) => {
       const analyzed = analyzeVariant(variant, settings)
-      return variantReport(analyzed, analyzed.blocker ? { status: 'failed', failure: { message: analyzed.blocker, logTail: [] } } : {})
+      return variantReport(
+        analyzed,
+        analyzed.blocker ? { status: 'failed', failure: { message: analyzed.blocker, logTail: [] } } : {}
+      )
     })
   }
 }
@@ -180,7 +212,21 @@ function write(text: string, output: string | undefined, stdout: NodeJS.Writable
   else stdout.write(text)
 }
 
-function emit(report: Report, format: Format, output: string | undefined, stdout: NodeJS.WritableStream, settings: Settings): number {
-  write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? renderReportMarkdown(report) : renderText(report), output, stdout)
+function emit(
+  report: Report,
+  format: Format,
+  output: string | undefined,
+  stdout: NodeJS.WritableStream,
+  settings: Settings
+): number {
+  write(
+    format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === 'markdown'
+        ? renderReportMarkdown(report)
+        : renderText(report),
+    output,
+    stdout
+  )
   return runFailures(report).length || failOnViolations(report, settings.policy.failOn).length ? 1 : 0
 }

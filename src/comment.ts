@@ -33,8 +33,10 @@ export function sizeDeltaText(size: Delta): string {
 
 export function timeText(time: TimeDelta): string {
   const arrow = `${humanSeconds(time.before)} → ${humanSeconds(time.after)}`
-  if (time.runs.before < 2 || time.runs.after < 2) return `${arrow} (spread unknown: 1 run${time.runs.before === time.runs.after ? ' a side' : ` on ${time.runs.before < 2 ? 'main' : 'the PR'}`})`
-  if (time.noise) return `${arrow} ≈ (within ${time.beforeRange.min.toFixed(1)}–${time.beforeRange.max.toFixed(1)} vs ${time.afterRange.min.toFixed(1)}–${time.afterRange.max.toFixed(1)} s)`
+  if (time.runs.before < 2 || time.runs.after < 2)
+    return `${arrow} (spread unknown: 1 run${time.runs.before === time.runs.after ? ' a side' : ` on ${time.runs.before < 2 ? 'main' : 'the PR'}`})`
+  if (time.noise)
+    return `${arrow} ≈ (within ${time.beforeRange.min.toFixed(1)}–${time.beforeRange.max.toFixed(1)} vs ${time.afterRange.min.toFixed(1)}–${time.afterRange.max.toFixed(1)} s)`
   const percent = time.percent === null ? '' : ` (${signed(`${time.percent.toFixed(0)}%`, time.percent)})`
   return `${arrow}${percent}`
 }
@@ -57,7 +59,13 @@ function worstIcon(findings: Finding[]): string {
   return findings.some((finding) => finding.severity === 'warning') ? SEVERITY_ICONS.warning : SEVERITY_ICONS.info
 }
 
-const KIND_LABELS: Record<VariantComparison['kind'], string> = { changed: '', unchanged: '', added: '🆕 added', removed: '🗑️ removed', failed: '' }
+const KIND_LABELS: Record<VariantComparison['kind'], string> = {
+  changed: '',
+  unchanged: '',
+  added: '🆕 added',
+  removed: '🗑️ removed',
+  failed: ''
+}
 
 function statusText(status: string | undefined): string {
   return status === 'failed' ? '❌ failed' : status === 'skipped' ? '⏭️ skipped' : '—'
@@ -67,20 +75,40 @@ function statusText(status: string | undefined): string {
 function unmeasuredText(variant: VariantComparison): string {
   const side = (label: string, status: string | undefined): string =>
     status === 'failed' ? `${label} build failed` : status === 'skipped' ? `${label} not built` : ''
-  return [side('base', variant.baseStatus), side('head', variant.headStatus)].filter(Boolean).join(', ') || 'not measured'
+  return (
+    [side('base', variant.baseStatus), side('head', variant.headStatus)].filter(Boolean).join(', ') || 'not measured'
+  )
 }
 
 function row(variant: VariantComparison, head: Report, base: Report | undefined): string[] {
   const headVariant = head.variants.find((item) => item.name === variant.name)
   const baseVariant = base?.variants.find((item) => item.name === variant.name)
-  const before = baseVariant?.image ? sizeOf(baseVariant.image.sizeBytes) : variant.kind === 'added' ? '—' : statusText(variant.baseStatus)
-  const after = headVariant?.image ? sizeOf(headVariant.image.sizeBytes) : variant.kind === 'removed' ? '—' : statusText(variant.headStatus)
+  const before = baseVariant?.image
+    ? sizeOf(baseVariant.image.sizeBytes)
+    : variant.kind === 'added'
+      ? '—'
+      : statusText(variant.baseStatus)
+  const after = headVariant?.image
+    ? sizeOf(headVariant.image.sizeBytes)
+    : variant.kind === 'removed'
+      ? '—'
+      : statusText(variant.headStatus)
   const change = variant.size ? sizeDeltaText(variant.size) : KIND_LABELS[variant.kind] || unmeasuredText(variant)
-  const time = variant.time ? timeText(variant.time) : headVariant?.build ? humanSeconds(headVariant.build.seconds) : '—'
+  const time = variant.time
+    ? timeText(variant.time)
+    : headVariant?.build
+      ? humanSeconds(headVariant.build.seconds)
+      : '—'
   return [escapeMarkdown(variant.name), `${before} → ${after}`, change, time, findingsSummary(variant)]
 }
 
-const HEADER = (baseLabel: string): string[] => ['Variant', `Size (${escapeMarkdown(baseLabel)} → PR)`, 'Δ', `Build time (${escapeMarkdown(baseLabel)} → PR)`, 'Findings']
+const HEADER = (baseLabel: string): string[] => [
+  'Variant',
+  `Size (${escapeMarkdown(baseLabel)} → PR)`,
+  'Δ',
+  `Build time (${escapeMarkdown(baseLabel)} → PR)`,
+  'Findings'
+]
 const ALIGN: ('l' | 'r')[] = ['l', 'r', 'r', 'r', 'l']
 
 export function verdict(comparison: Comparison, head: Report): string {
@@ -93,7 +121,9 @@ export function verdict(comparison: Comparison, head: Report): string {
   const changed = comparison.variants.filter((variant) => variant.kind !== 'unchanged').length
   const changes = comparison.variants.length ? `, ${changed} of ${comparison.variants.length} variants changed` : ''
   const violations = comparison.violations.length
-  const policy = violations ? `❌ policy failed (${violations} violation${violations > 1 ? 's' : ''})` : '✅ policy passed'
+  const policy = violations
+    ? `❌ policy failed (${violations} violation${violations > 1 ? 's' : ''})`
+    : '✅ policy passed'
   return `**slimcheck**: ${policy}: ${size}${changes}.`
 }
 
@@ -117,8 +147,18 @@ export function sizeChart(comparison: Comparison, base: Report | undefined, base
     const name = unique(variant.name)
     return [`"${name} (${clean(baseLabel, 20)})"`, `"${name} (PR)"`]
   })
-  const values = rows.flatMap((variant) => [variant.size!.before, variant.size!.after].map((bytes) => (bytes / 1e6).toFixed(1)))
-  return ['```mermaid', 'xychart-beta', '  title "Image size per variant (MB)"', `  x-axis [${labels.join(', ')}]`, '  y-axis "MB"', `  bar [${values.join(', ')}]`, '```'].join('\n')
+  const values = rows.flatMap((variant) =>
+    [variant.size!.before, variant.size!.after].map((bytes) => (bytes / 1e6).toFixed(1))
+  )
+  return [
+    '```mermaid',
+    'xychart-beta',
+    '  title "Image size per variant (MB)"',
+    `  x-axis [${labels.join(', ')}]`,
+    '  y-axis "MB"',
+    `  bar [${values.join(', ')}]`,
+    '```'
+  ].join('\n')
 }
 
 function layerDetails(comparison: Comparison, head: Report): string {
@@ -127,7 +167,11 @@ function layerDetails(comparison: Comparison, head: Report): string {
     .map((variant) => {
       const dockerfile = head.variants.find((item) => item.name === variant.name)?.dockerfile ?? ''
       const rows = variant.layers!.changes.map((change) => [
-        escapeMarkdown(change.line ? `${dockerfile}:${change.line} ${truncate(change.instruction, 70)}` : truncate(change.instruction, 80)),
+        escapeMarkdown(
+          change.line
+            ? `${dockerfile}:${change.line} ${truncate(change.instruction, 70)}`
+            : truncate(change.instruction, 80)
+        ),
         sizeOf(change.before),
         sizeOf(change.after),
         signed(humanBytes(change.delta), change.delta)
@@ -144,7 +188,10 @@ function truncate(text: string, length: number): string {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text
 }
 
-function findingSections(comparison: Comparison, blobBase: string | undefined): { added: string; fixed: string; unchanged: string } {
+function findingSections(
+  comparison: Comparison,
+  blobBase: string | undefined
+): { added: string; fixed: string; unchanged: string } {
   const tagged = (pick: (variant: VariantComparison) => Finding[]): Array<Finding & { variant: string }> =>
     comparison.variants.flatMap((variant) => pick(variant).map((finding) => ({ ...finding, variant: variant.name })))
   const added = tagged((variant) => variant.findings.added)
@@ -155,7 +202,9 @@ function findingSections(comparison: Comparison, blobBase: string | undefined): 
     fixed: fixed.length
       ? `### Fixed findings\n\n${fixed.map((finding) => `- ✅ **${finding.rule}** (${escapeMarkdown(finding.variant)}) ${locationText(finding)}: ${escapeMessage(finding.message)}`).join('\n')}`
       : '',
-    unchanged: unchanged.length ? `<details><summary>${unchanged.length} unchanged finding${unchanged.length > 1 ? 's' : ''}</summary>\n\n${renderFindingsList(unchanged, blobBase)}\n\n</details>` : ''
+    unchanged: unchanged.length
+      ? `<details><summary>${unchanged.length} unchanged finding${unchanged.length > 1 ? 's' : ''}</summary>\n\n${renderFindingsList(unchanged, blobBase)}\n\n</details>`
+      : ''
   }
 }
 
@@ -175,7 +224,8 @@ function failureLogs(head: Report, base: Report | undefined, baseLabel: string):
 function baselineNote(comparison: Comparison, baseLabel: string): string {
   const { baseline } = comparison
   const commit = baseline.commit ? ` at ${escapeMarkdown(baseline.commit.slice(0, 12))}` : ''
-  if (baseline.source === 'build') return `Baseline: ${escapeMarkdown(baseLabel)}${commit}, built on this runner, interleaved with the PR's builds.`
+  if (baseline.source === 'build')
+    return `Baseline: ${escapeMarkdown(baseLabel)}${commit}, built on this runner, interleaved with the PR's builds.`
   if (baseline.source === 'artifact') {
     const run = baseline.runUrl ? `[run ${baseline.runId}](${baseline.runUrl})` : `run ${baseline.runId}`
     return `Baseline: the report stored by ${run} on ${escapeMarkdown(baseLabel)}${commit}.${baseline.note ? ` ${escapeMarkdown(baseline.note)}` : ''}`
@@ -186,11 +236,25 @@ function baselineNote(comparison: Comparison, baseLabel: string): string {
 function exactSizes(comparison: Comparison, head: Report, base: Report | undefined, baseLabel: string): string {
   const lines = comparison.variants
     .filter((variant) => variant.size)
-    .map((variant) => `- ${escapeMarkdown(variant.name)}: ${variant.size!.before} → ${variant.size!.after} bytes (${signed(String(variant.size!.delta), variant.size!.delta)})`)
-  const onlyHead = head.variants.filter((variant) => variant.image && !comparison.variants.find((item) => item.name === variant.name)?.size)
-  lines.push(...onlyHead.map((variant) => `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes (PR only)`))
-  const onlyBase = (base?.variants ?? []).filter((variant) => variant.image && !comparison.variants.find((item) => item.name === variant.name)?.size)
-  lines.push(...onlyBase.map((variant) => `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes (${escapeMarkdown(baseLabel)} only)`))
+    .map(
+      (variant) =>
+        `- ${escapeMarkdown(variant.name)}: ${variant.size!.before} → ${variant.size!.after} bytes (${signed(String(variant.size!.delta), variant.size!.delta)})`
+    )
+  const onlyHead = head.variants.filter(
+    (variant) => variant.image && !comparison.variants.find((item) => item.name === variant.name)?.size
+  )
+  lines.push(
+    ...onlyHead.map((variant) => `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes (PR only)`)
+  )
+  const onlyBase = (base?.variants ?? []).filter(
+    (variant) => variant.image && !comparison.variants.find((item) => item.name === variant.name)?.size
+  )
+  lines.push(
+    ...onlyBase.map(
+      (variant) =>
+        `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes (${escapeMarkdown(baseLabel)} only)`
+    )
+  )
   return lines.length ? `<details><summary>Exact sizes in bytes</summary>\n\n${lines.join('\n')}\n\n</details>` : ''
 }
 
@@ -203,13 +267,26 @@ function policySection(comparison: Comparison): string {
  * The whole comment. Optional sections are dropped, least useful first, until it fits GitHub's limit;
  * then the tables are shortened. The job summary always carries the full report.
  */
-export function renderComment(head: Report, base: Report | undefined, comparison: Comparison, context: CommentContext, limit = COMMENT_LIMIT): string {
-  const pointer = context.summaryUrl ? ` See the [job summary](${context.summaryUrl}) for everything.` : ' See the job summary for everything.'
+export function renderComment(
+  head: Report,
+  base: Report | undefined,
+  comparison: Comparison,
+  context: CommentContext,
+  limit = COMMENT_LIMIT
+): string {
+  const pointer = context.summaryUrl
+    ? ` See the [job summary](${context.summaryUrl}) for everything.`
+    : ' See the job summary for everything.'
   const marker = { text: commentMarker(context.key), drop: 0 }
   const lead = { text: verdict(comparison, head), drop: 0 }
   const policy = { text: policySection(comparison), drop: 0 }
   const note = { text: `<sub>${baselineNote(comparison, context.baseLabel)}</sub>`, drop: 0 }
-  if (!base) return fitComment([marker, lead, policy, { text: renderReportMarkdown(head, context.blobBase).trimEnd(), drop: 0 }, note], limit, pointer)
+  if (!base)
+    return fitComment(
+      [marker, lead, policy, { text: renderReportMarkdown(head, context.blobBase).trimEnd(), drop: 0 }, note],
+      limit,
+      pointer
+    )
   const changed = comparison.variants.filter((variant) => variant.kind !== 'unchanged')
   const unchanged = comparison.variants.filter((variant) => variant.kind === 'unchanged')
   const findings = findingSections(comparison, context.blobBase)
@@ -219,8 +296,22 @@ export function renderComment(head: Report, base: Report | undefined, comparison
     [
       marker,
       lead,
-      { text: changed.length ? table(header, changed.map((variant) => row(variant, head, base)), ALIGN) : 'No variant changed.', drop: 0 },
-      { text: unchangedRows.length ? `<details><summary>${unchangedRows.length} unchanged variant${unchangedRows.length > 1 ? 's' : ''}</summary>\n\n${table(header, unchangedRows, ALIGN)}\n\n</details>` : '', drop: 6 },
+      {
+        text: changed.length
+          ? table(
+              header,
+              changed.map((variant) => row(variant, head, base)),
+              ALIGN
+            )
+          : 'No variant changed.',
+        drop: 0
+      },
+      {
+        text: unchangedRows.length
+          ? `<details><summary>${unchangedRows.length} unchanged variant${unchangedRows.length > 1 ? 's' : ''}</summary>\n\n${table(header, unchangedRows, ALIGN)}\n\n</details>`
+          : '',
+        drop: 6
+      },
       policy,
       { text: sizeChart(comparison, base, context.baseLabel), drop: 5 },
       { text: findings.added, drop: 1 },
@@ -229,7 +320,10 @@ export function renderComment(head: Report, base: Report | undefined, comparison
       { text: layerDetails(comparison, head), drop: 8 },
       { text: failureLogs(head, base, context.baseLabel), drop: 4 },
       { text: exactSizes(comparison, head, base, context.baseLabel), drop: 9 },
-      { text: `<sub>${baselineNote(comparison, context.baseLabel)} ${measurementNotes(head).replace(/^<sub>|<\/sub>$/g, '')}</sub>`, drop: 3 }
+      {
+        text: `<sub>${baselineNote(comparison, context.baseLabel)} ${measurementNotes(head).replace(/^<sub>|<\/sub>$/g, '')}</sub>`,
+        drop: 3
+      }
     ],
     limit,
     pointer
@@ -237,10 +331,16 @@ export function renderComment(head: Report, base: Report | undefined, comparison
 }
 
 function fitComment(sections: Array<{ text: string; drop: number }>, limit: number, pointer: string): string {
-  const join = (items: typeof sections): string => `${items.map((item) => item.text).filter(Boolean).join('\n\n')}\n`
+  const join = (items: typeof sections): string =>
+    `${items
+      .map((item) => item.text)
+      .filter(Boolean)
+      .join('\n\n')}\n`
   let kept = sections
   let body = join(kept)
-  const dropOrder = [...new Set(sections.map((section) => section.drop).filter((drop) => drop > 0))].sort((a, b) => b - a)
+  const dropOrder = [...new Set(sections.map((section) => section.drop).filter((drop) => drop > 0))].sort(
+    (a, b) => b - a
+  )
   const notice = `\n\n> [!NOTE]\n> Shortened to fit GitHub's comment limit.${pointer}\n`
   for (const drop of dropOrder) {
     if (body.length <= limit) return body

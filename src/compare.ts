@@ -27,7 +27,13 @@ export function timeDelta(before: number[], after: number[], beforeMedian: numbe
   const beforeRange = { min: Math.min(...before), max: Math.max(...before) }
   const afterRange = { min: Math.min(...after), max: Math.max(...after) }
   const noise = afterRange.min <= beforeRange.max && beforeRange.min <= afterRange.max
-  return { ...delta(beforeMedian, afterMedian), noise, beforeRange, afterRange, runs: { before: before.length, after: after.length } }
+  return {
+    ...delta(beforeMedian, afterMedian),
+    noise,
+    beforeRange,
+    afterRange,
+    runs: { before: before.length, after: after.length }
+  }
 }
 
 function findingKey(finding: Finding): string {
@@ -83,9 +89,16 @@ export function diffLayers(base: VariantReport, head: VariantReport): LayerChang
   const unmatchedBefore = [...before.values()].filter((entry) => !after.has(entry.instruction))
   for (const now of after.values()) {
     const was = before.get(now.instruction) ?? takeSameLine(unmatchedBefore, now.line)
-    changes.push({ instruction: now.instruction, line: now.line ?? was?.line, before: was?.bytes ?? 0, after: now.bytes, delta: now.bytes - (was?.bytes ?? 0) })
+    changes.push({
+      instruction: now.instruction,
+      line: now.line ?? was?.line,
+      before: was?.bytes ?? 0,
+      after: now.bytes,
+      delta: now.bytes - (was?.bytes ?? 0)
+    })
   }
-  for (const was of unmatchedBefore) changes.push({ instruction: was.instruction, line: was.line, before: was.bytes, after: 0, delta: -was.bytes })
+  for (const was of unmatchedBefore)
+    changes.push({ instruction: was.instruction, line: was.line, before: was.bytes, after: 0, delta: -was.bytes })
   return changes
     .filter((change) => change.delta !== 0)
     .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.instruction.localeCompare(b.instruction))
@@ -97,10 +110,17 @@ function takeSameLine(candidates: LayerTotal[], line: number | undefined): Layer
   return index < 0 ? undefined : candidates.splice(index, 1)[0]
 }
 
-export function compareVariant(name: string, base: VariantReport | undefined, head: VariantReport | undefined): VariantComparison {
+export function compareVariant(
+  name: string,
+  base: VariantReport | undefined,
+  head: VariantReport | undefined
+): VariantComparison {
   // A removed variant fixes nothing, and a head that was not built cannot show what its image would have carried.
-  const comparable = (findings: Finding[]): Finding[] => (head?.image ? findings : findings.filter((finding) => finding.evidence === 'static'))
-  const findings = head ? diffFindings(comparable(base?.findings ?? []), head.findings) : { added: [], fixed: [], unchanged: [] }
+  const comparable = (findings: Finding[]): Finding[] =>
+    head?.image ? findings : findings.filter((finding) => finding.evidence === 'static')
+  const findings = head
+    ? diffFindings(comparable(base?.findings ?? []), head.findings)
+    : { added: [], fixed: [], unchanged: [] }
   const statuses = { ...(base ? { baseStatus: base.status } : {}), ...(head ? { headStatus: head.status } : {}) }
   if (!base) return { name, kind: 'added', ...statuses, findings }
   if (!head) return { name, kind: 'removed', ...statuses, findings }
@@ -109,7 +129,8 @@ export function compareVariant(name: string, base: VariantReport | undefined, he
   const time = timeDelta(base.build.samples, head.build.samples, base.build.seconds, head.build.seconds)
   const layers = { ...delta(base.image.layers.length, head.image.layers.length), changes: diffLayers(base, head) }
   const timeChanged = !time.noise && spreadMeasured(time)
-  const changed = size.delta !== 0 || layers.delta !== 0 || findings.added.length > 0 || findings.fixed.length > 0 || timeChanged
+  const changed =
+    size.delta !== 0 || layers.delta !== 0 || findings.added.length > 0 || findings.fixed.length > 0 || timeChanged
   return { name, kind: changed ? 'changed' : 'unchanged', ...statuses, size, time, layers, findings }
 }
 
@@ -119,13 +140,20 @@ export function spreadMeasured(time: TimeDelta): boolean {
 }
 
 /** Pairs variants by name: head order first, then variants only the base had. */
-export function compareReports(base: Report | undefined, head: Report, baseline: BaselineInfo, policy: Policy): Comparison {
+export function compareReports(
+  base: Report | undefined,
+  head: Report,
+  baseline: BaselineInfo,
+  policy: Policy
+): Comparison {
   const baseByName = new Map((base?.variants ?? []).map((variant) => [variant.name, variant]))
   const headNames = new Set(head.variants.map((variant) => variant.name))
   const variants = base
     ? [
         ...head.variants.map((variant) => compareVariant(variant.name, baseByName.get(variant.name), variant)),
-        ...base.variants.filter((variant) => !headNames.has(variant.name)).map((variant) => compareVariant(variant.name, variant, undefined))
+        ...base.variants
+          .filter((variant) => !headNames.has(variant.name))
+          .map((variant) => compareVariant(variant.name, variant, undefined))
       ]
     : []
   const bothBuilt = variants.filter((variant) => variant.size)
@@ -135,7 +163,12 @@ export function compareReports(base: Report | undefined, head: Report, baseline:
         bothBuilt.reduce((sum, variant) => sum + variant.size!.after, 0)
       )
     : undefined
-  return { baseline, variants, ...(totalSize ? { totalSize } : {}), violations: policyViolations(head, variants, policy) }
+  return {
+    baseline,
+    variants,
+    ...(totalSize ? { totalSize } : {}),
+    violations: policyViolations(head, variants, policy)
+  }
 }
 
 /** Findings that `fail-on` names, by rule id (errors and warnings) or by severity at or above the threshold. */
@@ -144,7 +177,8 @@ export function failOnViolations(report: Report, failOn: FailPolicy): PolicyViol
   for (const variant of report.variants) {
     for (const finding of variant.findings) {
       const byRule = failOn.rules.has(finding.rule) && finding.severity !== 'info'
-      const bySeverity = failOn.minSeverity !== undefined && severityRank(finding.severity) >= severityRank(failOn.minSeverity)
+      const bySeverity =
+        failOn.minSeverity !== undefined && severityRank(finding.severity) >= severityRank(failOn.minSeverity)
       if (!byRule && !bySeverity) continue
       violations.push({
         limit: 'fail-on',
@@ -164,7 +198,12 @@ export function runFailures(report: Report): PolicyViolation[] {
     ...report.problems.map((problem) => ({ limit: 'run', message: problem })),
     ...report.variants
       .filter((variant) => variant.status === 'failed')
-      .map((variant) => ({ limit: 'build', variant: variant.name, message: `${variant.name}: build failed: ${variant.failure?.message ?? 'unknown error'}`, file: variant.dockerfile }))
+      .map((variant) => ({
+        limit: 'build',
+        variant: variant.name,
+        message: `${variant.name}: build failed: ${variant.failure?.message ?? 'unknown error'}`,
+        file: variant.dockerfile
+      }))
   ]
 }
 
@@ -212,7 +251,14 @@ function growthViolations(head: Report, variants: VariantComparison[], policy: P
     }
     const timeLimit = policy.maxBuildTimeIncreasePercent
     const time = variant.time
-    if (timeLimit !== undefined && time && spreadMeasured(time) && !time.noise && time.percent !== null && time.percent > timeLimit) {
+    if (
+      timeLimit !== undefined &&
+      time &&
+      spreadMeasured(time) &&
+      !time.noise &&
+      time.percent !== null &&
+      time.percent > timeLimit
+    ) {
       violations.push({
         limit: 'max-build-time-increase',
         variant: variant.name,
@@ -225,5 +271,10 @@ function growthViolations(head: Report, variants: VariantComparison[], policy: P
 }
 
 export function policyViolations(head: Report, variants: VariantComparison[], policy: Policy): PolicyViolation[] {
-  return [...runFailures(head), ...failOnViolations(head, policy.failOn), ...sizeBudgetViolations(head, policy), ...growthViolations(head, variants, policy)]
+  return [
+    ...runFailures(head),
+    ...failOnViolations(head, policy.failOn),
+    ...sizeBudgetViolations(head, policy),
+    ...growthViolations(head, variants, policy)
+  ]
 }

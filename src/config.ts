@@ -123,8 +123,12 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
     artifactName: parseArtifactName(input('artifact-name')),
     policy: {
       failOn: parseFailOn(input('fail-on')),
-      maxSizeIncrease: input('max-size-increase') ? parseLimit('max-size-increase', input('max-size-increase')) : undefined,
-      maxBuildTimeIncreasePercent: input('max-build-time-increase') ? parsePercent('max-build-time-increase', input('max-build-time-increase')) : undefined,
+      maxSizeIncrease: input('max-size-increase')
+        ? parseLimit('max-size-increase', input('max-size-increase'))
+        : undefined,
+      maxBuildTimeIncreasePercent: input('max-build-time-increase')
+        ? parsePercent('max-build-time-increase', input('max-build-time-increase'))
+        : undefined,
       maxSize: parseSizeBudgets(input('max-size'))
     },
     allowPullRequestTarget: parseBoolean('allow-pull-request-target', input('allow-pull-request-target')),
@@ -134,16 +138,29 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
 
 function parseRuns(value: string): number {
   const runs = Number(value)
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new InputError(`runs: '${value}' is not allowed; use a whole number from 1 to 20`)
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+    throw new InputError(`runs: '${value}' is not allowed; use a whole number from 1 to 20`)
   return runs
 }
 
 function parseArtifactName(value: string): string {
-  if (!value || /["':<>|*?\\/\r\n]/.test(value)) throw new InputError(`artifact-name: '${value}' is not a valid artifact name; avoid " : < > | * ? \\ / and line breaks`)
+  if (!value || /["':<>|*?\\/\r\n]/.test(value))
+    throw new InputError(
+      `artifact-name: '${value}' is not a valid artifact name; avoid " : < > | * ? \\ / and line breaks`
+    )
   return value
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3
+}
 const SIZE_FORMS = "bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"
 
 /** `52428800`, `50MB` (decimal), `50MiB` (binary) → bytes. */
@@ -176,7 +193,8 @@ export function parseSizeBudgets(value: string): SizeBudget[] {
     const separator = item.lastIndexOf('=')
     const pattern = separator >= 0 ? item.slice(0, separator).trim() : '*'
     const size = separator >= 0 ? item.slice(separator + 1) : item
-    if (!pattern) throw new InputError(`max-size: '${item}' has an empty variant pattern; use 'pattern=size' such as 'api*=500MB'`)
+    if (!pattern)
+      throw new InputError(`max-size: '${item}' has an empty variant pattern; use 'pattern=size' such as 'api*=500MB'`)
     return { pattern, bytes: parseSize('max-size', size) }
   })
 }
@@ -186,7 +204,10 @@ const PLATFORM = /^[A-Za-z0-9_]+(?:\/[A-Za-z0-9_]+){0,2}$/
 /** One platform as the engine takes it (`linux/amd64`, `linux/arm64/v8`, `amd64`); empty means the engine's own. */
 export function parsePlatform(name: string, value: string): string | undefined {
   if (!value) return undefined
-  if (!PLATFORM.test(value)) throw new InputError(`${name}: '${value}' is not one platform; use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`)
+  if (!PLATFORM.test(value))
+    throw new InputError(
+      `${name}: '${value}' is not one platform; use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`
+    )
   return value
 }
 
@@ -194,9 +215,15 @@ export function parsePlatform(name: string, value: string): string | undefined {
 export function parseImagePatterns(name: string, value: string): string[] {
   const patterns = parseList(value)
   for (const pattern of patterns) {
-    if (pattern === '*') throw new InputError(`${name}: a bare '*' would accept conda everywhere; list the images, e.g. pytorch/pytorch or continuumio/*`)
+    if (pattern === '*')
+      throw new InputError(
+        `${name}: a bare '*' would accept conda everywhere; list the images, e.g. pytorch/pytorch or continuumio/*`
+      )
     const reference = pattern.endsWith('*') ? `${pattern.slice(0, -1)}x` : pattern
-    if (!parseImageRef(reference)) throw new InputError(`${name}: '${pattern}' is not an image reference; use e.g. pytorch/pytorch, nvcr.io/nvidia/pytorch* or continuumio/*`)
+    if (!parseImageRef(reference))
+      throw new InputError(
+        `${name}: '${pattern}' is not an image reference; use e.g. pytorch/pytorch, nvcr.io/nvidia/pytorch* or continuumio/*`
+      )
   }
   return patterns
 }
@@ -229,8 +256,12 @@ const MAX_DURATION_SECONDS = 24 * 3600
 export function parseDuration(name: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/i.exec(value)
   const seconds = match ? Number(match[1]) * DURATION_UNITS[(match[2] ?? '').toLowerCase()] : NaN
-  if (!(seconds > 0)) throw new InputError(`${name}: '${value}' is not a duration; use seconds (900) or a number with s, m or h (90s, 20m, 1h)`)
-  if (seconds > MAX_DURATION_SECONDS) throw new InputError(`${name}: '${value}' is longer than the 24 h slimcheck allows`)
+  if (!(seconds > 0))
+    throw new InputError(
+      `${name}: '${value}' is not a duration; use seconds (900) or a number with s, m or h (90s, 20m, 1h)`
+    )
+  if (seconds > MAX_DURATION_SECONDS)
+    throw new InputError(`${name}: '${value}' is longer than the 24 h slimcheck allows`)
   return seconds
 }
 
@@ -241,7 +272,10 @@ export function parseFailOn(value: string): FailPolicy {
     if (item === 'none') continue
     if ((RULE_IDS as readonly string[]).includes(item)) policy.rules.add(item as RuleId)
     else if ((SEVERITIES as readonly string[]).includes(item)) policy.minSeverity = item as Severity
-    else throw new InputError(`fail-on: '${item}' is neither a rule (${RULE_IDS.join(', ')}) nor a severity (${SEVERITIES.join(', ')}) nor 'none'`)
+    else
+      throw new InputError(
+        `fail-on: '${item}' is neither a rule (${RULE_IDS.join(', ')}) nor a severity (${SEVERITIES.join(', ')}) nor 'none'`
+      )
   }
   return policy
 }
@@ -270,7 +304,8 @@ function readVariantSpecs(inputText: string, workspace: string, configFile: stri
   if (inputText) return parseVariantsYaml(inputText, 'input variants', false)
   const file = path.resolve(workspace, configFile)
   if (!fs.existsSync(file)) {
-    if (configFile !== INPUT_DEFAULTS['config-file']) throw new InputError(`config-file: ${configFile} does not exist in ${workspace}`)
+    if (configFile !== INPUT_DEFAULTS['config-file'])
+      throw new InputError(`config-file: ${configFile} does not exist in ${workspace}`)
     return undefined
   }
   let text: string
@@ -305,12 +340,16 @@ export function parseVariantsYaml(text: string, source: string, isConfigFile: bo
     list = (list as YAMLMap).get('variants', true) as Node | null
     if (list === undefined || list === null) return []
   }
-  if (!isSeq(list)) throw new InputError(`${where(list)}: variants must be a YAML list of {dockerfile, name, context, target, build-args, platform}`)
+  if (!isSeq(list))
+    throw new InputError(
+      `${where(list)}: variants must be a YAML list of {dockerfile, name, context, target, build-args, platform}`
+    )
   return list.items.map((item, index) => parseVariantItem(item as Node, `variants[${index}]`, where))
 }
 
 function parseVariantItem(item: Node, label: string, where: (node: Node | null | undefined) => string): VariantSpec {
-  if (isScalar(item) && typeof item.value === 'string') return { dockerfile: item.value, buildArgs: {}, origin: where(item) }
+  if (isScalar(item) && typeof item.value === 'string')
+    return { dockerfile: item.value, buildArgs: {}, origin: where(item) }
   if (!isMap(item)) throw new InputError(`${where(item)}: ${label} must be a Dockerfile path or a mapping`)
   const text = (key: string): string | undefined => {
     const node = item.get(key, true) as Node | undefined
@@ -322,7 +361,10 @@ function parseVariantItem(item: Node, label: string, where: (node: Node | null |
   }
   for (const pair of item.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : ''
-    if (!VARIANT_KEYS.includes(key)) throw new InputError(`${where(pair.key as Node)}: ${label} has unknown key '${key}'; allowed: ${VARIANT_KEYS.join(', ')}`)
+    if (!VARIANT_KEYS.includes(key))
+      throw new InputError(
+        `${where(pair.key as Node)}: ${label} has unknown key '${key}'; allowed: ${VARIANT_KEYS.join(', ')}`
+      )
   }
   const dockerfile = text('dockerfile')
   if (!dockerfile) throw new InputError(`${where(item)}: ${label} needs a 'dockerfile'`)
@@ -331,20 +373,28 @@ function parseVariantItem(item: Node, label: string, where: (node: Node | null |
     dockerfile,
     context: text('context'),
     target: text('target'),
-    platform: parsePlatform(`${where(item.get('platform', true) as Node | undefined)}: ${label}.platform`, text('platform') ?? ''),
+    platform: parsePlatform(
+      `${where(item.get('platform', true) as Node | undefined)}: ${label}.platform`,
+      text('platform') ?? ''
+    ),
     buildArgs: parseBuildArgMap(item.get('build-args', true) as Node | undefined, `${label}.build-args`, where),
     origin: where(item)
   }
 }
 
-function parseBuildArgMap(node: Node | undefined, label: string, where: (node: Node | null | undefined) => string): Record<string, string> {
+function parseBuildArgMap(
+  node: Node | undefined,
+  label: string,
+  where: (node: Node | null | undefined) => string
+): Record<string, string> {
   if (node === undefined || node === null) return {}
   if (!isMap(node)) throw new InputError(`${where(node)}: ${label} must be a map of NAME: value`)
   const args: Record<string, string> = {}
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : ''
     const value = pair.value as Node | null
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(`${where(pair.key as Node)}: ${label} has an invalid name '${key}'`)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      throw new InputError(`${where(pair.key as Node)}: ${label} has an invalid name '${key}'`)
     if (!isScalar(value) || value.value === null || typeof value.value === 'object') {
       throw new InputError(`${where(value ?? node)}: ${label}.${key} must be a string, number or boolean`)
     }
@@ -357,7 +407,9 @@ function parseBuildArgMap(node: Node | undefined, label: string, where: (node: N
 export function settingsWarnings(settings: Settings): string[] {
   const warnings: string[] = []
   if (settings.policy.maxBuildTimeIncreasePercent !== undefined && settings.runs < 2) {
-    warnings.push('max-build-time-increase is not evaluated with runs: 1, because one build a side measures no spread to tell a change from noise; set runs to 3 or more')
+    warnings.push(
+      'max-build-time-increase is not evaluated with runs: 1, because one build a side measures no spread to tell a change from noise; set runs to 3 or more'
+    )
   }
   return warnings
 }

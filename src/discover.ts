@@ -16,13 +16,20 @@ export function isDockerfileName(basename: string): boolean {
 export function variantNameFor(dockerfile: string): string {
   const dir = path.posix.dirname(dockerfile)
   const base = path.posix.basename(dockerfile)
-  const suffix = base === 'Dockerfile' ? '' : base.startsWith('Dockerfile.') ? base.slice('Dockerfile.'.length) : base.replace(/\.dockerfile$/i, '')
+  const suffix =
+    base === 'Dockerfile'
+      ? ''
+      : base.startsWith('Dockerfile.')
+        ? base.slice('Dockerfile.'.length)
+        : base.replace(/\.dockerfile$/i, '')
   const parts = [dir === '.' ? '' : dir, suffix].filter(Boolean)
   return parts.length > 0 ? parts.join('/') : 'default'
 }
 
 export function discoverVariants(settings: Settings): Variant[] {
-  const variants = settings.variants ? settings.variants.map((spec) => fromSpec(spec, settings)) : scanWorkspace(settings)
+  const variants = settings.variants
+    ? settings.variants.map((spec) => fromSpec(spec, settings))
+    : scanWorkspace(settings)
   if (variants.length === 0) {
     throw new InputError(
       `no Dockerfile found in ${settings.workspace} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile; skipped .git, node_modules` +
@@ -47,7 +54,10 @@ function scanWorkspace(settings: Settings): Variant[] {
 /** Workspace-relative POSIX paths of every Dockerfile, sorted. Symbolic links to directories are not followed. */
 export function findDockerfiles(workspace: string, exclude: string[]): string[] {
   const found: string[] = []
-  const excluded = (relative: string): boolean => exclude.some((pattern) => minimatch(relative, pattern, { dot: true }) || minimatch(relative, `${pattern}/**`, { dot: true }))
+  const excluded = (relative: string): boolean =>
+    exclude.some(
+      (pattern) => minimatch(relative, pattern, { dot: true }) || minimatch(relative, `${pattern}/**`, { dot: true })
+    )
   const walk = (relativeDir: string): void => {
     const entries = fs.readdirSync(path.join(workspace, relativeDir), { withFileTypes: true })
     for (const entry of entries) {
@@ -63,7 +73,10 @@ export function findDockerfiles(workspace: string, exclude: string[]): string[] 
 
 function fromSpec(spec: VariantSpec, settings: Settings): Variant {
   const dockerfile = insideWorkspace(spec.dockerfile, settings.workspace, `${spec.origin}: dockerfile`)
-  const context = spec.context === undefined ? path.posix.dirname(dockerfile) : insideWorkspace(spec.context, settings.workspace, `${spec.origin}: context`)
+  const context =
+    spec.context === undefined
+      ? path.posix.dirname(dockerfile)
+      : insideWorkspace(spec.context, settings.workspace, `${spec.origin}: context`)
   const name = spec.name ?? variantNameFor(dockerfile) + (spec.target ? `:${spec.target}` : '')
   return {
     name,
@@ -78,7 +91,8 @@ function fromSpec(spec: VariantSpec, settings: Settings): Variant {
 function insideWorkspace(given: string, workspace: string, label: string): string {
   const absolute = path.resolve(workspace, given)
   const relative = path.relative(workspace, absolute)
-  if (relative.startsWith('..') || path.isAbsolute(relative)) throw new InputError(`${label} '${given}' is outside the working directory ${workspace}`)
+  if (relative.startsWith('..') || path.isAbsolute(relative))
+    throw new InputError(`${label} '${given}' is outside the working directory ${workspace}`)
   return relative === '' ? '.' : relative.split(path.sep).join('/')
 }
 
@@ -86,7 +100,9 @@ function assertUniqueNames(variants: Variant[]): void {
   const seen = new Set<string>()
   for (const variant of variants) {
     if (seen.has(variant.name)) {
-      throw new InputError(`two variants are named '${variant.name}'; give each a distinct 'name' in the variants declaration`)
+      throw new InputError(
+        `two variants are named '${variant.name}'; give each a distinct 'name' in the variants declaration`
+      )
     }
     seen.add(variant.name)
   }

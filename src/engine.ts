@@ -53,7 +53,9 @@ export interface Engine {
 
 export class EngineUnreachableError extends Error {
   constructor(cause: string) {
-    const where = process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'the default socket /var/run/docker.sock (DOCKER_HOST is not set)'
+    const where = process.env.DOCKER_HOST
+      ? `DOCKER_HOST=${process.env.DOCKER_HOST}`
+      : 'the default socket /var/run/docker.sock (DOCKER_HOST is not set)'
     super(
       `cannot reach a Docker engine at ${where}: ${cause}. Start one (GitHub-hosted Ubuntu runners have it running; locally start Docker or dockerd, ` +
         `or run 'npm run provision' as root on Debian) or point DOCKER_HOST at it.`
@@ -62,7 +64,15 @@ export class EngineUnreachableError extends Error {
   }
 }
 
-const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND'])
+const UNREACHABLE_CODES = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND'
+])
 
 export function createEngine(docker: Docker = new Docker()): Engine {
   return {
@@ -122,7 +132,10 @@ export function imageStoreOf(info: { DriverStatus?: [string, string][]; Driver?:
 async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcome> {
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), request.timeoutSeconds * 1000)
-  const timedOut: BuildOutcome = { ok: false, error: `build timed out after ${request.timeoutSeconds} s (build-timeout)` }
+  const timedOut: BuildOutcome = {
+    ok: false,
+    error: `build timed out after ${request.timeoutSeconds} s (build-timeout)`
+  }
   try {
     const { entries, dockerfile } = contextWithDockerfile(request.contextDir, request.dockerfile)
     const context = packContext(request.contextDir, entries)
@@ -160,13 +173,21 @@ type BuildEvent = { stream?: string; error?: string; errorDetail?: { message?: s
 
 /** dockerode 5's BuildKit-aware progress follower, missing from @types/dockerode 4. */
 interface FollowsProgress {
-  followProgress(stream: NodeJS.ReadableStream, onFinished: (error: Error | null) => void, onProgress: (event: BuildEvent) => void): void
+  followProgress(
+    stream: NodeJS.ReadableStream,
+    onFinished: (error: Error | null) => void,
+    onProgress: (event: BuildEvent) => void
+  ): void
 }
 
 const BUILT_IMAGE = /^Built image: (sha256:[0-9a-f]{64})$/
 
 /** The engine reports a failed build inside a 200 stream: the outcome carries its error message, or the built image id. */
-function followBuild(docker: Docker, stream: NodeJS.ReadableStream, onLog: (line: string) => void): Promise<{ error?: string; imageId?: string }> {
+function followBuild(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  onLog: (line: string) => void
+): Promise<{ error?: string; imageId?: string }> {
   return new Promise((resolve, reject) => {
     let failure: string | undefined
     let imageId: string | undefined
@@ -227,26 +248,58 @@ interface ManifestSummary {
 
 async function imageSize(docker: Docker, imageId: string, store: ImageStore, tag: string): Promise<ImageSize> {
   const inspected = await docker.getImage(imageId).inspect()
-  const platform = [inspected.Os, inspected.Architecture, (inspected as { Variant?: string }).Variant].filter(Boolean).join('/')
+  const platform = [inspected.Os, inspected.Architecture, (inspected as { Variant?: string }).Variant]
+    .filter(Boolean)
+    .join('/')
   if (store === 'overlay2') {
-    return { sizeBytes: inspected.Size, sizeSource: 'Size from GET /images/{id}/json (classic image store: unpacked layers)', platform }
+    return {
+      sizeBytes: inspected.Size,
+      sizeSource: 'Size from GET /images/{id}/json (classic image store: unpacked layers)',
+      platform
+    }
   }
-  const summaries = (await docker.listImages({ manifests: true, filters: JSON.stringify({ reference: [tag] }) } as Docker.ListImagesOptions)) as Array<{
+  const summaries = (await docker.listImages({
+    manifests: true,
+    filters: JSON.stringify({ reference: [tag] })
+  } as Docker.ListImagesOptions)) as Array<{
     Id: string
     Manifests?: ManifestSummary[]
   }>
   const summary = summaries.find((image) => image.Id === imageId) ?? summaries[0]
-  return unpackedSizeForPlatform(summary?.Manifests ?? [], inspected.Os, inspected.Architecture, inspected.Size, platform)
+  return unpackedSizeForPlatform(
+    summary?.Manifests ?? [],
+    inspected.Os,
+    inspected.Architecture,
+    inspected.Size,
+    platform
+  )
 }
 
 /** With the containerd image store, `Size` covers content for all platforms; the unpacked size of one platform is per manifest. */
-export function unpackedSizeForPlatform(manifests: ManifestSummary[], os: string, arch: string, fallback: number, platform: string): ImageSize {
+export function unpackedSizeForPlatform(
+  manifests: ManifestSummary[],
+  os: string,
+  arch: string,
+  fallback: number,
+  platform: string
+): ImageSize {
   const match = manifests.find(
-    (manifest) => manifest.Kind === 'image' && manifest.ImageData?.Platform?.os === os && manifest.ImageData?.Platform?.architecture === arch
+    (manifest) =>
+      manifest.Kind === 'image' &&
+      manifest.ImageData?.Platform?.os === os &&
+      manifest.ImageData?.Platform?.architecture === arch
   )
   const unpacked = match?.ImageData?.Size?.Unpacked
   if (typeof unpacked === 'number') {
-    return { sizeBytes: unpacked, sizeSource: `ImageData.Size.Unpacked for ${os}/${arch} from GET /images/json?manifests=1 (containerd image store)`, platform }
+    return {
+      sizeBytes: unpacked,
+      sizeSource: `ImageData.Size.Unpacked for ${os}/${arch} from GET /images/json?manifests=1 (containerd image store)`,
+      platform
+    }
   }
-  return { sizeBytes: fallback, sizeSource: 'Size from GET /images/{id}/json (containerd image store; no per-platform unpacked size was reported)', platform }
+  return {
+    sizeBytes: fallback,
+    sizeSource: 'Size from GET /images/{id}/json (containerd image store; no per-platform unpacked size was reported)',
+    platform
+  }
 }

@@ -41,7 +41,11 @@ export interface EventContext {
   serverUrl: string
   repo: { owner: string; repo: string }
   payload: {
-    pull_request?: { number: number; base: { sha: string; ref: string; repo?: { full_name?: string } }; head: { sha: string; repo?: { full_name?: string } | null } }
+    pull_request?: {
+      number: number
+      base: { sha: string; ref: string; repo?: { full_name?: string } }
+      head: { sha: string; repo?: { full_name?: string } | null }
+    }
     repository?: { default_branch?: string }
   }
 }
@@ -61,17 +65,31 @@ export function describeEvent(context: EventContext, settings: Settings, workspa
     runUrl: context.runId ? `${context.serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
     workflowFile: workflowFileOf(process.env.GITHUB_WORKFLOW_REF)
   }
-  const blobBase = (sha: string): string => `${context.serverUrl}/${repository}/blob/${sha}${prefix ? `/${prefix}` : ''}`
+  const blobBase = (sha: string): string =>
+    `${context.serverUrl}/${repository}/blob/${sha}${prefix ? `/${prefix}` : ''}`
   const pr = context.payload.pull_request
   if (context.eventName === 'pull_request' || context.eventName === 'pull_request_target') {
     if (context.eventName === 'pull_request_target' && !settings.allowPullRequestTarget) {
       return { ...common, storesBaseline: false, note: '', refusal: PULL_REQUEST_TARGET_REFUSAL }
     }
-    if (!pr) return { ...common, storesBaseline: false, note: '', refusal: `the ${context.eventName} payload has no pull_request` }
-    const fork = !!pr.head.repo?.full_name && !!pr.base.repo?.full_name && pr.head.repo.full_name !== pr.base.repo.full_name
+    if (!pr)
+      return {
+        ...common,
+        storesBaseline: false,
+        note: '',
+        refusal: `the ${context.eventName} payload has no pull_request`
+      }
+    const fork =
+      !!pr.head.repo?.full_name && !!pr.base.repo?.full_name && pr.head.repo.full_name !== pr.base.repo.full_name
     return {
       ...common,
-      pullRequest: { number: pr.number, baseSha: pr.base.sha, baseRef: pr.base.ref, headSha: pr.head.sha, fork: fork || pr.head.repo === null },
+      pullRequest: {
+        number: pr.number,
+        baseSha: pr.base.sha,
+        baseRef: pr.base.ref,
+        headSha: pr.head.sha,
+        fork: fork || pr.head.repo === null
+      },
       headSha: pr.head.sha,
       storesBaseline: false,
       note: '',
@@ -85,7 +103,9 @@ export function describeEvent(context: EventContext, settings: Settings, workspa
       ...common,
       headSha: context.sha,
       storesBaseline: onDefault,
-      note: onDefault ? `push to ${defaultBranch}: this report is stored as the baseline for pull requests` : `push to ${context.ref}, not the default branch: nothing to compare with`,
+      note: onDefault
+        ? `push to ${defaultBranch}: this report is stored as the baseline for pull requests`
+        : `push to ${context.ref}, not the default branch: nothing to compare with`,
       blobBase: blobBase(context.sha)
     }
   }

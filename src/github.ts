@@ -30,7 +30,12 @@ export interface GitHubClient {
   /** Creates the comment carrying `marker`, or updates the one that already does (all pages are searched). */
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentResult>
   /** The newest successful push run of `workflow` on `branch` (among its 30 newest) that stored an artifact named `artifactName` and whose commit `accept`s. */
-  findStoredReport(query: { workflow: string; branch: string; artifactName: string; accept: (sha: string) => boolean }): Promise<StoredReport | undefined>
+  findStoredReport(query: {
+    workflow: string
+    branch: string
+    artifactName: string
+    accept: (sha: string) => boolean
+  }): Promise<StoredReport | undefined>
   /** Downloads the artifact and returns the text of the one JSON file inside. */
   downloadReport(stored: StoredReport): Promise<string>
   uploadReport(artifactName: string, file: string, retentionDays?: number): Promise<number | undefined>
@@ -56,13 +61,27 @@ export function createGitHubClient(token: string, repository: Repository, logger
     token,
     {
       throttle: {
-        onRateLimit: (retryAfter: number, options: { method: string; url: string }, _client: unknown, retryCount: number) => {
+        onRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _client: unknown,
+          retryCount: number
+        ) => {
           const retrying = retryCount < 2 && retryAfter <= MAX_RATE_LIMIT_WAIT
-          logger.warning(`GitHub rate limit hit on ${options.method} ${options.url}; ${retrying ? `retrying in ${retryAfter} s` : `not waiting ${retryAfter} s`}`)
+          logger.warning(
+            `GitHub rate limit hit on ${options.method} ${options.url}; ${retrying ? `retrying in ${retryAfter} s` : `not waiting ${retryAfter} s`}`
+          )
           return retrying
         },
-        onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _client: unknown, retryCount: number) => {
-          logger.warning(`GitHub secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`)
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _client: unknown,
+          retryCount: number
+        ) => {
+          logger.warning(
+            `GitHub secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`
+          )
           return retryCount < 2
         }
       },
@@ -77,13 +96,21 @@ export function createGitHubClient(token: string, repository: Repository, logger
       return await request()
     } catch (error) {
       const failure = error as { status?: number; response?: { data?: { message?: string } }; message?: string }
-      throw new GitHubApiError(failure.status, failure.response?.data?.message ?? failure.message ?? String(error), operation)
+      throw new GitHubApiError(
+        failure.status,
+        failure.response?.data?.message ?? failure.message ?? String(error),
+        operation
+      )
     }
   }
   return {
     async upsertComment(issueNumber, marker, body) {
       const existing = await call('listing the pull request comments', async () => {
-        for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { ...repository, issue_number: issueNumber, per_page: 100 })) {
+        for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, {
+          ...repository,
+          issue_number: issueNumber,
+          per_page: 100
+        })) {
           // Only a bot's comment that starts with the marker: a person quoting the marker is never edited.
           const found = page.data.find((comment) => comment.user?.type === 'Bot' && comment.body?.startsWith(marker))
           if (found) return found
@@ -91,7 +118,9 @@ export function createGitHubClient(token: string, repository: Repository, logger
         return undefined
       })
       if (existing) {
-        const { data } = await call('updating the slimcheck comment', () => octokit.rest.issues.updateComment({ ...repository, comment_id: existing.id, body }))
+        const { data } = await call('updating the slimcheck comment', () =>
+          octokit.rest.issues.updateComment({ ...repository, comment_id: existing.id, body })
+        )
         return { action: 'updated', id: data.id, url: data.html_url }
       }
       // Not retried on 5xx: a create that did land would leave a second comment.
@@ -103,11 +132,20 @@ export function createGitHubClient(token: string, repository: Repository, logger
 
     async findStoredReport({ workflow, branch, artifactName, accept }) {
       const { data } = await call('listing workflow runs for the baseline', () =>
-        octokit.rest.actions.listWorkflowRuns({ ...repository, workflow_id: workflow, branch, event: 'push', status: 'success', per_page: RUNS_TO_SEARCH })
+        octokit.rest.actions.listWorkflowRuns({
+          ...repository,
+          workflow_id: workflow,
+          branch,
+          event: 'push',
+          status: 'success',
+          per_page: RUNS_TO_SEARCH
+        })
       )
       for (const run of data.workflow_runs) {
         if (!accept(run.head_sha)) continue
-        const artifacts = await call('listing the baseline run artifacts', () => octokit.rest.actions.listWorkflowRunArtifacts({ ...repository, run_id: run.id, name: artifactName }))
+        const artifacts = await call('listing the baseline run artifacts', () =>
+          octokit.rest.actions.listWorkflowRunArtifacts({ ...repository, run_id: run.id, name: artifactName })
+        )
         const artifact = artifacts.data.artifacts.find((item) => item.name === artifactName && !item.expired)
         if (artifact) return { artifactId: artifact.id, runId: run.id, runUrl: run.html_url, headSha: run.head_sha }
       }
@@ -119,17 +157,32 @@ export function createGitHubClient(token: string, repository: Repository, logger
       await call('downloading the baseline report', () =>
         new DefaultArtifactClient().downloadArtifact(stored.artifactId, {
           path: directory,
-          findBy: { token, workflowRunId: stored.runId, repositoryOwner: repository.owner, repositoryName: repository.repo }
+          findBy: {
+            token,
+            workflowRunId: stored.runId,
+            repositoryOwner: repository.owner,
+            repositoryName: repository.repo
+          }
         })
       )
       const files = fs.readdirSync(directory).filter((file) => file.endsWith('.json'))
-      if (files.length !== 1) throw new GitHubApiError(undefined, `expected one JSON report in artifact ${stored.artifactId}, found ${files.length}`, 'reading the baseline report')
+      if (files.length !== 1)
+        throw new GitHubApiError(
+          undefined,
+          `expected one JSON report in artifact ${stored.artifactId}, found ${files.length}`,
+          'reading the baseline report'
+        )
       return fs.readFileSync(path.join(directory, files[0]), 'utf8')
     },
 
     async uploadReport(artifactName, file, retentionDays) {
       const result = await call('storing the report as an artifact', () =>
-        new DefaultArtifactClient().uploadArtifact(artifactName, [file], path.dirname(file), retentionDays ? { retentionDays } : {})
+        new DefaultArtifactClient().uploadArtifact(
+          artifactName,
+          [file],
+          path.dirname(file),
+          retentionDays ? { retentionDays } : {}
+        )
       )
       return result.id
     }

@@ -30,7 +30,11 @@ export const actionsLogger: Logger = {
   },
   secret: (value) => core.setSecret(value),
   annotate(finding) {
-    const properties = { title: `slimcheck ${finding.rule}`, file: finding.file, startLine: finding.line > 0 ? finding.line : undefined }
+    const properties = {
+      title: `slimcheck ${finding.rule}`,
+      file: finding.file,
+      startLine: finding.line > 0 ? finding.line : undefined
+    }
     const text = `${finding.message} Fix: ${finding.fix}`
     if (finding.severity === 'error') core.error(text, properties)
     else if (finding.severity === 'warning') core.warning(text, properties)

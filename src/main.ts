@@ -5,7 +5,15 @@ import { context } from '@actions/github'
 import { resolveBaseline, type Baseline } from './baseline.js'
 import { renderComment } from './comment.js'
 import { compareReports } from './compare.js'
-import { INPUT_DEFAULTS, InputError, parseSettings, settingsWarnings, type InputName, type RawInputs, type Settings } from './config.js'
+import {
+  INPUT_DEFAULTS,
+  InputError,
+  parseSettings,
+  settingsWarnings,
+  type InputName,
+  type RawInputs,
+  type Settings
+} from './config.js'
 import { createEngine } from './engine.js'
 import { describeEvent, type EventContext, type RunEvent } from './event.js'
 import { createGitHubClient, type GitHubClient } from './github.js'
@@ -44,7 +52,9 @@ export async function run(): Promise<void> {
   for (const warning of settingsWarnings(settings)) core.warning(warning)
   const event = describeEvent(context as unknown as EventContext, settings, workspaceDir())
   if (event.refusal) return finishWithProblem(raw, event.refusal)
-  const github = settings.githubToken ? createGitHubClient(settings.githubToken, context.repo, actionsLogger) : undefined
+  const github = settings.githubToken
+    ? createGitHubClient(settings.githubToken, context.repo, actionsLogger)
+    : undefined
   const progress = { reportWritten: false }
   try {
     await measureCompareAndPublish(settings, event, github, progress)
@@ -56,7 +66,12 @@ export async function run(): Promise<void> {
   }
 }
 
-async function measureCompareAndPublish(settings: Settings, event: RunEvent, github: GitHubClient | undefined, progress: { reportWritten: boolean }): Promise<void> {
+async function measureCompareAndPublish(
+  settings: Settings,
+  event: RunEvent,
+  github: GitHubClient | undefined,
+  progress: { reportWritten: boolean }
+): Promise<void> {
   const baseline: Baseline = event.pullRequest
     ? await core.group('Baseline', () =>
         resolveBaseline({
@@ -69,15 +84,27 @@ async function measureCompareAndPublish(settings: Settings, event: RunEvent, git
           logger: actionsLogger
         }).catch((error: Error): Baseline => {
           actionsLogger.warning(`no baseline: ${error.message}`)
-          return { kind: 'none', info: { source: 'none', note: `the baseline could not be prepared: ${error.message}` } }
+          return {
+            kind: 'none',
+            info: { source: 'none', note: `the baseline could not be prepared: ${error.message}` }
+          }
         })
       )
     : { kind: 'none', info: { source: 'none', note: event.note } }
   const head: Side = { label: 'head', settings, commit: event.headSha }
-  const sides = baseline.kind === 'build' ? [{ label: 'base', settings: baseline.settings, commit: baseline.info.commit }, head] : [head]
+  const sides =
+    baseline.kind === 'build'
+      ? [{ label: 'base', settings: baseline.settings, commit: baseline.info.commit }, head]
+      : [head]
   let reports: Report[]
   try {
-    reports = await runPipelines({ sides, engine: createEngine(), logger: actionsLogger, version: VERSION, runs: settings.runs })
+    reports = await runPipelines({
+      sides,
+      engine: createEngine(),
+      logger: actionsLogger,
+      version: VERSION,
+      runs: settings.runs
+    })
   } finally {
     if (baseline.kind === 'build') await baseline.cleanup()
   }
@@ -87,7 +114,12 @@ async function measureCompareAndPublish(settings: Settings, event: RunEvent, git
   const report: Report = event.pullRequest ? { ...headReport, comparison } : headReport
   writeReport(report, settings.reportPath)
   progress.reportWritten = true
-  const commentContext = { key: event.commentKey, baseLabel: event.pullRequest?.baseRef ?? 'base', blobBase: event.blobBase, summaryUrl: event.runUrl }
+  const commentContext = {
+    key: event.commentKey,
+    baseLabel: event.pullRequest?.baseRef ?? 'base',
+    blobBase: event.blobBase,
+    summaryUrl: event.runUrl
+  }
   const markdown = renderComment(headReport, baseReport, comparison, commentContext)
   await publishToRun(
     {
@@ -101,8 +133,17 @@ async function measureCompareAndPublish(settings: Settings, event: RunEvent, git
     },
     actionsLogger
   )
-  if (event.pullRequest && settings.comment) await postComment(github, event.pullRequest.number, commentContext.key, markdown, event.pullRequest.fork, actionsLogger)
-  if (event.storesBaseline && github) await storeBaseline(github, settings.artifactName, settings.reportPath, actionsLogger)
+  if (event.pullRequest && settings.comment)
+    await postComment(
+      github,
+      event.pullRequest.number,
+      commentContext.key,
+      markdown,
+      event.pullRequest.fork,
+      actionsLogger
+    )
+  if (event.storesBaseline && github)
+    await storeBaseline(github, settings.artifactName, settings.reportPath, actionsLogger)
   core.info(summaryText(headReport, comparison))
   failWith(comparison.violations, event.pathPrefix)
 }

@@ -2,7 +2,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from './analyze/index.js'
-import { buildMeasurement, buildOnce, measureImage, redactorFor, type BuildOptions, type CondaMarkers } from './build.js'
+import {
+  buildMeasurement,
+  buildOnce,
+  measureImage,
+  redactorFor,
+  type BuildOptions,
+  type CondaMarkers
+} from './build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
 import { EngineUnreachableError, type Engine, type EngineInfo } from './engine.js'
@@ -23,7 +30,10 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
   try {
     text = fs.readFileSync(path.join(settings.workspace, variant.dockerfile), 'utf8')
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'does not exist'
+        : `cannot be read (${(error as Error).message})`
     const finding: Finding = {
       rule: 'parse-error',
       severity: 'error',
@@ -44,14 +54,26 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
   })
   // Findings quote resolved FROM lines, which may hold build-arg values: those never leave slimcheck.
   const redact = redactorFor(variant.buildArgs)
-  const findings = analysis.findings.map((finding) => ({ ...finding, message: redact(finding.message), fix: redact(finding.fix) }))
+  const findings = analysis.findings.map((finding) => ({
+    ...finding,
+    message: redact(finding.message),
+    fix: redact(finding.fix)
+  }))
   const parseErrors = findings.filter((finding) => finding.rule === 'parse-error')
-  const blocker = parseErrors.length ? `not built: ${parseErrors.map((finding) => `${finding.file}:${finding.line} ${finding.message}`).join('; ')}` : undefined
+  const blocker = parseErrors.length
+    ? `not built: ${parseErrors.map((finding) => `${finding.file}:${finding.line} ${finding.message}`).join('; ')}`
+    : undefined
   return { variant, analysis, findings, blocker }
 }
 
 export function emptyReport(version: string, problem: string): Report {
-  return { schemaVersion: SCHEMA_VERSION, tool: { name: 'slimcheck', version }, createdAt: new Date().toISOString(), problems: [problem], variants: [] }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'slimcheck', version },
+    createdAt: new Date().toISOString(),
+    problems: [problem],
+    variants: []
+  }
 }
 
 export function variantReport(analyzed: AnalyzedVariant, rest: Partial<VariantReport>): VariantReport {
@@ -122,14 +144,18 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
     tool: { name: 'slimcheck', version: run.version },
     createdAt: new Date().toISOString(),
     ...(state.side.commit ? { commit: state.side.commit } : {}),
-    ...(engineInfo ? { engine: { version: engineInfo.version, store: engineInfo.store, os: engineInfo.os, arch: engineInfo.arch } } : {}),
+    ...(engineInfo
+      ? { engine: { version: engineInfo.version, store: engineInfo.store, os: engineInfo.os, arch: engineInfo.arch } }
+      : {}),
     problems: [...state.problems, ...(engineProblem ? [engineProblem] : [])],
     variants: state.analyzed.map((item) => state.reports.get(item.variant.name)!)
   }))
 }
 
 /** Runs the pipeline on one checkout. */
-export async function runPipeline(options: Omit<PipelineRun, 'sides' | 'runs'> & { settings: Settings; commit?: string; side?: string; runs?: number }): Promise<Report> {
+export async function runPipeline(
+  options: Omit<PipelineRun, 'sides' | 'runs'> & { settings: Settings; commit?: string; side?: string; runs?: number }
+): Promise<Report> {
   const side: Side = { label: options.side ?? 'head', settings: options.settings, commit: options.commit }
   const [report] = await runPipelines({ ...options, sides: [side], runs: options.runs ?? 1 })
   return report
@@ -139,7 +165,8 @@ function discoverSide(side: Side, logger: Logger): SideState {
   const state: SideState = { side, analyzed: [], problems: [], reports: new Map() }
   try {
     const variants = discoverVariants(side.settings)
-    for (const variant of variants) for (const value of Object.values(variant.buildArgs)) if (value) logger.secret(value)
+    for (const variant of variants)
+      for (const value of Object.values(variant.buildArgs)) if (value) logger.secret(value)
     state.analyzed = variants.map((variant) => analyzeVariant(variant, side.settings))
   } catch (error) {
     if (!(error instanceof InputError)) throw error
@@ -151,7 +178,8 @@ function discoverSide(side: Side, logger: Logger): SideState {
 /** The last side's (the head's) variants in its order, then variants only earlier sides have. */
 function interleavedNames(states: SideState[]): string[] {
   const names: string[] = []
-  for (const state of [...states].reverse()) for (const item of state.analyzed) if (!names.includes(item.variant.name)) names.push(item.variant.name)
+  for (const state of [...states].reverse())
+    for (const item of state.analyzed) if (!names.includes(item.variant.name)) names.push(item.variant.name)
   return names
 }
 
@@ -189,9 +217,13 @@ async function buildOnSides(
       side: state.side.label
     }
     const build: SideBuild = { item, options, samples: [] }
-    if (item.blocker) build.settled = variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
+    if (item.blocker)
+      build.settled = variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
     else if (!run.engine) build.settled = variantReport(item, {})
-    else if (!engineInfo) build.settled = variantReport(item, { failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] } })
+    else if (!engineInfo)
+      build.settled = variantReport(item, {
+        failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] }
+      })
     return build
   })
   for (let index = 1; index <= run.runs; index++) {
@@ -200,7 +232,8 @@ async function buildOnSides(
         const outcome = await buildOnce(run.engine!, build.item.variant, build.options, index, run.logger)
         if (outcome.ok) {
           build.samples.push(outcome.seconds)
-          if (build.imageId && build.imageId !== outcome.imageId) await discardImage(run.engine!, build.imageId, run.logger)
+          if (build.imageId && build.imageId !== outcome.imageId)
+            await discardImage(run.engine!, build.imageId, run.logger)
           build.imageId = outcome.imageId
         } else {
           const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
@@ -219,13 +252,22 @@ async function buildOnSides(
 
 /** An earlier run's image, superseded by the next run's: removed so that repeated cold builds do not fill the disk. */
 async function discardImage(engine: Engine, imageId: string, logger: Logger): Promise<void> {
-  await engine.removeImage(imageId).catch((error: Error) => logger.warning(`could not remove the superseded image ${imageId}: ${error.message}`))
+  await engine
+    .removeImage(imageId)
+    .catch((error: Error) => logger.warning(`could not remove the superseded image ${imageId}: ${error.message}`))
 }
 
 async function measured(build: SideBuild, engine: Engine): Promise<VariantReport> {
   const { item } = build
   try {
-    const measurement = await measureImage(engine, item.variant, item.analysis?.productionInstructions ?? [], build.imageId!, build.samples, build.options)
+    const measurement = await measureImage(
+      engine,
+      item.variant,
+      item.analysis?.productionInstructions ?? [],
+      build.imageId!,
+      build.samples,
+      build.options
+    )
     const condaFinding = imageCondaFinding(item, measurement.conda)
     const condaBytes = measurement.conda.prefixes.reduce((sum, prefix) => sum + prefix.sizeBytes, 0)
     return {
@@ -246,9 +288,13 @@ async function measured(build: SideBuild, engine: Engine): Promise<VariantReport
 export function imageCondaFinding(item: AnalyzedVariant, markers: CondaMarkers): Finding | undefined {
   if (!markers.prefixes.length && !markers.commandsOnPath.length && !markers.envNames.length) return undefined
   const acceptedBy = item.analysis?.condaAcceptedBy
-  const confirmed = item.findings.some((finding) => finding.rule === 'conda-in-production' && finding.severity === 'error')
+  const confirmed = item.findings.some(
+    (finding) => finding.rule === 'conda-in-production' && finding.severity === 'error'
+  )
   const evidence = [
-    ...markers.prefixes.map((prefix) => `a conda prefix at ${prefix.path} (${humanBytes(prefix.sizeBytes)}, ${prefix.sizeBytes} bytes)`),
+    ...markers.prefixes.map(
+      (prefix) => `a conda prefix at ${prefix.path} (${humanBytes(prefix.sizeBytes)}, ${prefix.sizeBytes} bytes)`
+    ),
     markers.commandsOnPath.length ? `${markers.commandsOnPath.join(', ')} on PATH` : '',
     markers.envNames.length ? `environment ${markers.envNames.join(', ')}` : ''
   ].filter(Boolean)

@@ -29,7 +29,8 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
   core.setOutput('comment-body', publication.markdown)
   if (publication.annotations) {
     for (const variant of publication.report.variants) {
-      for (const finding of variant.findings) logger.annotate({ ...finding, file: repositoryPath(publication.pathPrefix, finding.file) })
+      for (const finding of variant.findings)
+        logger.annotate({ ...finding, file: repositoryPath(publication.pathPrefix, finding.file) })
     }
   }
   if (process.env.GITHUB_STEP_SUMMARY) {
@@ -41,15 +42,33 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
 export function failWith(violations: PolicyViolation[], pathPrefix: string): void {
   if (violations.length === 0) return
   for (const violation of violations) {
-    core.error(violation.message, violation.file ? { file: repositoryPath(pathPrefix, violation.file), startLine: violation.line && violation.line > 0 ? violation.line : undefined, title: 'slimcheck' } : { title: 'slimcheck' })
+    core.error(
+      violation.message,
+      violation.file
+        ? {
+            file: repositoryPath(pathPrefix, violation.file),
+            startLine: violation.line && violation.line > 0 ? violation.line : undefined,
+            title: 'slimcheck'
+          }
+        : { title: 'slimcheck' }
+    )
   }
-  core.setFailed(`slimcheck: ${violations.length} problem${violations.length > 1 ? 's' : ''}: ${violations.map((violation) => violation.message).join('; ')}`)
+  core.setFailed(
+    `slimcheck: ${violations.length} problem${violations.length > 1 ? 's' : ''}: ${violations.map((violation) => violation.message).join('; ')}`
+  )
 }
 
 export const FORK_PATTERN_URL = 'https://github.com/slimcheck/slimcheck#pull-requests-from-forks'
 
 /** Posts or updates the sticky comment. API failures are warnings: the measurements and the policy verdict stand. */
-export async function postComment(github: GitHubClient | undefined, issueNumber: number, key: string, body: string, fork: boolean, logger: Logger): Promise<void> {
+export async function postComment(
+  github: GitHubClient | undefined,
+  issueNumber: number,
+  key: string,
+  body: string,
+  fork: boolean,
+  logger: Logger
+): Promise<void> {
   if (!github) {
     logger.warning('no github-token: the comment was not posted; it is in the comment-body output and the job summary')
     return
@@ -69,10 +88,17 @@ export async function postComment(github: GitHubClient | undefined, issueNumber:
 }
 
 /** On a push to the default branch, keeps the report as the baseline artifact for later pull requests. */
-export async function storeBaseline(github: GitHubClient, artifactName: string, reportPath: string, logger: Logger): Promise<void> {
+export async function storeBaseline(
+  github: GitHubClient,
+  artifactName: string,
+  reportPath: string,
+  logger: Logger
+): Promise<void> {
   try {
     const id = await github.uploadReport(artifactName, reportPath)
-    logger.info(`Stored the report as artifact '${artifactName}'${id ? ` (id ${id})` : ''} for pull requests to compare with`)
+    logger.info(
+      `Stored the report as artifact '${artifactName}'${id ? ` (id ${id})` : ''} for pull requests to compare with`
+    )
   } catch (error) {
     if (!(error instanceof GitHubApiError)) throw error
     logger.warning(`could not store the baseline report: ${error.message}`)

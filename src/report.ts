@@ -15,12 +15,17 @@ export function writeReport(report: Report, file: string): void {
 export function sortBySize(variants: VariantReport[]): VariantReport[] {
   const statusOrder = { built: 0, failed: 1, skipped: 2 }
   return [...variants].sort(
-    (a, b) => statusOrder[a.status] - statusOrder[b.status] || (b.image?.sizeBytes ?? 0) - (a.image?.sizeBytes ?? 0) || a.name.localeCompare(b.name)
+    (a, b) =>
+      statusOrder[a.status] - statusOrder[b.status] ||
+      (b.image?.sizeBytes ?? 0) - (a.image?.sizeBytes ?? 0) ||
+      a.name.localeCompare(b.name)
   )
 }
 
 export function allFindings(report: Report): Array<Finding & { variant: string }> {
-  return report.variants.flatMap((variant) => variant.findings.map((finding) => ({ ...finding, variant: variant.name })))
+  return report.variants.flatMap((variant) =>
+    variant.findings.map((finding) => ({ ...finding, variant: variant.name }))
+  )
 }
 
 export function countBySeverity(findings: Finding[]): Record<Severity, number> {
@@ -31,14 +36,20 @@ export function countBySeverity(findings: Finding[]): Record<Severity, number> {
 
 export function findingCounts(findings: Finding[]): string {
   const counts = countBySeverity(findings)
-  const parts = (['error', 'warning', 'info'] as Severity[]).filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}${counts[severity] > 1 ? 's' : ''}`)
+  const parts = (['error', 'warning', 'info'] as Severity[])
+    .filter((severity) => counts[severity] > 0)
+    .map((severity) => `${counts[severity]} ${severity}${counts[severity] > 1 ? 's' : ''}`)
   return parts.length ? parts.join(', ') : 'no findings'
 }
 
 /** One line for the `summary` output and logs. */
 export function summaryLine(report: Report): string {
   const count = (status: string): number => report.variants.filter((variant) => variant.status === status).length
-  const statuses = [`${count('built')} built`, count('failed') ? `${count('failed')} failed` : '', count('skipped') ? `${count('skipped')} skipped` : ''].filter(Boolean)
+  const statuses = [
+    `${count('built')} built`,
+    count('failed') ? `${count('failed')} failed` : '',
+    count('skipped') ? `${count('skipped')} skipped` : ''
+  ].filter(Boolean)
   const variants = `${report.variants.length} variant${report.variants.length === 1 ? '' : 's'}`
   return `${variants} (${statuses.join(', ')}); ${findingCounts(report.variants.flatMap((variant) => variant.findings))}`
 }
@@ -58,12 +69,16 @@ function statusCell(variant: VariantReport): string {
 
 function findingsCell(findings: Finding[]): string {
   const counts = countBySeverity(findings)
-  const parts = (['error', 'warning', 'info'] as Severity[]).filter((severity) => counts[severity] > 0).map((severity) => `${SEVERITY_ICONS[severity]} ${counts[severity]}`)
+  const parts = (['error', 'warning', 'info'] as Severity[])
+    .filter((severity) => counts[severity] > 0)
+    .map((severity) => `${SEVERITY_ICONS[severity]} ${counts[severity]}`)
   return parts.join(' ') || '—'
 }
 
 export function sizeCell(variant: VariantReport): string {
-  return variant.image ? `<span title="${variant.image.sizeBytes} bytes">${humanBytes(variant.image.sizeBytes)}</span>` : '—'
+  return variant.image
+    ? `<span title="${variant.image.sizeBytes} bytes">${humanBytes(variant.image.sizeBytes)}</span>`
+    : '—'
 }
 
 export function timeCell(variant: VariantReport): string {
@@ -77,13 +92,16 @@ export function timeCell(variant: VariantReport): string {
 export function locationText(finding: Finding, blobBase?: string): string {
   const label = escapeMarkdown(finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file)
   if (!blobBase) return label
-  const encode = (part: string): string => encodeURIComponent(part).replace(/[()'*!~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+  const encode = (part: string): string =>
+    encodeURIComponent(part).replace(/[()'*!~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
   const href = `${blobBase}/${finding.file.split('/').map(encode).join('/')}${finding.line > 0 ? `#L${finding.line}` : ''}`
   return `[${label}](${href})`
 }
 
 export function renderFindingsList(findings: Array<Finding & { variant: string }>, blobBase?: string): string {
-  const sorted = [...findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.file.localeCompare(b.file) || a.line - b.line)
+  const sorted = [...findings].sort(
+    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.file.localeCompare(b.file) || a.line - b.line
+  )
   return sorted
     .map(
       (finding) =>
@@ -107,7 +125,9 @@ export function renderFailures(variants: VariantReport[]): string {
 export function measurementNotes(report: Report): string {
   const built = report.variants.find((variant) => variant.image && variant.build)
   if (!built) return ''
-  const engine = report.engine ? ` Engine ${escapeMarkdown(report.engine.version)} (${report.engine.os}/${report.engine.arch}).` : ''
+  const engine = report.engine
+    ? ` Engine ${escapeMarkdown(report.engine.version)} (${report.engine.os}/${report.engine.arch}).`
+    : ''
   return `<sub>Size: ${escapeMarkdown(built.image!.sizeSource)}. Build time: ${escapeMarkdown(built.build!.method)}.${engine}</sub>`
 }
 
@@ -137,14 +157,19 @@ export function renderReportMarkdown(report: Report, blobBase?: string): string 
 function renderExactSizes(variants: VariantReport[]): string {
   const built = variants.filter((variant) => variant.image)
   if (built.length === 0) return ''
-  const lines = built.map((variant) => `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes, image ${escapeMarkdown(variant.image!.id)}, ${largestLayers(variant)}`)
+  const lines = built.map(
+    (variant) =>
+      `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes, image ${escapeMarkdown(variant.image!.id)}, ${largestLayers(variant)}`
+  )
   return `<details><summary>Exact sizes and largest layers</summary>\n\n${lines.join('\n')}\n\n</details>`
 }
 
 function largestLayers(variant: VariantReport): string {
   const layers = [...variant.image!.layers].sort((a, b) => b.sizeBytes - a.sizeBytes).slice(0, 3)
   const described = layers.map((layer) => {
-    const where = layer.instruction ? `${variant.dockerfile}:${layer.instruction.line} ${layer.instruction.text}` : 'base image'
+    const where = layer.instruction
+      ? `${variant.dockerfile}:${layer.instruction.line} ${layer.instruction.text}`
+      : 'base image'
     return `${humanBytes(layer.sizeBytes)} ${escapeMarkdown(where.length > 80 ? `${where.slice(0, 77)}...` : where)}`
   })
   return `largest layers: ${described.join('; ')}`
@@ -163,17 +188,28 @@ export function renderText(report: Report): string {
   ])
   const header = ['VARIANT', 'STATUS', 'SIZE', 'BYTES', 'BUILD', 'FINDINGS']
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
-  const format = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()
+  const format = (cells: string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd()
   const lines = [format(header), ...rows.map(format)]
   const findings = allFindings(report).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
   if (findings.length) {
     lines.push('', 'Findings:')
     for (const finding of findings) {
-      lines.push(`  ${finding.file}:${finding.line} ${finding.severity} ${finding.rule} [${finding.variant}] ${finding.message}`, `    fix: ${finding.fix}`)
+      lines.push(
+        `  ${finding.file}:${finding.line} ${finding.severity} ${finding.rule} [${finding.variant}] ${finding.message}`,
+        `    fix: ${finding.fix}`
+      )
     }
   }
   for (const variant of variants.filter((item) => item.failure)) {
-    lines.push('', `${variant.name} failed: ${variant.failure!.message}`, ...variant.failure!.logTail.map((line) => `  | ${line}`))
+    lines.push(
+      '',
+      `${variant.name} failed: ${variant.failure!.message}`,
+      ...variant.failure!.logTail.map((line) => `  | ${line}`)
+    )
   }
   lines.push('', summaryLine(report))
   return `${stripControlCharacters(lines.join('\n'))}\n`

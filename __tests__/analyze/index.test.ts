@@ -6,7 +6,13 @@ function lines(...text: string[]): string {
 }
 
 function analyze(text: string, input: Partial<AnalyzeInput> = {}) {
-  return analyzeDockerfile({ text, file: 'services/api/Dockerfile', buildArgs: {}, allowedCondaImages: ['pytorch/pytorch'], ...input })
+  return analyzeDockerfile({
+    text,
+    file: 'services/api/Dockerfile',
+    buildArgs: {},
+    allowedCondaImages: ['pytorch/pytorch'],
+    ...input
+  })
 }
 
 const MULTI_STAGE = lines(
@@ -33,7 +39,9 @@ describe('analyzeDockerfile', () => {
       '4 floating-tag warning',
       '12 conda-in-production error'
     ])
-    expect(findings.every((finding) => finding.file === 'services/api/Dockerfile' && finding.evidence === 'static')).toBe(true)
+    expect(
+      findings.every((finding) => finding.file === 'services/api/Dockerfile' && finding.evidence === 'static')
+    ).toBe(true)
   })
 
   it('lists the production chain instructions, base-most stage first', () => {
@@ -69,12 +77,17 @@ describe('analyzeDockerfile', () => {
   it('passes the allow-list on', () => {
     const text = lines('FROM pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime', 'RUN conda install -y numpy')
     expect(analyze(text).findings.map((finding) => finding.severity)).toEqual(['info'])
-    expect(analyze(text, { allowedCondaImages: [] }).findings.map((finding) => `${finding.line} ${finding.severity}`)).toEqual(['1 error', '2 error'])
+    expect(
+      analyze(text, { allowedCondaImages: [] }).findings.map((finding) => `${finding.line} ${finding.severity}`)
+    ).toEqual(['1 error', '2 error'])
   })
 
   it('reports an unknown target and still checks tags', () => {
     const analysis = analyze(lines('FROM python AS build', 'FROM continuumio/miniconda3:24.7.1-0'), { target: 'test' })
-    expect(analysis.findings.map((finding) => `${finding.line} ${finding.rule}`)).toEqual(['0 parse-error', '1 shared-tag'])
+    expect(analysis.findings.map((finding) => `${finding.line} ${finding.rule}`)).toEqual([
+      '0 parse-error',
+      '1 shared-tag'
+    ])
     expect(analysis.productionInstructions).toEqual([])
     expect(analysis.productionFromLine).toBe(0)
     expect(analysis.stages).toHaveLength(2)
@@ -87,7 +100,9 @@ describe('analyzeDockerfile', () => {
   ])('returns only parse errors for %s', (_title, text) => {
     const analysis = analyze(text)
     expect(analysis.findings.length).toBeGreaterThan(0)
-    expect(analysis.findings.every((finding) => finding.rule === 'parse-error' && finding.severity === 'error')).toBe(true)
+    expect(analysis.findings.every((finding) => finding.rule === 'parse-error' && finding.severity === 'error')).toBe(
+      true
+    )
     expect(analysis).toMatchObject({ productionInstructions: [], productionFromLine: 0, stages: [] })
   })
 })

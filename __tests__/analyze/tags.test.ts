@@ -34,23 +34,79 @@ describe('shared-tag and floating-tag', () => {
     ['python on a registry with a port', lines('FROM localhost:5000/python:3.12'), {}, []],
     ['latest on a registry with a port', lines('FROM localhost:5000/python'), {}, ['floating-tag@1']],
     ['scratch', lines('FROM scratch', 'COPY app /app'), {}, []],
-    ['a stage, in another case', lines('FROM python:3.12-slim-bookworm AS Base', 'FROM base', 'COPY --from=BASE /a /a'), {}, []],
-    ['a numeric COPY --from', lines('FROM python:3.12-slim-bookworm', 'FROM python:3.12-slim-bookworm', 'COPY --from=0 /a /a'), {}, []],
+    [
+      'a stage, in another case',
+      lines('FROM python:3.12-slim-bookworm AS Base', 'FROM base', 'COPY --from=BASE /a /a'),
+      {},
+      []
+    ],
+    [
+      'a numeric COPY --from',
+      lines('FROM python:3.12-slim-bookworm', 'FROM python:3.12-slim-bookworm', 'COPY --from=0 /a /a'),
+      {},
+      []
+    ],
     ['an ARG-built shared tag', lines('ARG BASE=python:3.12', 'FROM ${BASE}'), {}, ['shared-tag@2']],
-    ['a build-arg pinning the ARG', lines('ARG BASE=python:3.12', 'FROM ${BASE}'), { BASE: 'python:3.12-slim-bookworm' }, []],
+    [
+      'a build-arg pinning the ARG',
+      lines('ARG BASE=python:3.12', 'FROM ${BASE}'),
+      { BASE: 'python:3.12-slim-bookworm' },
+      []
+    ],
     ['an unresolved reference', lines('ARG BASE', 'FROM ${BASE}', 'COPY --from=$TOOLS /a /a'), {}, []],
-    ['--platform=$BUILDPLATFORM', lines('FROM --platform=$BUILDPLATFORM golang AS build', 'FROM --platform=$TARGETPLATFORM gcr.io/distroless/static-debian12:nonroot'), {}, ['shared-tag@1']],
-    ['COPY --from an image', lines('FROM python:3.12-slim-bookworm', 'COPY --from=ghcr.io/astral-sh/uv /uv /bin/uv', 'COPY --from=python:3.12 /usr/local /usr/local'), {}, ['floating-tag@2', 'shared-tag@3']],
-    ['RUN --mount=from an image', lines('FROM python:3.12-slim-bookworm', 'RUN --mount=from=mambaorg/micromamba:latest,source=/bin/micromamba,target=/mm true'), {}, ['floating-tag@2']],
-    ['every stage, used or not', lines('FROM python AS assets', 'FROM python:3.12-slim-bookworm'), {}, ['shared-tag@1']],
-    ['an escape-directive file', lines('# escape=`', 'FROM mcr.microsoft.com/windows/servercore:latest', 'RUN echo a `', '  && echo b'), {}, ['floating-tag@2']]
+    [
+      '--platform=$BUILDPLATFORM',
+      lines(
+        'FROM --platform=$BUILDPLATFORM golang AS build',
+        'FROM --platform=$TARGETPLATFORM gcr.io/distroless/static-debian12:nonroot'
+      ),
+      {},
+      ['shared-tag@1']
+    ],
+    [
+      'COPY --from an image',
+      lines(
+        'FROM python:3.12-slim-bookworm',
+        'COPY --from=ghcr.io/astral-sh/uv /uv /bin/uv',
+        'COPY --from=python:3.12 /usr/local /usr/local'
+      ),
+      {},
+      ['floating-tag@2', 'shared-tag@3']
+    ],
+    [
+      'RUN --mount=from an image',
+      lines(
+        'FROM python:3.12-slim-bookworm',
+        'RUN --mount=from=mambaorg/micromamba:latest,source=/bin/micromamba,target=/mm true'
+      ),
+      {},
+      ['floating-tag@2']
+    ],
+    [
+      'every stage, used or not',
+      lines('FROM python AS assets', 'FROM python:3.12-slim-bookworm'),
+      {},
+      ['shared-tag@1']
+    ],
+    [
+      'an escape-directive file',
+      lines('# escape=`', 'FROM mcr.microsoft.com/windows/servercore:latest', 'RUN echo a `', '  && echo b'),
+      {},
+      ['floating-tag@2']
+    ]
   ])('%s', (_title, text, buildArgs, expected) => {
     expect(verdicts(text, buildArgs)).toEqual(expected)
   })
 
   it('names the shared tag, why it moves, and simple tags to pin instead', () => {
     const [finding] = check(lines('FROM python:3.12'))
-    expect(finding).toMatchObject({ rule: 'shared-tag', severity: 'warning', file: 'Dockerfile', line: 1, evidence: 'static' })
+    expect(finding).toMatchObject({
+      rule: 'shared-tag',
+      severity: 'warning',
+      file: 'Dockerfile',
+      line: 1,
+      evidence: 'static'
+    })
     expect(finding.message).toContain('`3.12` is a shared tag of the official `python` image')
     expect(finding.message).toContain('several OS variants')
     expect(finding.fix).toMatch(/Pin a simple tag such as `python:3\.12-[a-z0-9.-]+`/)

@@ -36,7 +36,8 @@ describe('the bundled action, run as the runner runs it', () => {
       ['conda', 'built'],
       ['docs/<b>evil|name</b>', 'failed']
     ])
-    for (const variant of report.variants.filter((item) => item.image)) expect(variant.image!.sizeBytes).toBe(inspectedSize(variant.image!.id))
+    for (const variant of report.variants.filter((item) => item.image))
+      expect(variant.image!.sizeBytes).toBe(inspectedSize(variant.image!.id))
 
     expect(run.outputs.summary).toBe('3 variants (2 built, 1 failed); 3 errors; policy failed (4)')
     expect(run.summary).toContain('| Variant | Status | Size | Layers | Build time | Findings |')
@@ -45,15 +46,25 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(run.summary).not.toContain('<b>')
     expect(run.summary).toContain('&lt;script&gt;')
     expect(run.summary).toContain('::error title=injected::from the build log')
-    expect(run.annotations.filter((annotation) => annotation.properties.title === 'injected' || annotation.message === 'from the build log')).toEqual([])
+    expect(
+      run.annotations.filter(
+        (annotation) => annotation.properties.title === 'injected' || annotation.message === 'from the build log'
+      )
+    ).toEqual([])
 
-    const conda = run.annotations.filter((annotation) => annotation.properties.title === 'slimcheck conda-in-production')
-    expect(conda.map((annotation) => [annotation.level, annotation.properties.file, annotation.properties.line])).toEqual([
+    const conda = run.annotations.filter(
+      (annotation) => annotation.properties.title === 'slimcheck conda-in-production'
+    )
+    expect(
+      conda.map((annotation) => [annotation.level, annotation.properties.file, annotation.properties.line])
+    ).toEqual([
       ['error', 'Dockerfile.conda', '3'],
       ['error', 'Dockerfile.conda', '4'],
       ['error', 'Dockerfile.conda', '1']
     ])
-    expect(run.stdout).toMatch(/::error::slimcheck: \d+ problems: .*conda: conda-in-production \(error\) at Dockerfile.conda:3 is in fail-on/)
+    expect(run.stdout).toMatch(
+      /::error::slimcheck: \d+ problems: .*conda: conda-in-production \(error\) at Dockerfile.conda:3 is in fail-on/
+    )
     expect(run.stdout).toContain('::group::Build app (head, cold cache)')
   })
 
@@ -80,7 +91,11 @@ describe('the bundled action, run as the runner runs it', () => {
     ])
     expect(report.variants[1].findings[0]).toMatchObject({ rule: 'parse-error', file: 'Dockerfile.bad', line: 2 })
     expect(report.variants[2].failure!.message).toContain('missing/Dockerfile does not exist')
-    expect(run.annotations.some((annotation) => annotation.properties.file === 'Dockerfile.bad' && annotation.properties.line === '2')).toBe(true)
+    expect(
+      run.annotations.some(
+        (annotation) => annotation.properties.file === 'Dockerfile.bad' && annotation.properties.line === '2'
+      )
+    ).toBe(true)
   })
 
   it('rejects a bad input by name, and still writes the JSON report', async () => {

@@ -9,7 +9,10 @@ import { inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js
 const run = promisify(execFile)
 const BIN = path.resolve('bin/slimcheck.js')
 
-async function slimcheck(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+async function slimcheck(
+  args: string[],
+  cwd = process.cwd()
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, maxBuffer: 32 * 1024 * 1024 })
     return { code: 0, stdout, stderr }
@@ -24,7 +27,12 @@ describe('the slimcheck command (bundled dist/cli)', () => {
     const result = await slimcheck(['analyze', 'examples', '--format', 'json'], path.resolve('.'))
     expect(result.code).toBe(1)
     const report = JSON.parse(result.stdout) as Report
-    expect(report.variants.map((variant) => variant.name)).toEqual(['examples/conda', 'examples/full', 'examples/multistage', 'examples/slim'])
+    expect(report.variants.map((variant) => variant.name)).toEqual([
+      'examples/conda',
+      'examples/full',
+      'examples/multistage',
+      'examples/slim'
+    ])
     const conda = report.variants[0].findings.map((finding) => `${finding.rule}:${finding.line}`)
     expect(conda).toEqual(['shared-tag:6', 'conda-in-production:7', 'conda-in-production:8', 'conda-in-production:11'])
     expect(report.variants.slice(1).every((variant) => variant.findings.length === 0)).toBe(true)
@@ -48,8 +56,17 @@ describe('the slimcheck command (bundled dist/cli)', () => {
   })
 
   it('explains bad usage with exit status 2', async () => {
-    expect(await slimcheck(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") })
-    expect(await slimcheck(['analyze', '--format', 'yaml'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--format: 'yaml' is not allowed") })
-    expect(await slimcheck(['analyze', 'no/such/dir'])).toMatchObject({ code: 1, stdout: expect.stringContaining('does not exist') })
+    expect(await slimcheck(['frobnicate'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("unknown command 'frobnicate'")
+    })
+    expect(await slimcheck(['analyze', '--format', 'yaml'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--format: 'yaml' is not allowed")
+    })
+    expect(await slimcheck(['analyze', 'no/such/dir'])).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining('does not exist')
+    })
   })
 })

@@ -12,7 +12,8 @@ import { TEST_BASE } from '../support/workspace.js'
 const PR = 7
 const MARKER = '<!-- slimcheck:comment slimcheck/images -->'
 
-const dockerfile = (kilobytes: number): string => `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
+const dockerfile = (kilobytes: number): string =>
+  `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
 
 let github: FakeGitHub
 let results: FakeResults
@@ -38,7 +39,11 @@ function runnerEnv(extra: Record<string, string> = {}): Record<string, string> {
   }
 }
 
-async function runOnPullRequest(repo: FixtureRepo, inputs: Record<string, string> = {}, options: { fork?: boolean; eventName?: string } = {}): Promise<ActionRun & { report: Report; workspace: string }> {
+async function runOnPullRequest(
+  repo: FixtureRepo,
+  inputs: Record<string, string> = {},
+  options: { fork?: boolean; eventName?: string } = {}
+): Promise<ActionRun & { report: Report; workspace: string }> {
   const workspace = repo.checkout('pr')
   const run = await runAction({
     workspace,
@@ -64,8 +69,20 @@ describe('a pull request that changes one variant', () => {
   )
 
   it('builds the base in a worktree, interleaved, creates one comment, then updates it in place', async () => {
-    github.seedComments(REPOSITORY.owner, REPOSITORY.repo, PR, Array.from({ length: 120 }, (_, index) => `review comment ${index}`), 'octocat')
-    const [quoted] = github.seedComments(REPOSITORY.owner, REPOSITORY.repo, PR, [`${MARKER}\nA person quoting the marker`], 'octocat')
+    github.seedComments(
+      REPOSITORY.owner,
+      REPOSITORY.repo,
+      PR,
+      Array.from({ length: 120 }, (_, index) => `review comment ${index}`),
+      'octocat'
+    )
+    const [quoted] = github.seedComments(
+      REPOSITORY.owner,
+      REPOSITORY.repo,
+      PR,
+      [`${MARKER}\nA person quoting the marker`],
+      'octocat'
+    )
 
     const first = await runOnPullRequest(repo)
     expect(first.exitCode).toBe(0)
@@ -85,7 +102,9 @@ describe('a pull request that changes one variant', () => {
     expect(comparisonOf(first.report, 'old').kind).toBe('removed')
 
     const botComments = (): ReturnType<FakeGitHub['comments']> =>
-      github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
+      github
+        .comments(REPOSITORY.owner, REPOSITORY.repo, PR)
+        .filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
     const comments = botComments()
     expect(comments).toHaveLength(1)
     const body = comments[0].body
@@ -106,14 +125,21 @@ describe('a pull request that changes one variant', () => {
     const after = botComments()
     expect(after).toHaveLength(1)
     expect(after[0].id).toBe(comments[0].id)
-    expect(github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).find((comment) => comment.id === quoted.id)?.body).toBe(quoted.body)
+    expect(
+      github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).find((comment) => comment.id === quoted.id)?.body
+    ).toBe(quoted.body)
     expect(github.requests.filter((request) => request.operationId === 'issues/update-comment')).toHaveLength(1)
     expect(github.requests.filter((request) => request.operationId === 'issues/create-comment')).toHaveLength(1)
     expect(github.violations).toEqual([])
   })
 
   it('fails the step on a policy violation, saying which variant, which limit and by how much', async () => {
-    const run = await runOnPullRequest(repo, { baseline: 'build', 'max-size-increase': '10%', comment: 'false', runs: '2' })
+    const run = await runOnPullRequest(repo, {
+      baseline: 'build',
+      'max-size-increase': '10%',
+      comment: 'false',
+      runs: '2'
+    })
     expect(run.exitCode).toBe(1)
     expect(run.stdout.split('\n').filter((line) => line.startsWith('::group::Build app '))).toEqual([
       '::group::Build app (base, run 1/2, cold cache)',
@@ -122,9 +148,13 @@ describe('a pull request that changes one variant', () => {
       '::group::Build app (head, run 2/2, cold cache)'
     ])
     expect(comparisonOf(run.report, 'app').time?.runs).toEqual({ before: 2, after: 2 })
-    const violation = run.annotations.find((annotation) => annotation.level === 'error' && annotation.message.includes('max-size-increase'))
+    const violation = run.annotations.find(
+      (annotation) => annotation.level === 'error' && annotation.message.includes('max-size-increase')
+    )
     expect(violation?.properties.file).toBe('Dockerfile.app')
-    expect(violation?.message).toMatch(/^app: size grew by 786 kB \(786432 bytes, \+\d+\.\d%\), over max-size-increase 10% by /)
+    expect(violation?.message).toMatch(
+      /^app: size grew by 786 kB \(786432 bytes, \+\d+\.\d%\), over max-size-increase 10% by /
+    )
     expect(run.outputs['comment-body']).toContain('### Policy')
     expect(run.outputs.summary).toMatch(/policy failed \(1\)$/)
   })
@@ -134,7 +164,10 @@ describe('a pull request that changes one variant', () => {
     github.failNext({ operationId: 'issues/update-comment' }, 'forbidden')
     const run = await runOnPullRequest(repo, { baseline: 'build' }, { fork: true })
     expect(run.exitCode).toBe(0)
-    const warning = run.annotations.find((annotation) => annotation.level === 'warning' && annotation.message.includes('could not post the slimcheck comment'))
+    const warning = run.annotations.find(
+      (annotation) =>
+        annotation.level === 'warning' && annotation.message.includes('could not post the slimcheck comment')
+    )
     expect(warning?.message).toContain('HTTP 403')
     expect(warning?.message).toContain('Pull requests from forks get a read-only token')
     expect(warning?.message).toContain('workflow_run')
@@ -148,7 +181,12 @@ describe('a pull request that changes one variant', () => {
       eventName: 'push',
       event: pushEvent(repo.mainSha),
       inputs: { 'github-token': 'ghs_fake_token' },
-      env: runnerEnv({ ...results.env, GITHUB_SHA: repo.mainSha, GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/heads/main` })
+      env: runnerEnv({
+        ...results.env,
+        GITHUB_SHA: repo.mainSha,
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/heads/main`
+      })
     })
     expect(push.exitCode).toBe(0)
     expect(push.summary).toContain('| app | ✅ built |')
@@ -160,8 +198,14 @@ describe('a pull request that changes one variant', () => {
     expect(JSON.parse(stored!.files['slimcheck-report.json'].toString()).commit).toBe(repo.mainSha)
     expect(commentsBefore).toBe(github.requests.filter((request) => request.operationId.startsWith('issues/')).length)
 
-    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [{ workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }])
-    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, { name: 'slimcheck-report', runId: run.id, zip: stored!.zip })
+    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
+      { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
+    ])
+    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
+      name: 'slimcheck-report',
+      runId: run.id,
+      zip: stored!.zip
+    })
 
     const pr = await runOnPullRequest(repo, { comment: 'false' })
     expect(pr.exitCode).toBe(0)
@@ -173,17 +217,33 @@ describe('a pull request that changes one variant', () => {
   })
 
   it('rides out a 5xx and a secondary rate limit, and falls back to building when the stored report is gone', async () => {
-    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [{ workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }])
-    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, { name: 'slimcheck-report', runId: run.id, files: { 'slimcheck-report.json': '{}' } })
+    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
+      { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
+    ])
+    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
+      name: 'slimcheck-report',
+      runId: run.id,
+      files: { 'slimcheck-report.json': '{}' }
+    })
     github.failNext({ operationId: 'actions/download-artifact' }, 'not-found')
     github.failNext({ operationId: 'issues/list-comments' }, 'server-error')
     github.failNext({ operationId: 'issues/update-comment' }, 'secondary-rate-limit')
     const result = await runOnPullRequest(repo)
     expect(result.exitCode).toBe(0)
     expect(result.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
-    expect(result.annotations.some((annotation) => annotation.level === 'warning' && /baseline artifact unavailable .*building the base commit instead/.test(annotation.message))).toBe(true)
+    expect(
+      result.annotations.some(
+        (annotation) =>
+          annotation.level === 'warning' &&
+          /baseline artifact unavailable .*building the base commit instead/.test(annotation.message)
+      )
+    ).toBe(true)
     expect(result.stdout).toContain('Updated the slimcheck comment')
-    expect(github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))).toHaveLength(1)
+    expect(
+      github
+        .comments(REPOSITORY.owner, REPOSITORY.repo, PR)
+        .filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
+    ).toHaveLength(1)
     expect(github.violations).toEqual([])
   })
 
@@ -200,8 +260,14 @@ describe('a pull request that changes one variant', () => {
     expect(run.exitCode).toBe(0)
     const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
     expect(report.comparison!.baseline.source).toBe('none')
-    expect(report.comparison!.baseline.note).toContain(`the base commit ${missing} is not in the checkout and could not be fetched`)
-    expect(run.annotations.some((annotation) => annotation.level === 'warning' && annotation.message.startsWith('no baseline:'))).toBe(true)
+    expect(report.comparison!.baseline.note).toContain(
+      `the base commit ${missing} is not in the checkout and could not be fetched`
+    )
+    expect(
+      run.annotations.some(
+        (annotation) => annotation.level === 'warning' && annotation.message.startsWith('no baseline:')
+      )
+    ).toBe(true)
     expect(report.variants.map((variant) => variant.status)).toEqual(['built', 'built', 'built'])
   })
 
@@ -223,11 +289,19 @@ describe('a pull request that breaks one variant', () => {
   it('shows the failed side, keeps the other variants, and fails the step', async () => {
     const run = await runOnPullRequest(repo, { baseline: 'build', comment: 'false' })
     expect(run.exitCode).toBe(1)
-    expect(comparisonOf(run.report, 'fragile')).toMatchObject({ kind: 'failed', baseStatus: 'built', headStatus: 'failed' })
+    expect(comparisonOf(run.report, 'fragile')).toMatchObject({
+      kind: 'failed',
+      baseStatus: 'built',
+      headStatus: 'failed'
+    })
     expect(comparisonOf(run.report, 'ok')).toMatchObject({ kind: 'unchanged', size: { delta: 0 } })
     const body = run.outputs['comment-body']
     expect(body).toMatch(/\| fragile \| .* → ❌ failed \| head build failed \|/)
     expect(body).toContain('half way')
-    expect(run.annotations.some((annotation) => annotation.level === 'error' && annotation.message.includes('fragile: build failed'))).toBe(true)
+    expect(
+      run.annotations.some(
+        (annotation) => annotation.level === 'error' && annotation.message.includes('fragile: build failed')
+      )
+    ).toBe(true)
   })
 })

@@ -48,11 +48,18 @@ describe('building real images', () => {
       '.dockerignore': 'ignored-big.bin\n'
     })
     logger = recordingLogger()
-    report = await runPipeline({ settings: parseSettings({ 'build-args': 'TOKEN=hunter2-secret' }, dir), engine, logger, version: 'test', side: 'itest' })
+    report = await runPipeline({
+      settings: parseSettings({ 'build-args': 'TOKEN=hunter2-secret' }, dir),
+      engine,
+      logger,
+      version: 'test',
+      side: 'itest'
+    })
   })
 
   afterAll(async () => {
-    for (const item of report?.variants ?? []) if (item.image) await engine.removeImage(item.image.id).catch(() => undefined)
+    for (const item of report?.variants ?? [])
+      if (item.image) await engine.removeImage(item.image.id).catch(() => undefined)
   })
 
   it('reports every variant, built or failed', () => {
@@ -73,7 +80,9 @@ describe('building real images', () => {
       expect(image.sizeSource).toContain('classic image store')
       expect(image.store).toBe('overlay2')
     }
-    expect(variant(report, 'big').image!.sizeBytes - variant(report, 'small').image!.sizeBytes).toBeGreaterThan(3_000_000)
+    expect(variant(report, 'big').image!.sizeBytes - variant(report, 'small').image!.sizeBytes).toBeGreaterThan(
+      3_000_000
+    )
   })
 
   it('maps layers back to the Dockerfile lines that made them', () => {
@@ -138,7 +147,13 @@ describe('the build context', () => {
       'logs/keep.txt': 'keep'
     })
     const logger = recordingLogger()
-    const report = await runPipeline({ settings: parseSettings({}, dir), engine, logger, version: 'test', side: 'itest' })
+    const report = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine,
+      logger,
+      version: 'test',
+      side: 'itest'
+    })
     expect(report.variants[0].status).toBe('built')
     const listing = dockerCli(['run', '--rm', report.variants[0].image!.id, 'cat', '/listing']).split('\n')
     expect(listing).toEqual(['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/logs/keep.txt', '/ctx/sub/app.py'])
@@ -148,18 +163,37 @@ describe('the build context', () => {
 
 describe('a Dockerfile kept outside its context', () => {
   it('is sent along under its own name, which COPY . then also copies', async () => {
-    const dir = makeWorkspace({ 'docker/app.Dockerfile': `FROM ${TEST_BASE}\nCOPY . /ctx\n`, 'app/main.sh': 'echo hi\n' })
+    const dir = makeWorkspace({
+      'docker/app.Dockerfile': `FROM ${TEST_BASE}\nCOPY . /ctx\n`,
+      'app/main.sh': 'echo hi\n'
+    })
     const variants = '- dockerfile: docker/app.Dockerfile\n  context: app\n  name: app'
-    const report = await runPipeline({ settings: parseSettings({ variants }, dir), engine, logger: recordingLogger(), version: 'test', side: 'itest' })
-    expect(report.variants[0]).toMatchObject({ name: 'app', status: 'built', context: 'app', dockerfile: 'docker/app.Dockerfile' })
-    expect(dockerCli(['run', '--rm', report.variants[0].image!.id, 'ls', '-A', '/ctx']).split('\n')).toEqual(['.slimcheck.Dockerfile', 'main.sh'])
+    const report = await runPipeline({
+      settings: parseSettings({ variants }, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      side: 'itest'
+    })
+    expect(report.variants[0]).toMatchObject({
+      name: 'app',
+      status: 'built',
+      context: 'app',
+      dockerfile: 'docker/app.Dockerfile'
+    })
+    expect(dockerCli(['run', '--rm', report.variants[0].image!.id, 'ls', '-A', '/ctx']).split('\n')).toEqual([
+      '.slimcheck.Dockerfile',
+      'main.sh'
+    ])
     await engine.removeImage(report.variants[0].image!.id)
   })
 })
 
 describe('repeated builds', () => {
   it('builds each variant runs times, reports the median with every sample, and keeps only the last image', async () => {
-    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=64 && date +%s%N > /stamp\n` })
+    const dir = makeWorkspace({
+      Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=64 && date +%s%N > /stamp\n`
+    })
     const built: string[] = []
     const recording: Engine = {
       ...engine,
@@ -169,7 +203,14 @@ describe('repeated builds', () => {
         return outcome
       }
     }
-    const report = await runPipeline({ settings: parseSettings({}, dir), engine: recording, logger: recordingLogger(), version: 'test', side: 'itest', runs: 3 })
+    const report = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine: recording,
+      logger: recordingLogger(),
+      version: 'test',
+      side: 'itest',
+      runs: 3
+    })
     const build = report.variants[0].build!
     expect(build.samples).toHaveLength(3)
     expect(build.seconds).toBe([...build.samples].sort((a, b) => a - b)[1])
@@ -185,8 +226,17 @@ describe('engine problems', () => {
   it('times a build out and reports it as failed', async () => {
     const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN sleep 30\n` })
     const started = Date.now()
-    const report = await runPipeline({ settings: parseSettings({ 'build-timeout': '3s' }, dir), engine, logger: recordingLogger(), version: 'test', side: 'itest' })
-    expect(report.variants[0]).toMatchObject({ status: 'failed', failure: { message: 'build timed out after 3 s (build-timeout)' } })
+    const report = await runPipeline({
+      settings: parseSettings({ 'build-timeout': '3s' }, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      side: 'itest'
+    })
+    expect(report.variants[0]).toMatchObject({
+      status: 'failed',
+      failure: { message: 'build timed out after 3 s (build-timeout)' }
+    })
     expect(Date.now() - started).toBeLessThan(25_000)
   })
 
@@ -194,10 +244,14 @@ describe('engine problems', () => {
     const dir = makeWorkspace({ Dockerfile: 'FROM python:3.12\n' })
     const unreachable = createEngine(new Docker({ socketPath: path.join(dir, 'no-such.sock') }))
     await expect(unreachable.info()).rejects.toThrow(EngineUnreachableError)
-    const report = await runPipeline({ settings: parseSettings({}, dir), engine: unreachable, logger: recordingLogger(), version: 'test' })
+    const report = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine: unreachable,
+      logger: recordingLogger(),
+      version: 'test'
+    })
     expect(report.problems[0]).toMatch(/cannot reach a Docker engine at .*DOCKER_HOST/)
     expect(report.variants[0].status).toBe('skipped')
     expect(report.variants[0].findings.map((finding) => finding.rule)).toContain('shared-tag')
   })
-
 })

@@ -41,7 +41,10 @@ export interface FakeResults {
   close(): Promise<void>
 }
 
-export interface FakeResultsOptions { runBackendId?: string; jobBackendId?: string }
+export interface FakeResultsOptions {
+  runBackendId?: string
+  jobBackendId?: string
+}
 
 const SERVICE = 'github.actions.results.api.v1.ArtifactService'
 const TWIRP_PREFIX = `/twirp/${SERVICE}/`
@@ -54,7 +57,10 @@ const FIRST_ARTIFACT_ID = 4_000_000_001
 // ---------------------------------------------------------------------------------------------
 // The runtime token
 
-interface Scope { run: string; job: string }
+interface Scope {
+  run: string
+  job: string
+}
 
 function base64UrlJson(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -83,9 +89,21 @@ function runtimeTokenFor(scope: Scope): string {
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-interface Reply { status: number; headers?: Record<string, string>; body?: Buffer | string }
+interface Reply {
+  status: number
+  headers?: Record<string, string>
+  body?: Buffer | string
+}
 
-type TwirpCode = 'bad_route' | 'malformed' | 'invalid_argument' | 'unauthenticated' | 'permission_denied' | 'not_found' | 'already_exists' | 'failed_precondition'
+type TwirpCode =
+  | 'bad_route'
+  | 'malformed'
+  | 'invalid_argument'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
 
 const TWIRP_STATUS: Record<TwirpCode, number> = {
   bad_route: 404,
@@ -119,7 +137,12 @@ function storageError(status: number, code: string, message: string): Reply {
   const detail = `${escapeXml(message)}\nRequestId:${requestId}\nTime:${new Date().toISOString()}`
   return {
     status,
-    headers: { ...storageHeaders(), 'x-ms-request-id': requestId, 'x-ms-error-code': code, 'content-type': 'application/xml' },
+    headers: {
+      ...storageHeaders(),
+      'x-ms-request-id': requestId,
+      'x-ms-error-code': code,
+      'content-type': 'application/xml'
+    },
     body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${detail}</Message></Error>`
   }
 }
@@ -128,17 +151,26 @@ function storageError(status: number, code: string, message: string): Reply {
 // Request messages, checked the way protojson decodes them (proto field names or their lowerCamel form)
 
 type FieldKind = 'string' | 'int32' | 'int64' | 'timestamp' | 'StringValue' | 'Int64Value'
-interface MessageSpec { fields: Record<string, FieldKind>; required: string[] }
+interface MessageSpec {
+  fields: Record<string, FieldKind>
+  required: string[]
+}
 type Message = Record<string, string | number | undefined>
 
-const BACKEND_IDS: Record<string, FieldKind> = { workflow_run_backend_id: 'string', workflow_job_run_backend_id: 'string' }
+const BACKEND_IDS: Record<string, FieldKind> = {
+  workflow_run_backend_id: 'string',
+  workflow_job_run_backend_id: 'string'
+}
 const NAMED: MessageSpec = {
   fields: { ...BACKEND_IDS, name: 'string' },
   required: ['workflow_run_backend_id', 'workflow_job_run_backend_id', 'name']
 }
 
 const REQUESTS: Record<string, MessageSpec> = {
-  CreateArtifact: { fields: { ...NAMED.fields, expires_at: 'timestamp', version: 'int32', mime_type: 'StringValue' }, required: [...NAMED.required, 'version'] },
+  CreateArtifact: {
+    fields: { ...NAMED.fields, expires_at: 'timestamp', version: 'int32', mime_type: 'StringValue' },
+    required: [...NAMED.required, 'version']
+  },
   FinalizeArtifact: { fields: { ...NAMED.fields, size: 'int64', hash: 'StringValue' }, required: NAMED.required },
   ListArtifacts: {
     fields: { ...BACKEND_IDS, name_filter: 'StringValue', id_filter: 'Int64Value' },
@@ -168,7 +200,9 @@ function fieldProblem(kind: FieldKind, value: unknown): string | undefined {
     case 'Int64Value':
       return isInteger(value, 64) ? undefined : 'must be a 64-bit integer (a decimal string in JSON)'
     case 'timestamp':
-      return typeof value === 'string' && RFC3339.test(value) && !Number.isNaN(Date.parse(value)) ? undefined : 'must be an RFC 3339 timestamp'
+      return typeof value === 'string' && RFC3339.test(value) && !Number.isNaN(Date.parse(value))
+        ? undefined
+        : 'must be an RFC 3339 timestamp'
   }
 }
 
@@ -178,7 +212,11 @@ function protoName(key: string, spec: MessageSpec): string | undefined {
   return snake in spec.fields ? snake : undefined
 }
 
-interface Decoded { message: Message; problems: string[]; ignored: string[] }
+interface Decoded {
+  message: Message
+  problems: string[]
+  ignored: string[]
+}
 
 function decodeMessage(spec: MessageSpec, body: unknown): Decoded {
   const decoded: Decoded = { message: {}, problems: [], ignored: [] }
@@ -229,7 +267,11 @@ class ResultsState {
   readonly uploads = new Map<number, UploadRecord>()
   private nextId = FIRST_ARTIFACT_ID
 
-  constructor(readonly url: string, readonly token: string, readonly scope: Scope) {}
+  constructor(
+    readonly url: string,
+    readonly token: string,
+    readonly scope: Scope
+  ) {}
 
   violation(text: string): void {
     this.violations.push(text)
@@ -309,7 +351,9 @@ function filesOf(state: ResultsState, record: UploadRecord, blob: Buffer): Recor
   try {
     return Object.fromEntries(Object.entries(unzipOf(blob)).filter(([path]) => !path.endsWith('/')))
   } catch (error) {
-    state.violation(`FinalizeArtifact: the blob of "${record.name}" is not a readable zip archive: ${(error as Error).message}`)
+    state.violation(
+      `FinalizeArtifact: the blob of "${record.name}" is not a readable zip archive: ${(error as Error).message}`
+    )
     return {}
   }
 }
@@ -410,7 +454,9 @@ function checkAuthorization(state: ResultsState, header: string | undefined, met
 function checkScope(state: ResultsState, message: Message, method: string): Reply | undefined {
   const { workflow_run_backend_id: run, workflow_job_run_backend_id: job } = message
   if (run === state.scope.run && job === state.scope.job) return undefined
-  state.violation(`${method}: backend ids ${run}:${job} are outside the token's scope ${state.scope.run}:${state.scope.job}`)
+  state.violation(
+    `${method}: backend ids ${run}:${job} are outside the token's scope ${state.scope.run}:${state.scope.job}`
+  )
   return twirpError('permission_denied', 'the token does not grant access to this workflow run')
 }
 
@@ -428,7 +474,9 @@ function twirp(state: ResultsState, req: IncomingMessage, path: string, raw: Buf
   const route = `${req.method} ${path}`
   if (req.method !== 'POST') {
     state.violation(`${route}: Twirp only accepts POST`)
-    return twirpError('bad_route', `unsupported method "${req.method}" (only POST is allowed)`, { twirp_invalid_route: route })
+    return twirpError('bad_route', `unsupported method "${req.method}" (only POST is allowed)`, {
+      twirp_invalid_route: route
+    })
   }
   if (!handler) {
     state.violation(`${route}: no such ArtifactService method`)
@@ -459,7 +507,11 @@ function twirp(state: ResultsState, req: IncomingMessage, path: string, raw: Buf
 // ---------------------------------------------------------------------------------------------
 // Blob storage behind the signed URLs
 
-interface BlobTarget { record?: UploadRecord; sig: string | null; query: URLSearchParams }
+interface BlobTarget {
+  record?: UploadRecord
+  sig: string | null
+  query: URLSearchParams
+}
 
 function blobTarget(state: ResultsState, url: URL, prefix: string): BlobTarget {
   const [id] = url.pathname.slice(prefix.length).split('/')
@@ -494,7 +546,12 @@ function committedReply(record: UploadRecord): Reply {
   const etag = `"0x${createHash('md5').update(record.blob!).digest('hex').slice(0, 15).toUpperCase()}"`
   return {
     status: 201,
-    headers: { ...storageHeaders(), etag, 'last-modified': new Date().toUTCString(), 'x-ms-request-server-encrypted': 'true' }
+    headers: {
+      ...storageHeaders(),
+      etag,
+      'last-modified': new Date().toUTCString(),
+      'x-ms-request-server-encrypted': 'true'
+    }
   }
 }
 
@@ -525,7 +582,11 @@ function putBlockList(state: ResultsState, record: UploadRecord, body: Buffer): 
 function putBlob(state: ResultsState, record: UploadRecord, req: IncomingMessage, body: Buffer): Reply {
   if (req.headers['x-ms-blob-type'] !== 'BlockBlob') {
     state.violation('Put Blob: x-ms-blob-type must be BlockBlob')
-    return storageError(400, 'MissingRequiredHeader', 'An HTTP header that is mandatory for this request is not specified.')
+    return storageError(
+      400,
+      'MissingRequiredHeader',
+      'An HTTP header that is mandatory for this request is not specified.'
+    )
   }
   record.committed.clear()
   record.staged.clear()
@@ -535,7 +596,11 @@ function putBlob(state: ResultsState, record: UploadRecord, req: IncomingMessage
 
 function signatureProblem(target: BlobTarget, expected: string): Reply | undefined {
   if (target.sig === expected) return undefined
-  return storageError(403, 'AuthenticationFailed', 'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.')
+  return storageError(
+    403,
+    'AuthenticationFailed',
+    'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.'
+  )
 }
 
 function upload(state: ResultsState, req: IncomingMessage, url: URL, body: Buffer): Reply {
@@ -556,14 +621,22 @@ function upload(state: ResultsState, req: IncomingMessage, url: URL, body: Buffe
   }
   if (req.method !== 'PUT') {
     state.violation(`${req.method} ${url.pathname}: the signed upload URL only takes PUT`)
-    return storageError(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.')
+    return storageError(
+      403,
+      'AuthorizationPermissionMismatch',
+      'This request is not authorized to perform this operation using this permission.'
+    )
   }
   const comp = target.query.get('comp')
   if (comp === 'block') return putBlock(state, record, target.query, body)
   if (comp === 'blocklist') return putBlockList(state, record, body)
   if (comp === null) return putBlob(state, record, req, body)
   state.violation(`PUT ${url.pathname}: comp=${comp} is not an upload operation`)
-  return storageError(400, 'InvalidQueryParameterValue', `Value for one of the query parameters specified in the request URI is invalid: comp=${comp}`)
+  return storageError(
+    400,
+    'InvalidQueryParameterValue',
+    `Value for one of the query parameters specified in the request URI is invalid: comp=${comp}`
+  )
 }
 
 function download(state: ResultsState, req: IncomingMessage, url: URL): Reply {
@@ -577,9 +650,20 @@ function download(state: ResultsState, req: IncomingMessage, url: URL): Reply {
   const forbidden = signatureProblem(target, record.downloadSig)
   if (forbidden || req.method !== 'GET') {
     state.violation(`${req.method} ${url.pathname}: not a signed GET of the artifact blob`)
-    return forbidden ?? storageError(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.')
+    return (
+      forbidden ??
+      storageError(
+        403,
+        'AuthorizationPermissionMismatch',
+        'This request is not authorized to perform this operation using this permission.'
+      )
+    )
   }
-  const headers = { ...storageHeaders(), 'content-type': artifact.mimeType ?? 'application/zip', 'x-ms-blob-type': 'BlockBlob' }
+  const headers = {
+    ...storageHeaders(),
+    'content-type': artifact.mimeType ?? 'application/zip',
+    'x-ms-blob-type': 'BlockBlob'
+  }
   return { status: 200, headers, body: artifact.zip }
 }
 
@@ -607,7 +691,8 @@ function echoStorageHeaders(req: IncomingMessage, reply: Reply): Reply {
 
 function route(state: ResultsState, req: IncomingMessage, body: Buffer): Reply {
   const url = new URL(req.url ?? '/', state.url)
-  if (url.pathname.startsWith(TWIRP_PREFIX) || url.pathname.startsWith('/twirp/')) return twirp(state, req, url.pathname, body)
+  if (url.pathname.startsWith(TWIRP_PREFIX) || url.pathname.startsWith('/twirp/'))
+    return twirp(state, req, url.pathname, body)
   if (url.pathname.startsWith(UPLOAD_PREFIX)) return echoStorageHeaders(req, upload(state, req, url, body))
   if (url.pathname.startsWith(DOWNLOAD_PREFIX)) return echoStorageHeaders(req, download(state, req, url))
   state.violation(`${req.method} ${url.pathname}: not an endpoint of the results service`)

@@ -1,10 +1,15 @@
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: Array<Record<string, unknown>> }>
+const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{
+  name: string
+  examples: Array<Record<string, unknown>>
+}>
 
 function example(name: string, action?: string): Record<string, any> {
-  const found = examples.find((item) => item.name === name)?.examples.find((item) => action === undefined || item.action === action)
+  const found = examples
+    .find((item) => item.name === name)
+    ?.examples.find((item) => action === undefined || item.action === action)
   if (!found) throw new Error(`no ${name}${action ? `.${action}` : ''} example in @octokit/webhooks-examples`)
   return structuredClone(found) as Record<string, any>
 }
@@ -20,7 +25,12 @@ function adaptRepository(repository: Record<string, any>, fullName = `${REPOSITO
 }
 
 /** GitHub's own `pull_request.opened` example payload, pointed at the fixture's commits. */
-export function pullRequestEvent(options: { number: number; baseSha: string; headSha: string; fork?: boolean }): Record<string, any> {
+export function pullRequestEvent(options: {
+  number: number
+  baseSha: string
+  headSha: string
+  fork?: boolean
+}): Record<string, any> {
   const payload = example('pull_request', 'opened')
   payload.number = options.number
   const pr = payload.pull_request

@@ -16,7 +16,13 @@ function git(cwd: string, args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Mona', GIT_AUTHOR_EMAIL: 'mona@example.com', GIT_COMMITTER_NAME: 'Mona', GIT_COMMITTER_EMAIL: 'mona@example.com' }
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Mona',
+      GIT_AUTHOR_EMAIL: 'mona@example.com',
+      GIT_COMMITTER_NAME: 'Mona',
+      GIT_COMMITTER_EMAIL: 'mona@example.com'
+    }
   }).trim()
 }
 
@@ -32,7 +38,10 @@ function writeFiles(dir: string, files: Record<string, string | null>): void {
 }
 
 /** A repository whose `main` holds `mainFiles` and whose `pr` branch changes them by `prChanges` (null deletes a file). */
-export function createFixtureRepo(mainFiles: Record<string, string>, prChanges: Record<string, string | null>): FixtureRepo {
+export function createFixtureRepo(
+  mainFiles: Record<string, string>,
+  prChanges: Record<string, string | null>
+): FixtureRepo {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-repo-'))
   const work = path.join(root, 'work')
   const origin = path.join(root, 'origin.git')

@@ -16,11 +16,25 @@ import { zipOf } from './zip.js'
 // The OpenAPI description: loaded once per process, validators compiled on first use
 
 type JsonObject = Record<string, unknown>
-interface Ref { $ref: string }
-interface Parameter { name: string; in: string; required?: boolean; schema?: JsonObject }
-interface MediaType { schema?: JsonObject }
-interface RequestBody { required?: boolean; content?: Record<string, MediaType> }
-interface ResponseObject { content?: Record<string, MediaType> }
+interface Ref {
+  $ref: string
+}
+interface Parameter {
+  name: string
+  in: string
+  required?: boolean
+  schema?: JsonObject
+}
+interface MediaType {
+  schema?: JsonObject
+}
+interface RequestBody {
+  required?: boolean
+  content?: Record<string, MediaType>
+}
+interface ResponseObject {
+  content?: Record<string, MediaType>
+}
 interface Operation {
   operationId: string
   parameters?: Array<Parameter | Ref>
@@ -28,9 +42,18 @@ interface Operation {
   responses?: Record<string, ResponseObject | Ref>
   externalDocs?: { url: string }
 }
-interface Description { paths: Record<string, Record<string, unknown>>; components: JsonObject }
+interface Description {
+  paths: Record<string, Record<string, unknown>>
+  components: JsonObject
+}
 
-interface Route { template: string; regex: RegExp; names: string[]; specificity: number; item: Record<string, unknown> }
+interface Route {
+  template: string
+  regex: RegExp
+  names: string[]
+  specificity: number
+  item: Record<string, unknown>
+}
 
 interface OperationInfo {
   operationId: string
@@ -95,7 +118,10 @@ function isRef(value: unknown): value is Ref {
 
 function resolve<T>(value: T | Ref): T {
   if (!isRef(value)) return value
-  const parts = value.$ref.replace(/^#\//, '').split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const parts = value.$ref
+    .replace(/^#\//, '')
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
   let node: unknown = openApi().description
   for (const part of parts) node = (node as JsonObject)[part]
   return resolve(node as T | Ref)
@@ -135,7 +161,10 @@ function operationFor(route: Route, method: string): OperationInfo | undefined {
     method,
     template: route.template,
     parameters,
-    body: requestBody && { required: requestBody.required === true, schema: requestBody.content?.['application/json']?.schema },
+    body: requestBody && {
+      required: requestBody.required === true,
+      schema: requestBody.content?.['application/json']?.schema
+    },
     responses: operation.responses ?? {},
     docs: operation.externalDocs?.url ?? 'https://docs.github.com/rest'
   }
@@ -189,11 +218,16 @@ function coerce(raw: string, schema: JsonObject | undefined): unknown {
   return raw
 }
 
-function checkParameters(op: OperationInfo, rawPath: Record<string, string>, search: URLSearchParams, checked: Checked): void {
+function checkParameters(
+  op: OperationInfo,
+  rawPath: Record<string, string>,
+  search: URLSearchParams,
+  checked: Checked
+): void {
   let pathInvalid = false
   for (const parameter of op.parameters) {
     if (parameter.in !== 'path' && parameter.in !== 'query') continue
-    const raw = parameter.in === 'path' ? rawPath[parameter.name] : search.get(parameter.name) ?? undefined
+    const raw = parameter.in === 'path' ? rawPath[parameter.name] : (search.get(parameter.name) ?? undefined)
     if (raw === undefined) {
       if (parameter.required) checked.problems.push(`missing required ${parameter.in} parameter "${parameter.name}"`)
       continue
@@ -204,17 +238,22 @@ function checkParameters(op: OperationInfo, rawPath: Record<string, string>, sea
     if (!parameter.schema) continue
     const validate = validatorFor(`${op.operationId} ${parameter.in} ${parameter.name}`, parameter.schema)
     if (!validate(value)) {
-      checked.problems.push(`${parameter.in} parameter "${parameter.name}"=${JSON.stringify(raw)}: ${describeErrors(validate.errors)}`)
+      checked.problems.push(
+        `${parameter.in} parameter "${parameter.name}"=${JSON.stringify(raw)}: ${describeErrors(validate.errors)}`
+      )
       if (parameter.in === 'path') pathInvalid = true
     }
   }
-  if (checked.problems.length > 0) checked.reply = pathInvalid ? notFound(op.docs) : validationFailed(op.docs, checked.problems)
+  if (checked.problems.length > 0)
+    checked.reply = pathInvalid ? notFound(op.docs) : validationFailed(op.docs, checked.problems)
 }
 
 /** GitHub ignores query parameters it does not know, but a client sending one has a typo or a wrong idea. */
 function unknownQueryParameters(op: OperationInfo, search: URLSearchParams): string[] {
   const known = new Set(op.parameters.filter((p) => p.in === 'query').map((p) => p.name))
-  return [...new Set(search.keys())].filter((name) => !known.has(name)).map((name) => `unknown query parameter "${name}"`)
+  return [...new Set(search.keys())]
+    .filter((name) => !known.has(name))
+    .map((name) => `unknown query parameter "${name}"`)
 }
 
 function checkBody(op: OperationInfo, raw: string, checked: Checked): void {
@@ -229,7 +268,10 @@ function checkBody(op: OperationInfo, raw: string, checked: Checked): void {
     checked.body = JSON.parse(raw)
   } catch {
     checked.problems.push('body is not valid JSON')
-    checked.reply = { status: 400, body: { message: 'Problems parsing JSON', documentation_url: op.docs, status: '400' } }
+    checked.reply = {
+      status: 400,
+      body: { message: 'Problems parsing JSON', documentation_url: op.docs, status: '400' }
+    }
     return
   }
   if (!op.body) {
@@ -252,7 +294,9 @@ function undeclaredBodyKeys(schema: JsonObject, body: unknown): string[] {
   const properties = resolved.properties as JsonObject | undefined
   if (!properties || resolved.additionalProperties !== undefined) return []
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return []
-  return Object.keys(body).filter((key) => !(key in properties)).map((key) => `body key "${key}" is not a permitted key`)
+  return Object.keys(body)
+    .filter((key) => !(key in properties))
+    .map((key) => `body key "${key}" is not a permitted key`)
 }
 
 function hasToken(header: string | undefined): boolean {
@@ -262,19 +306,30 @@ function hasToken(header: string | undefined): boolean {
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
+interface Reply {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
+}
 
 function notFound(docs = 'https://docs.github.com/rest'): Reply {
   return { status: 404, body: { message: 'Not Found', documentation_url: docs, status: '404' } }
 }
 
 function validationFailed(docs: string, problems: string[]): Reply {
-  const errors = problems.map((message) => ({ resource: 'Request', code: /missing/.test(message) ? 'missing_field' : 'invalid', message }))
+  const errors = problems.map((message) => ({
+    resource: 'Request',
+    code: /missing/.test(message) ? 'missing_field' : 'invalid',
+    message
+  }))
   return { status: 422, body: { message: 'Validation Failed', errors, documentation_url: docs, status: '422' } }
 }
 
 function requiresAuthentication(): Reply {
-  return { status: 401, body: { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest', status: '401' } }
+  return {
+    status: 401,
+    body: { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest', status: '401' }
+  }
 }
 
 export type Fault = 'forbidden' | 'not-found' | 'server-error' | 'bad-gateway' | 'secondary-rate-limit' | 'rate-limit'
@@ -299,7 +354,8 @@ function faultReply(fault: Fault, op: OperationInfo, requestId: string): Reply {
         headers: { 'retry-after': '1' },
         body: {
           message: `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
-          documentation_url: 'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          documentation_url:
+            'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
           status: '403'
         }
       }
@@ -328,14 +384,15 @@ function example(name: string): JsonObject {
 
 /** Rewrites every string in a value, e.g. to point an example's URLs at another repository. */
 function retarget<T>(value: T, replacements: Array<[string, string]>): T {
-  if (typeof value === 'string') return replacements.reduce((s, [from, to]) => s.split(from).join(to), value as string) as T
+  if (typeof value === 'string')
+    return replacements.reduce((s, [from, to]) => s.split(from).join(to), value as string) as T
   if (Array.isArray(value)) return value.map((v) => retarget(v, replacements)) as T
   if (typeof value !== 'object' || value === null) return value
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, retarget(v, replacements)])) as T
 }
 
 function stableId(text: string): number {
-  return createHash('sha1').update(text).digest().readUInt32BE(0) % 90_000_000 + 1_000_000
+  return (createHash('sha1').update(text).digest().readUInt32BE(0) % 90_000_000) + 1_000_000
 }
 
 function nodeId(prefix: string, id: number): string {
@@ -369,14 +426,23 @@ function simpleUser(login: string, api: string): JsonObject {
   }
 }
 
-interface RepoRecord { id: number; owner: string; name: string; defaultBranch: string; private: boolean }
+interface RepoRecord {
+  id: number
+  owner: string
+  name: string
+  defaultBranch: string
+  private: boolean
+}
 
 function fullName(repo: RepoRecord): string {
   return `${repo.owner}/${repo.name}`
 }
 
 function repoReplacements(repo: RepoRecord, api: string, exampleName: string): Array<[string, string]> {
-  return [[EXAMPLE_API, api], [exampleName, fullName(repo)]]
+  return [
+    [EXAMPLE_API, api],
+    [exampleName, fullName(repo)]
+  ]
 }
 
 /** Overwrites the identity of an example repository object in place. */
@@ -395,14 +461,29 @@ function identify(target: JsonObject, repo: RepoRecord, api: string): JsonObject
 }
 
 function fullRepository(repo: RepoRecord, api: string): JsonObject {
-  const shaped = retarget(example('full-repository-default-response'), repoReplacements(repo, api, 'octocat/Hello-World'))
+  const shaped = retarget(
+    example('full-repository-default-response'),
+    repoReplacements(repo, api, 'octocat/Hello-World')
+  )
   delete shaped.parent
   delete shaped.source
   delete shaped.organization
-  return identify({ ...shaped, default_branch: repo.defaultBranch, language: null, template_repository: null }, repo, api)
+  return identify(
+    { ...shaped, default_branch: repo.defaultBranch, language: null, template_repository: null },
+    repo,
+    api
+  )
 }
 
-interface CommentRecord { id: number; repoKey: string; issueNumber: number; body: string; login: string; createdAt: string; updatedAt: string }
+interface CommentRecord {
+  id: number
+  repoKey: string
+  issueNumber: number
+  body: string
+  login: string
+  createdAt: string
+  updatedAt: string
+}
 
 function issueComment(comment: CommentRecord, repo: RepoRecord, isPull: boolean, api: string): JsonObject {
   const base = `${api}/repos/${fullName(repo)}`
@@ -420,12 +501,24 @@ function issueComment(comment: CommentRecord, repo: RepoRecord, isPull: boolean,
     issue_url: `${base}/issues/${comment.issueNumber}`,
     author_association: bot ? 'NONE' : 'MEMBER',
     performed_via_github_app: null,
-    reactions: { url: `${url}/reactions`, total_count: 0, '+1': 0, '-1': 0, laugh: 0, confused: 0, heart: 0, hooray: 0, eyes: 0, rocket: 0 }
+    reactions: {
+      url: `${url}/reactions`,
+      total_count: 0,
+      '+1': 0,
+      '-1': 0,
+      laugh: 0,
+      confused: 0,
+      heart: 0,
+      hooray: 0,
+      eyes: 0,
+      rocket: 0
+    }
   }
 }
 
 export type RunStatus = 'completed' | 'in_progress' | 'queued' | 'requested' | 'waiting' | 'pending'
-export type RunConclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'stale'
+export type RunConclusion =
+  'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'stale'
 const RUN_STATUSES = new Set<string>(['completed', 'in_progress', 'queued', 'requested', 'waiting', 'pending'])
 
 export interface SeededRun {
@@ -443,10 +536,15 @@ export interface SeededRun {
   createdAt: string
 }
 
-interface RunRecord extends SeededRun { repoKey: string }
+interface RunRecord extends SeededRun {
+  repoKey: string
+}
 
 function workflowRun(run: RunRecord, repo: RepoRecord, api: string): JsonObject {
-  const shaped = retarget(example('workflow-run'), [...repoReplacements(repo, api, 'octo-org/octo-repo'), ['octocat/Hello-World', fullName(repo)]])
+  const shaped = retarget(example('workflow-run'), [
+    ...repoReplacements(repo, api, 'octo-org/octo-repo'),
+    ['octocat/Hello-World', fullName(repo)]
+  ])
   const runUrl = `${api}/repos/${fullName(repo)}/actions/runs/${run.id}`
   const headCommit = { ...(shaped.head_commit as JsonObject), id: run.headSha, timestamp: run.createdAt }
   return {
@@ -489,9 +587,23 @@ function workflowRun(run: RunRecord, repo: RepoRecord, api: string): JsonObject 
   }
 }
 
-export interface SeededArtifact { id: number; name: string; runId?: number; size: number; url: string }
+export interface SeededArtifact {
+  id: number
+  name: string
+  runId?: number
+  size: number
+  url: string
+}
 
-interface ArtifactRecord { id: number; repoKey: string; name: string; runId?: number; zip: Buffer; expired: boolean; createdAt: string }
+interface ArtifactRecord {
+  id: number
+  repoKey: string
+  name: string
+  runId?: number
+  zip: Buffer
+  expired: boolean
+  createdAt: string
+}
 
 function artifact(record: ArtifactRecord, run: RunRecord | undefined, repo: RepoRecord, api: string): JsonObject {
   const url = `${api}/repos/${fullName(repo)}/actions/artifacts/${record.id}`
@@ -509,14 +621,32 @@ function artifact(record: ArtifactRecord, run: RunRecord | undefined, repo: Repo
     updated_at: record.createdAt,
     digest: `sha256:${createHash('sha256').update(record.zip).digest('hex')}`,
     workflow_run: run
-      ? { id: run.id, repository_id: repo.id, head_repository_id: repo.id, head_branch: run.branch, head_sha: run.headSha }
+      ? {
+          id: run.id,
+          repository_id: repo.id,
+          head_repository_id: repo.id,
+          head_branch: run.branch,
+          head_sha: run.headSha
+        }
       : null
   }
 }
 
-export interface PullSeed { headRef: string; headSha: string; baseRef?: string; headRepo?: string; title?: string; body?: string; author?: string }
+export interface PullSeed {
+  headRef: string
+  headSha: string
+  baseRef?: string
+  headRepo?: string
+  title?: string
+  body?: string
+  author?: string
+}
 
-interface PullRecord extends PullSeed { repoKey: string; number: number; createdAt: string }
+interface PullRecord extends PullSeed {
+  repoKey: string
+  number: number
+  createdAt: string
+}
 
 function pullRequest(pull: PullRecord, repo: RepoRecord, headRepo: RepoRecord, api: string): JsonObject {
   const number = String(pull.number)
@@ -529,7 +659,9 @@ function pullRequest(pull: PullRecord, repo: RepoRecord, headRepo: RepoRecord, a
   ])
   const head = shaped.head as JsonObject
   const base = shaped.base as JsonObject
-  const baseSha = createHash('sha1').update(`${fullName(repo)}@${pull.baseRef ?? repo.defaultBranch}`).digest('hex')
+  const baseSha = createHash('sha1')
+    .update(`${fullName(repo)}@${pull.baseRef ?? repo.defaultBranch}`)
+    .digest('hex')
   return {
     ...shaped,
     id: pull.number + 100_000_000,
@@ -561,7 +693,11 @@ function pullRequest(pull: PullRecord, repo: RepoRecord, headRepo: RepoRecord, a
       ref: pull.headRef,
       sha: pull.headSha,
       user: simpleUser(headRepo.owner, api),
-      repo: { ...retarget(head.repo as JsonObject, [[fullName(repo), fullName(headRepo)]]), ...identify({}, headRepo, api), fork: headRepo !== repo }
+      repo: {
+        ...retarget(head.repo as JsonObject, [[fullName(repo), fullName(headRepo)]]),
+        ...identify({}, headRepo, api),
+        fork: headRepo !== repo
+      }
     },
     base: {
       ...base,
@@ -585,7 +721,13 @@ interface Call {
   url: URL
 }
 
-export interface CommentView { id: number; body: string; user: { login: string }; created_at: string; updated_at: string }
+export interface CommentView {
+  id: number
+  body: string
+  user: { login: string }
+  created_at: string
+  updated_at: string
+}
 export interface RunSeed {
   workflow?: string
   name?: string
@@ -606,7 +748,10 @@ export interface ArtifactSeed {
   expired?: boolean
   createdAt?: string | Date
 }
-export interface RepoSeed { defaultBranch?: string; private?: boolean }
+export interface RepoSeed {
+  defaultBranch?: string
+  private?: boolean
+}
 
 function isoSeconds(time: number | string | Date): string {
   return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -623,10 +768,19 @@ class GitHubState {
   readonly artifacts: ArtifactRecord[] = []
   readonly pulls = new Map<string, PullRecord>()
   readonly workflows = new Map<string, Map<string, number>>()
-  private nextId = { repo: 500_000_001, comment: 2_000_000_001, run: 9_000_000_001, artifact: 3_000_000_001, workflow: 100_001 }
+  private nextId = {
+    repo: 500_000_001,
+    comment: 2_000_000_001,
+    run: 9_000_000_001,
+    artifact: 3_000_000_001,
+    workflow: 100_001
+  }
   private lastTick = 0
 
-  constructor(readonly api: string, readonly login: string) {}
+  constructor(
+    readonly api: string,
+    readonly login: string
+  ) {}
 
   /** Second-resolution timestamps that never repeat, so "newest first" is always well defined. */
   tick(): string {
@@ -653,7 +807,15 @@ class GitHubState {
   addComment(owner: string, name: string, issueNumber: number, body: string, login: string): CommentRecord {
     const repo = this.repo(owner, name)
     const createdAt = this.tick()
-    const comment = { id: this.nextId.comment++, repoKey: repoKey(repo.owner, repo.name), issueNumber, body, login, createdAt, updatedAt: createdAt }
+    const comment = {
+      id: this.nextId.comment++,
+      repoKey: repoKey(repo.owner, repo.name),
+      issueNumber,
+      body,
+      login,
+      createdAt,
+      updatedAt: createdAt
+    }
     this.comments.push(comment)
     return comment
   }
@@ -708,7 +870,15 @@ class GitHubState {
     }
     const zip = seed.zip ?? zipOf(seed.files ?? {})
     const createdAt = seed.createdAt !== undefined ? isoSeconds(seed.createdAt) : this.tick()
-    const record = { id: this.nextId.artifact++, repoKey: key, name: seed.name, runId: seed.runId, zip, expired: seed.expired ?? false, createdAt }
+    const record = {
+      id: this.nextId.artifact++,
+      repoKey: key,
+      name: seed.name,
+      runId: seed.runId,
+      zip,
+      expired: seed.expired ?? false,
+      createdAt
+    }
     this.artifacts.push(record)
     return record
   }
@@ -721,7 +891,10 @@ class GitHubState {
 
 type Handler = (state: GitHubState, call: Call) => Reply
 
-interface Page<T> { items: T[]; link?: string }
+interface Page<T> {
+  items: T[]
+  link?: string
+}
 
 /** Slices a list the way GitHub does and builds the RFC 5988 Link header Octokit's paginate follows. */
 function paginate<T>(items: T[], call: Call): Page<T> {
@@ -756,7 +929,10 @@ function commentsOnIssue(state: GitHubState, call: Call): CommentRecord[] {
 function listComments(state: GitHubState, call: Call): Reply {
   state.repoFor(call)
   const page = paginate(commentsOnIssue(state, call), call)
-  return pagedReply(page, page.items.map((c) => state.renderComment(c)))
+  return pagedReply(
+    page,
+    page.items.map((c) => state.renderComment(c))
+  )
 }
 
 function createComment(state: GitHubState, call: Call): Reply {
@@ -806,21 +982,33 @@ function runsReply(state: GitHubState, call: Call, runs: RunRecord[]): Reply {
   const repo = state.repoFor(call)
   const matching = runs.filter((r) => runMatches(r, call.query)).sort(newestFirst)
   const page = paginate(matching, call)
-  return pagedReply(page, { total_count: matching.length, workflow_runs: page.items.map((r) => workflowRun(r, repo, state.api)) })
+  return pagedReply(page, {
+    total_count: matching.length,
+    workflow_runs: page.items.map((r) => workflowRun(r, repo, state.api))
+  })
 }
 
 function listRunsForRepo(state: GitHubState, call: Call): Reply {
   const key = repoKey(String(call.params.owner), String(call.params.repo))
-  return runsReply(state, call, state.runs.filter((r) => r.repoKey === key))
+  return runsReply(
+    state,
+    call,
+    state.runs.filter((r) => r.repoKey === key)
+  )
 }
 
 function listWorkflowRuns(state: GitHubState, call: Call): Reply {
   const key = repoKey(String(call.params.owner), String(call.params.repo))
   const files = state.workflows.get(key) ?? new Map<string, number>()
   const wanted = call.params.workflow_id
-  const workflowId = typeof wanted === 'number' ? [...files.values()].find((id) => id === wanted) : files.get(String(wanted))
+  const workflowId =
+    typeof wanted === 'number' ? [...files.values()].find((id) => id === wanted) : files.get(String(wanted))
   if (workflowId === undefined) return notFound(call.op.docs)
-  return runsReply(state, call, state.runs.filter((r) => r.repoKey === key && r.workflowId === workflowId))
+  return runsReply(
+    state,
+    call,
+    state.runs.filter((r) => r.repoKey === key && r.workflowId === workflowId)
+  )
 }
 
 function getRun(state: GitHubState, call: Call): Reply {
@@ -840,13 +1028,21 @@ function artifactsReply(state: GitHubState, call: Call, records: ArtifactRecord[
 function listRepoArtifacts(state: GitHubState, call: Call): Reply {
   const key = repoKey(String(call.params.owner), String(call.params.repo))
   state.repoFor(call)
-  return artifactsReply(state, call, state.artifacts.filter((a) => a.repoKey === key))
+  return artifactsReply(
+    state,
+    call,
+    state.artifacts.filter((a) => a.repoKey === key)
+  )
 }
 
 function listRunArtifacts(state: GitHubState, call: Call): Reply {
   const key = repoKey(String(call.params.owner), String(call.params.repo))
   state.repoFor(call)
-  return artifactsReply(state, call, state.artifacts.filter((a) => a.repoKey === key && a.runId === call.params.run_id))
+  return artifactsReply(
+    state,
+    call,
+    state.artifacts.filter((a) => a.repoKey === key && a.runId === call.params.run_id)
+  )
 }
 
 function findArtifact(state: GitHubState, call: Call): ArtifactRecord | undefined {
@@ -862,7 +1058,8 @@ function getArtifact(state: GitHubState, call: Call): Reply {
 function downloadArtifact(state: GitHubState, call: Call): Reply {
   const record = findArtifact(state, call)
   if (!record || call.params.archive_format !== 'zip') return notFound(call.op.docs)
-  if (record.expired) return { status: 410, body: { message: 'Artifact has expired', documentation_url: call.op.docs, status: '410' } }
+  if (record.expired)
+    return { status: 410, body: { message: 'Artifact has expired', documentation_url: call.op.docs, status: '410' } }
   const signature = createHash('sha256').update(`${record.id}`).digest('hex').slice(0, 16)
   return { status: 302, headers: { location: `${state.api}/_blob/${record.id}.zip?sig=${signature}` } }
 }
@@ -912,7 +1109,10 @@ export interface RecordedRequest {
   status: number
 }
 
-export interface FaultMatch { method?: string; operationId?: string }
+export interface FaultMatch {
+  method?: string
+  operationId?: string
+}
 
 export interface FakeGitHubOptions {
   /** Validate every JSON response against the documented schema too; mismatches land in `violations`. */
@@ -936,12 +1136,18 @@ export interface FakeGitHub {
   close(): Promise<void>
 }
 
-interface PendingFault { match: FaultMatch; response: Fault; remaining: number }
+interface PendingFault {
+  match: FaultMatch
+  response: Fault
+  remaining: number
+}
 
 function takeFault(faults: PendingFault[], op: OperationInfo): Fault | undefined {
-  const fault = faults.find((f) =>
-    (f.match.method === undefined || f.match.method.toUpperCase() === op.method) &&
-    (f.match.operationId === undefined || f.match.operationId === op.operationId))
+  const fault = faults.find(
+    (f) =>
+      (f.match.method === undefined || f.match.method.toUpperCase() === op.method) &&
+      (f.match.operationId === undefined || f.match.operationId === op.operationId)
+  )
   if (!fault) return undefined
   if (--fault.remaining <= 0) faults.splice(faults.indexOf(fault), 1)
   return fault.response
@@ -996,7 +1202,10 @@ class FakeServer {
   readonly faults: PendingFault[] = []
   readonly rateLimit = new RateLimit()
 
-  constructor(readonly state: GitHubState, readonly selfCheck: boolean) {}
+  constructor(
+    readonly state: GitHubState,
+    readonly selfCheck: boolean
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.state.api)
@@ -1004,7 +1213,11 @@ class FakeServer {
     if (url.pathname.startsWith('/_blob/')) return this.serveBlob(req, url, res)
     const method = (req.method ?? 'GET').toUpperCase()
     const id = requestId()
-    const headers = { ...this.rateLimit.headers(), 'x-github-request-id': id, 'x-github-api-version-selected': '2022-11-28' }
+    const headers = {
+      ...this.rateLimit.headers(),
+      'x-github-request-id': id,
+      'x-github-api-version-selected': '2022-11-28'
+    }
     const where = `${method} ${url.pathname}${url.search}`
     const matched = matchRoute(url.pathname)
     const op = matched && operationFor(matched.route, method)
@@ -1044,7 +1257,9 @@ class FakeServer {
     if (fault) return faultReply(fault, op, id)
     const handler = HANDLERS[op.operationId]
     if (handler) return handler(this.state, call)
-    this.violations.push(`${op.method} ${call.url.pathname} (${op.operationId}): operation is documented but this fake does not implement it`)
+    this.violations.push(
+      `${op.method} ${call.url.pathname} (${op.operationId}): operation is documented but this fake does not implement it`
+    )
     return notFound(op.docs)
   }
 
@@ -1053,7 +1268,9 @@ class FakeServer {
     if (!schema || reply.body === undefined) return
     const validate = validatorFor(`${op.operationId} response ${reply.status}`, schema)
     if (validate(reply.body)) return
-    this.violations.push(`${where} (${op.operationId}): response ${reply.status} does not match its schema: ${describeErrors(validate.errors)}`)
+    this.violations.push(
+      `${where} (${op.operationId}): response ${reply.status} does not match its schema: ${describeErrors(validate.errors)}`
+    )
   }
 
   serveBlob(req: IncomingMessage, url: URL, res: ServerResponse): void {
@@ -1070,7 +1287,13 @@ class FakeServer {
 }
 
 function commentView(comment: CommentRecord): CommentView {
-  return { id: comment.id, body: comment.body, user: { login: comment.login }, created_at: comment.createdAt, updated_at: comment.updatedAt }
+  return {
+    id: comment.id,
+    body: comment.body,
+    user: { login: comment.login },
+    created_at: comment.createdAt,
+    updated_at: comment.updatedAt
+  }
 }
 
 function listen(server: Server): Promise<void> {
@@ -1098,7 +1321,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     requests: fake.requests,
     violations: fake.violations,
     comments: (owner, repo, issueNumber) =>
-      state.comments.filter((c) => c.repoKey === repoKey(owner, repo) && c.issueNumber === issueNumber).map(commentView),
+      state.comments
+        .filter((c) => c.repoKey === repoKey(owner, repo) && c.issueNumber === issueNumber)
+        .map(commentView),
     seedRepo: (owner, repo, seed) => void state.repo(owner, repo, seed),
     seedPull: (owner, repo, pullNumber, seed) => {
       const record = state.repo(owner, repo)
@@ -1108,18 +1333,26 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     seedComments: (owner, repo, issueNumber, bodies, login = 'github-actions[bot]') =>
       bodies.map((body) => commentView(state.addComment(owner, repo, issueNumber, body, login))),
     seedWorkflow: (owner, repo, file) => state.workflowId(owner, repo, file),
-    seedWorkflowRuns: (owner, repo, runs) => runs.map((seed) => {
-      const { repoKey: _key, ...run } = state.addRun(owner, repo, seed)
-      return run
-    }),
+    seedWorkflowRuns: (owner, repo, runs) =>
+      runs.map((seed) => {
+        const { repoKey: _key, ...run } = state.addRun(owner, repo, seed)
+        return run
+      }),
     seedArtifact: (owner, repo, seed) => {
       const record = state.addArtifact(owner, repo, seed)
-      return { id: record.id, name: record.name, runId: record.runId, size: record.zip.length, url: String(state.renderArtifact(record).url) }
+      return {
+        id: record.id,
+        name: record.name,
+        runId: record.runId,
+        size: record.zip.length,
+        url: String(state.renderArtifact(record).url)
+      }
     },
     failNext: (match, response, times = 1) => void fake.faults.push({ match, response, remaining: times }),
-    close: () => new Promise<void>((done, fail) => {
-      server.close((error) => (error ? fail(error) : done()))
-      server.closeAllConnections()
-    })
+    close: () =>
+      new Promise<void>((done, fail) => {
+        server.close((error) => (error ? fail(error) : done()))
+        server.closeAllConnections()
+      })
   }
 }

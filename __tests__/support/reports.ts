@@ -15,7 +15,13 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
 }
 
 export function report(variants: VariantReport[], problems: string[] = []): Report {
-  return { schemaVersion: SCHEMA_VERSION, tool: { name: 'slimcheck', version: '0.1.0' }, createdAt: '2025-01-01T00:00:00Z', problems, variants }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'slimcheck', version: '0.1.0' },
+    createdAt: '2025-01-01T00:00:00Z',
+    problems,
+    variants
+  }
 }
 
 /** No limits and nothing in fail-on, unless overridden. */

@@ -27,10 +27,20 @@ const DIST = path.resolve('dist/index.js')
 /** Runs the bundled action the way the runner does: `node dist/index.js` with INPUT_*, GITHUB_* and file commands. */
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-runner-'))
-  const files = { output: path.join(home, 'output'), summary: path.join(home, 'summary'), event: path.join(home, 'event.json'), env: path.join(home, 'env') }
+  const files = {
+    output: path.join(home, 'output'),
+    summary: path.join(home, 'summary'),
+    event: path.join(home, 'event.json'),
+    env: path.join(home, 'env')
+  }
   for (const file of [files.output, files.summary, files.env]) fs.writeFileSync(file, '')
   fs.writeFileSync(files.event, JSON.stringify(options.event ?? {}))
-  const inputs = Object.fromEntries(Object.entries(options.inputs ?? {}).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]))
+  const inputs = Object.fromEntries(
+    Object.entries(options.inputs ?? {}).map(([name, value]) => [
+      `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,
+      value
+    ])
+  )
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? home,

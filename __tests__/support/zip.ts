@@ -87,7 +87,13 @@ export function zipOf(files: Record<string, string | Buffer>): Buffer {
   let offset = 0
   for (const [name, content] of Object.entries(files)) {
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-    const entry: Entry = { name: Buffer.from(name, 'utf8'), crc: crc32(data), size: data.length, compressed: deflateRawSync(data), offset }
+    const entry: Entry = {
+      name: Buffer.from(name, 'utf8'),
+      crc: crc32(data),
+      size: data.length,
+      compressed: deflateRawSync(data),
+      offset
+    }
     const local = Buffer.concat([localHeader(entry), entry.compressed])
     parts.push(local)
     entries.push(entry)

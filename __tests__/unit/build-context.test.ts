@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import { contextEntries, contextWithDockerfile, EXTERNAL_DOCKERFILE } from '../../src/build-context.js'
 import { makeWorkspace } from '../support/workspace.js'
 
-const names = (dir: string, dockerfile = 'Dockerfile'): string[] => contextEntries(dir, dockerfile).map((entry) => `${entry.type[0]} ${entry.name}`)
+const names = (dir: string, dockerfile = 'Dockerfile'): string[] =>
+  contextEntries(dir, dockerfile).map((entry) => `${entry.type[0]} ${entry.name}`)
 
 describe('the build context', () => {
   it('excludes nested paths by anchored patterns, and re-includes with !', () => {
@@ -18,11 +19,27 @@ describe('the build context', () => {
       'NOTES.md': 'n',
       'README.md': 'r'
     })
-    expect(names(dir)).toEqual(['f .dockerignore', 'f Dockerfile', 'f README.md', 'd logs', 'f logs/keep.txt', 'd sub', 'f sub/app.py', 'd web', 'f web/index.js'])
+    expect(names(dir)).toEqual([
+      'f .dockerignore',
+      'f Dockerfile',
+      'f README.md',
+      'd logs',
+      'f logs/keep.txt',
+      'd sub',
+      'f sub/app.py',
+      'd web',
+      'f web/index.js'
+    ])
   })
 
   it('sends only what an allowlist re-includes, and always the Dockerfile and .dockerignore', () => {
-    const dir = makeWorkspace({ Dockerfile: 'FROM scratch\n', '.dockerignore': '*\n!app/main.py\n', 'app/main.py': 'm', 'app/other.py': 'o', 'data.bin': 'd' })
+    const dir = makeWorkspace({
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': '*\n!app/main.py\n',
+      'app/main.py': 'm',
+      'app/other.py': 'o',
+      'data.bin': 'd'
+    })
     expect(names(dir)).toEqual(['f .dockerignore', 'f Dockerfile', 'd app', 'f app/main.py'])
   })
 
@@ -34,7 +51,13 @@ describe('the build context', () => {
       'big.bin': 'b',
       'small.txt': 's'
     })
-    expect(names(dir, 'docker/api.Dockerfile')).toEqual(['f .dockerignore', 'd docker', 'f docker/api.Dockerfile', 'f docker/api.Dockerfile.dockerignore', 'f small.txt'])
+    expect(names(dir, 'docker/api.Dockerfile')).toEqual([
+      'f .dockerignore',
+      'd docker',
+      'f docker/api.Dockerfile',
+      'f docker/api.Dockerfile.dockerignore',
+      'f small.txt'
+    ])
   })
 })
 
@@ -43,11 +66,17 @@ describe('a Dockerfile outside the context', () => {
     const dir = makeWorkspace({ 'docker/app.Dockerfile': 'FROM scratch\n', 'app/main.sh': 'echo\n' })
     const { entries, dockerfile } = contextWithDockerfile(`${dir}/app`, '../docker/app.Dockerfile')
     expect(dockerfile).toBe(EXTERNAL_DOCKERFILE)
-    expect(entries).toEqual([{ name: 'main.sh', type: 'file' }, { name: EXTERNAL_DOCKERFILE, type: 'file', source: `${dir}/docker/app.Dockerfile` }])
+    expect(entries).toEqual([
+      { name: 'main.sh', type: 'file' },
+      { name: EXTERNAL_DOCKERFILE, type: 'file', source: `${dir}/docker/app.Dockerfile` }
+    ])
   })
 
   it('leaves a Dockerfile inside the context where it is', () => {
     const dir = makeWorkspace({ Dockerfile: 'FROM scratch\n' })
-    expect(contextWithDockerfile(dir, 'Dockerfile')).toEqual({ entries: [{ name: 'Dockerfile', type: 'file' }], dockerfile: 'Dockerfile' })
+    expect(contextWithDockerfile(dir, 'Dockerfile')).toEqual({
+      entries: [{ name: 'Dockerfile', type: 'file' }],
+      dockerfile: 'Dockerfile'
+    })
   })
 })

@@ -35,7 +35,14 @@ describe('mapLayers', () => {
       { line: 5, keyword: 'COPY', text: 'COPY app/ .' },
       { line: 6, keyword: 'CMD', text: 'CMD ["python3"]' }
     ]
-    expect(mapLayers(history, instructions).map((layer) => layer.instruction?.line)).toEqual([undefined, undefined, 2, 4, 5, 6])
+    expect(mapLayers(history, instructions).map((layer) => layer.instruction?.line)).toEqual([
+      undefined,
+      undefined,
+      2,
+      4,
+      5,
+      6
+    ])
   })
 })
 
@@ -43,26 +50,30 @@ describe('build output', () => {
   it('decodes the base64 log lines dockerode leaves encoded and keeps the rest', () => {
     const encoded = Buffer.from('hello\nworld\n').toString('base64')
     const warning = Buffer.from('deprecated syntax').toString('base64')
-    expect(decodeBuildLines(`[sha256:ab12c] RUN echo hi\n${encoded}\nWARNING: ${warning}\nERROR: failed to solve\n`)).toEqual([
-      '[sha256:ab12c] RUN echo hi',
-      'hello',
-      'world',
-      'WARNING: deprecated syntax',
-      'ERROR: failed to solve'
-    ])
+    expect(
+      decodeBuildLines(`[sha256:ab12c] RUN echo hi\n${encoded}\nWARNING: ${warning}\nERROR: failed to solve\n`)
+    ).toEqual(['[sha256:ab12c] RUN echo hi', 'hello', 'world', 'WARNING: deprecated syntax', 'ERROR: failed to solve'])
   })
 
   it('redacts every NAME=value of a build-arg, and bare values of three or more characters', () => {
     const redact = redactorFor({ TOKEN: 'hunter2', SHORT: 'ab', BASE: 'slim' })
-    expect(redact('RUN |3 TOKEN=hunter2 SHORT=ab BASE=slim /bin/sh -c echo hunter2 ab')).toBe('RUN |3 TOKEN=*** SHORT=*** BASE=*** /bin/sh -c echo *** ab')
+    expect(redact('RUN |3 TOKEN=hunter2 SHORT=ab BASE=slim /bin/sh -c echo hunter2 ab')).toBe(
+      'RUN |3 TOKEN=*** SHORT=*** BASE=*** /bin/sh -c echo *** ab'
+    )
     expect(redact('OTHER=ab SHORT=abc')).toBe('OTHER=ab SHORT=abc')
     expect(redactorFor({})('unchanged')).toBe('unchanged')
   })
 
   it('makes valid, side-specific image tags from any variant name', () => {
-    expect(imageTagFor({ name: 'docker/API:Runtime', dockerfile: 'x', context: '.', buildArgs: {} }, 'base')).toBe('slimcheck/docker/api-runtime:base')
-    expect(imageTagFor({ name: '--', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe('slimcheck/variant:head')
-    expect(imageTagFor({ name: 'docs/<b>evil|name</b>', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe('slimcheck/docs/b-evil-name/b:head')
+    expect(imageTagFor({ name: 'docker/API:Runtime', dockerfile: 'x', context: '.', buildArgs: {} }, 'base')).toBe(
+      'slimcheck/docker/api-runtime:base'
+    )
+    expect(imageTagFor({ name: '--', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe(
+      'slimcheck/variant:head'
+    )
+    expect(imageTagFor({ name: 'docs/<b>evil|name</b>', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe(
+      'slimcheck/docs/b-evil-name/b:head'
+    )
   })
 
   it('takes the median', () => {
@@ -84,8 +95,14 @@ describe('image store', () => {
       { Kind: 'image', ImageData: { Platform: { os: 'linux', architecture: 'arm64' }, Size: { Unpacked: 5 } } },
       { Kind: 'image', ImageData: { Platform: { os: 'linux', architecture: 'amd64' }, Size: { Unpacked: 7 } } }
     ]
-    expect(unpackedSizeForPlatform(manifests, 'linux', 'amd64', 99, 'linux/amd64')).toMatchObject({ sizeBytes: 7, sizeSource: expect.stringContaining('Unpacked for linux/amd64') })
-    expect(unpackedSizeForPlatform([], 'linux', 'amd64', 99, 'linux/amd64')).toMatchObject({ sizeBytes: 99, sizeSource: expect.stringContaining('no per-platform unpacked size') })
+    expect(unpackedSizeForPlatform(manifests, 'linux', 'amd64', 99, 'linux/amd64')).toMatchObject({
+      sizeBytes: 7,
+      sizeSource: expect.stringContaining('Unpacked for linux/amd64')
+    })
+    expect(unpackedSizeForPlatform([], 'linux', 'amd64', 99, 'linux/amd64')).toMatchObject({
+      sizeBytes: 99,
+      sizeSource: expect.stringContaining('no per-platform unpacked size')
+    })
   })
 })
 
@@ -106,7 +123,11 @@ describe('conda markers', () => {
       commandsOnPath: ['/opt/conda/bin/conda'],
       envNames: ['CONDA_DIR']
     })
-    expect(condaMarkersIn([{ name: 'usr/bin/python3', size: 1 }], ['usr/bin'], [])).toEqual({ prefixes: [], commandsOnPath: [], envNames: [] })
+    expect(condaMarkersIn([{ name: 'usr/bin/python3', size: 1 }], ['usr/bin'], [])).toEqual({
+      prefixes: [],
+      commandsOnPath: [],
+      envNames: []
+    })
   })
 
   it('follows a PATH directory that is a symbolic link', () => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
-import { COMMENT_LIMIT, commentMarker, renderComment, sizeChart, sizeDeltaText, timeText, verdict, type CommentContext } from '../../src/comment.js'
+import {
+  COMMENT_LIMIT,
+  commentMarker,
+  renderComment,
+  sizeChart,
+  sizeDeltaText,
+  timeText,
+  verdict,
+  type CommentContext
+} from '../../src/comment.js'
 import { compareReports, compareVariant, delta, timeDelta } from '../../src/compare.js'
 import { parseFailOn, parseSizeBudgets, type Policy } from '../../src/config.js'
 import { escapeMarkdown } from '../../src/markdown.js'
@@ -11,9 +20,21 @@ const BLOB = 'https://github.com/octo/app/blob/0123abcd/services'
 const SUMMARY = 'https://github.com/octo/app/actions/runs/42'
 const CONTEXT: CommentContext = { key: 'ci/images', baseLabel: 'main', blobBase: BLOB, summaryUrl: SUMMARY }
 const BASELINE: BaselineInfo = { source: 'build', commit: 'b'.repeat(40) }
-const ARTIFACT: BaselineInfo = { source: 'artifact', commit: 'c'.repeat(40), runId: 9, runUrl: 'https://github.com/octo/app/actions/runs/9', note: '@admin <b>stale</b>' }
-const HOSTILE = ['</details><img src=x onerror=alert(1)>', '@octocat', '| pipe |', '</pre><script>alert(1)</script>', '[x](javascript:alert(1))', '"quoted" `tick` ; %% ]']
-
+const ARTIFACT: BaselineInfo = {
+  source: 'artifact',
+  commit: 'c'.repeat(40),
+  runId: 9,
+  runUrl: 'https://github.com/octo/app/actions/runs/9',
+  note: '@admin <b>stale</b>'
+}
+const HOSTILE = [
+  '</details><img src=x onerror=alert(1)>',
+  '@octocat',
+  '| pipe |',
+  '</pre><script>alert(1)</script>',
+  '[x](javascript:alert(1))',
+  '"quoted" `tick` ; %% ]'
+]
 
 interface VariantOptions {
   status?: VariantStatus
@@ -42,15 +63,32 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
     findings: options.findings ?? [],
     ...(status === 'built'
       ? {
-          image: { id: `sha256:${name.length}`, sizeBytes: size, sizeSource: 'Size from the engine', store: 'overlay2' as const, platform: 'linux/amd64', layers },
-          build: { seconds: [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)], samples, cache: 'cold' as const, method: 'wall clock' }
+          image: {
+            id: `sha256:${name.length}`,
+            sizeBytes: size,
+            sizeSource: 'Size from the engine',
+            store: 'overlay2' as const,
+            platform: 'linux/amd64',
+            layers
+          },
+          build: {
+            seconds: [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)],
+            samples,
+            cache: 'cold' as const,
+            method: 'wall clock'
+          }
         }
       : {}),
-    ...(status === 'failed' ? { failure: { message: 'build failed: exit code 7', logTail: options.logTail ?? ['RUN make', 'make: *** error 7'] } } : {})
+    ...(status === 'failed'
+      ? {
+          failure: {
+            message: 'build failed: exit code 7',
+            logTail: options.logTail ?? ['RUN make', 'make: *** error 7']
+          }
+        }
+      : {})
   }
 }
-
-
 
 interface Rendered {
   head: Report
@@ -59,15 +97,28 @@ interface Rendered {
   body: string
 }
 
-function render(head: Report, base: Report | undefined, options: { policy?: Policy; limit?: number; context?: CommentContext; baseline?: BaselineInfo } = {}): Rendered {
+function render(
+  head: Report,
+  base: Report | undefined,
+  options: { policy?: Policy; limit?: number; context?: CommentContext; baseline?: BaselineInfo } = {}
+): Rendered {
   const comparison = compareReports(base, head, options.baseline ?? BASELINE, options.policy ?? policy())
-  return { head, base, comparison, body: renderComment(head, base, comparison, options.context ?? CONTEXT, options.limit) }
+  return {
+    head,
+    base,
+    comparison,
+    body: renderComment(head, base, comparison, options.context ?? CONTEXT, options.limit)
+  }
 }
 
 /** A pull request that grows one variant, keeps one, adds, removes and breaks one each. */
 function pullRequest(options: { policy?: Policy; limit?: number } = {}): Rendered {
   const base = report([
-    variant('app', { size: 100 * MB, findings: [finding({ file: 'app/Dockerfile', line: 3, message: 'old problem' })], layers: [[90 * MB], [10 * MB, 'RUN pip install -r requirements.txt']] }),
+    variant('app', {
+      size: 100 * MB,
+      findings: [finding({ file: 'app/Dockerfile', line: 3, message: 'old problem' })],
+      layers: [[90 * MB], [10 * MB, 'RUN pip install -r requirements.txt']]
+    }),
     variant('stable', { size: 50 * MB, findings: [finding({ file: 'stable/Dockerfile', message: 'kept' })] }),
     variant('old', { size: 30 * MB }),
     variant('fragile', { size: 40 * MB })
@@ -75,7 +126,15 @@ function pullRequest(options: { policy?: Policy; limit?: number } = {}): Rendere
   const head = report([
     variant('app', {
       size: 123_456_789,
-      findings: [finding({ rule: 'conda-in-production', severity: 'error', file: 'app/Dockerfile', line: 7, message: 'RUN `conda install numpy` ships conda' })],
+      findings: [
+        finding({
+          rule: 'conda-in-production',
+          severity: 'error',
+          file: 'app/Dockerfile',
+          line: 7,
+          message: 'RUN `conda install numpy` ships conda'
+        })
+      ],
       layers: [[90 * MB], [33_456_789, 'RUN pip install -r requirements.txt']]
     }),
     variant('stable', { size: 50 * MB, findings: [finding({ file: 'stable/Dockerfile', line: 2, message: 'kept' })] }),
@@ -114,7 +173,8 @@ function tableShapes(body: string): number[][] {
 
 /** Every tag in the body is one that slimcheck writes itself. */
 function foreignTags(body: string): string[] {
-  const ours = /^<(\/?(details|summary|pre|sub|code|br)|span title="\d+ bytes"|\/span|!-- slimcheck:comment [^<>]* --)>$/
+  const ours =
+    /^<(\/?(details|summary|pre|sub|code|br)|span title="\d+ bytes"|\/span|!-- slimcheck:comment [^<>]* --)>$/
   return (body.match(/<[^>]*>/g) ?? []).filter((tag) => !ours.test(tag))
 }
 
@@ -159,8 +219,16 @@ describe('table cells', () => {
 
 describe('verdict', () => {
   it.each([
-    ['a failed build', policy(), '**slimcheck**: ❌ policy failed (1 violation): total image size +23.5 MB (150 MB → 173 MB), 4 of 5 variants changed.'],
-    ['a failed build and a budget', policy({ maxSize: parseSizeBudgets('app=100MB') }), '**slimcheck**: ❌ policy failed (2 violations): total image size +23.5 MB (150 MB → 173 MB), 4 of 5 variants changed.']
+    [
+      'a failed build',
+      policy(),
+      '**slimcheck**: ❌ policy failed (1 violation): total image size +23.5 MB (150 MB → 173 MB), 4 of 5 variants changed.'
+    ],
+    [
+      'a failed build and a budget',
+      policy({ maxSize: parseSizeBudgets('app=100MB') }),
+      '**slimcheck**: ❌ policy failed (2 violations): total image size +23.5 MB (150 MB → 173 MB), 4 of 5 variants changed.'
+    ]
   ])('growth with %s', (_, limits, text) => {
     const { comparison, head } = pullRequest({ policy: limits })
     expect(verdict(comparison, head)).toBe(text)
@@ -168,9 +236,13 @@ describe('verdict', () => {
 
   it('says when the total size did not change, and without a baseline how many variants were built', () => {
     const same = render(report([variant('a')]), report([variant('a')]))
-    expect(verdict(same.comparison, same.head)).toBe('**slimcheck**: ✅ policy passed: total image size unchanged at 100 MB, 0 of 1 variants changed.')
+    expect(verdict(same.comparison, same.head)).toBe(
+      '**slimcheck**: ✅ policy passed: total image size unchanged at 100 MB, 0 of 1 variants changed.'
+    )
     const alone = render(report([variant('a'), variant('b', { status: 'failed' })]), undefined)
-    expect(verdict(alone.comparison, alone.head)).toBe('**slimcheck**: ❌ policy failed (1 violation): 1 of 2 variants built.')
+    expect(verdict(alone.comparison, alone.head)).toBe(
+      '**slimcheck**: ❌ policy failed (1 violation): 1 of 2 variants built.'
+    )
   })
 })
 
@@ -191,7 +263,9 @@ describe('renderComment', () => {
     expect(named('app')).toContain('🔴 1 new · ✅ 1 fixed')
     expect(named('new')).toMatch(/\| — → <span title="20000000 bytes">20.0 MB<\/span> \| 🆕 added \|/)
     expect(named('old')).toMatch(/\| <span title="30000000 bytes">30.0 MB<\/span> → — \| 🗑️ removed \|/)
-    expect(named('fragile')).toMatch(/\| <span title="40000000 bytes">40.0 MB<\/span> → ❌ failed \| head build failed \|/)
+    expect(named('fragile')).toMatch(
+      /\| <span title="40000000 bytes">40.0 MB<\/span> → ❌ failed \| head build failed \|/
+    )
     const details = body.indexOf('<details><summary>1 unchanged variant</summary>')
     expect(details).toBeGreaterThan(0)
     for (const name of ['app', 'new', 'old', 'fragile']) expect(body.indexOf(named(name))).toBeLessThan(details)
@@ -201,24 +275,32 @@ describe('renderComment', () => {
 
   it('shows exact bytes in title attributes and in a details block', () => {
     expect(body).toContain('<span title="123456789 bytes">123 MB</span>')
-    expect(body).toMatch(/<details><summary>Exact sizes in bytes<\/summary>[\s\S]*- app: 100000000 → 123456789 bytes \(\+23456789\)/)
+    expect(body).toMatch(
+      /<details><summary>Exact sizes in bytes<\/summary>[\s\S]*- app: 100000000 → 123456789 bytes \(\+23456789\)/
+    )
     expect(body).toContain('- new: 20000000 bytes (PR only)')
     expect(body).toContain('- old: 30000000 bytes (main only)')
   })
 
   it('links new findings to their line at the head commit, and lists fixed ones without a link', () => {
     expect(body).toContain(`### New findings`)
-    expect(body).toContain(`[app/Dockerfile:7](${BLOB}/app/Dockerfile#L7): RUN <code>conda install numpy</code> ships conda`)
+    expect(body).toContain(
+      `[app/Dockerfile:7](${BLOB}/app/Dockerfile#L7): RUN <code>conda install numpy</code> ships conda`
+    )
     expect(body).toMatch(/### Fixed findings\n\n- ✅ \*\*shared-tag\*\* \(app\) app\/Dockerfile:3: old problem/)
     expect(body).not.toContain(`${BLOB}/app/Dockerfile#L3`)
   })
 
   it('names the instructions whose layers changed most', () => {
-    expect(body).toMatch(/<details><summary>app: 2 → 2 layers \(history entries\); instructions whose layers changed most<\/summary>[\s\S]*\| app\/Dockerfile:3 RUN pip install \\-r requirements.txt \|/)
+    expect(body).toMatch(
+      /<details><summary>app: 2 → 2 layers \(history entries\); instructions whose layers changed most<\/summary>[\s\S]*\| app\/Dockerfile:3 RUN pip install \\-r requirements.txt \|/
+    )
   })
 
   it('shows the failed build with its log, and the baseline it compared with', () => {
-    expect(body).toMatch(/### Failed builds\n\n<details><summary>fragile \(PR\): build failed: exit code 7<\/summary>\n\n<pre>RUN make\nmake: \*\*\* error 7<\/pre>/)
+    expect(body).toMatch(
+      /### Failed builds\n\n<details><summary>fragile \(PR\): build failed: exit code 7<\/summary>\n\n<pre>RUN make\nmake: \*\*\* error 7<\/pre>/
+    )
     expect(body).toContain(`<sub>Baseline: main at ${'b'.repeat(12)}, built on this runner`)
   })
 
@@ -238,7 +320,9 @@ describe('renderComment', () => {
   it('lists policy violations with the variant, the limit and the excess', () => {
     const failing = pullRequest({ policy: policy({ maxSize: parseSizeBudgets('app=100MB') }) }).body
     expect(failing).toContain('### Policy')
-    expect(failing).toContain("- ❌ **max\\-size**: app: 123 MB \\(123456789 bytes\\) is over max\\-size 100 MB for 'app' by 23.5 MB \\(23456789 bytes\\)")
+    expect(failing).toContain(
+      "- ❌ **max\\-size**: app: 123 MB \\(123456789 bytes\\) is over max\\-size 100 MB for 'app' by 23.5 MB \\(23456789 bytes\\)"
+    )
     expect(failing).toContain('- ❌ **build**: fragile: build failed: build failed: exit code 7')
   })
 
@@ -248,7 +332,10 @@ describe('renderComment', () => {
     ['both builds failed', 'failed', 'failed', 'base build failed, head build failed'],
     ['the head was not built', 'built', 'skipped', 'head not built']
   ])('says which side has no measurement when %s', (_, baseStatus, headStatus, text) => {
-    const rendered = render(report([variant('x', { status: headStatus as VariantStatus })]), report([variant('x', { status: baseStatus as VariantStatus })]))
+    const rendered = render(
+      report([variant('x', { status: headStatus as VariantStatus })]),
+      report([variant('x', { status: baseStatus as VariantStatus })])
+    )
     expect(lines(rendered.body).find((line) => line.startsWith('| x |'))).toContain(`| ${text} |`)
   })
 })
@@ -300,12 +387,28 @@ describe('escaping text from the repository and build logs', () => {
     })
   const hostileRun = (): Rendered => {
     const names = HOSTILE.map((name, index) => `${name} ${index}`)
-    const base = report(names.map((name, index) => variant(name, { size: 10 * MB, findings: [hostileFinding(index + 3)], layers: [[10 * MB, `RUN echo ${name}`]] })))
+    const base = report(
+      names.map((name, index) =>
+        variant(name, { size: 10 * MB, findings: [hostileFinding(index + 3)], layers: [[10 * MB, `RUN echo ${name}`]] })
+      )
+    )
     const head = report([
-      ...names.map((name, index) => variant(name, { size: (11 + index) * MB, findings: [hostileFinding(index), hostileFinding(index + 1)], layers: [[(11 + index) * MB, `RUN echo ${name}`]] })),
-      variant('broken', { status: 'failed', logTail: ['</pre><script>alert(1)</script>', '@here </details>', '| a | b |', '```'] })
+      ...names.map((name, index) =>
+        variant(name, {
+          size: (11 + index) * MB,
+          findings: [hostileFinding(index), hostileFinding(index + 1)],
+          layers: [[(11 + index) * MB, `RUN echo ${name}`]]
+        })
+      ),
+      variant('broken', {
+        status: 'failed',
+        logTail: ['</pre><script>alert(1)</script>', '@here </details>', '| a | b |', '```']
+      })
     ])
-    return render(head, base, { policy: policy({ failOn: parseFailOn('warning'), maxSize: parseSizeBudgets('1B') }), baseline: ARTIFACT })
+    return render(head, base, {
+      policy: policy({ failOn: parseFailOn('warning'), maxSize: parseSizeBudgets('1B') }),
+      baseline: ARTIFACT
+    })
   }
 
   it('writes no HTML, link, table cell or mention that came from a name, a message or a log', () => {
@@ -313,7 +416,9 @@ describe('escaping text from the repository and build logs', () => {
     expectSafe(body)
     expect(body).toContain('&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;')
     expect(body).toContain('@\u200bhere &lt;/details&gt;')
-    expect(body).toContain(`the report stored by [run 9](${ARTIFACT.runUrl}) on main at ${'c'.repeat(12)}. @\u200badmin &lt;b&gt;stale&lt;/b&gt;`)
+    expect(body).toContain(
+      `the report stored by [run 9](${ARTIFACT.runUrl}) on main at ${'c'.repeat(12)}. @\u200badmin &lt;b&gt;stale&lt;/b&gt;`
+    )
     expect(body).toContain(escapeMarkdown('</details><img src=x onerror=alert(1)> 0'))
     expect(body).not.toMatch(/\]\(javascript:/)
     expect(body).not.toContain('<img')
@@ -322,7 +427,8 @@ describe('escaping text from the repository and build logs', () => {
 
   it('keeps the variant column of every row to one escaped cell', () => {
     const rows = lines(hostileRun().body).filter((line) => line.startsWith('| '))
-    for (const [index, name] of HOSTILE.entries()) expect(rows.some((row) => cells(row)[0] === ` ${escapeMarkdown(`${name} ${index}`)} `)).toBe(true)
+    for (const [index, name] of HOSTILE.entries())
+      expect(rows.some((row) => cells(row)[0] === ` ${escapeMarkdown(`${name} ${index}`)} `)).toBe(true)
   })
 
   it('escapes the base label and the key of the marker', () => {
@@ -334,16 +440,31 @@ describe('escaping text from the repository and build logs', () => {
 })
 
 describe('fitting GitHub’s limit', () => {
-  const longName = (index: number): string => `${HOSTILE[index % HOSTILE.length]} ${'very-long-variant-name-'.repeat(6)}${index}`
+  const longName = (index: number): string =>
+    `${HOSTILE[index % HOSTILE.length]} ${'very-long-variant-name-'.repeat(6)}${index}`
   const huge = (): Rendered => {
     const count = 300
     const findings = (index: number, side: string): Finding[] =>
-      Array.from({ length: 4 }, (_, item) => finding({ severity: item % 2 ? 'error' : 'warning', line: item + 1, message: `${side} ${HOSTILE[item % HOSTILE.length]} ${index}`, file: `${index}/Dockerfile` }))
-    const base = report(Array.from({ length: count }, (_, index) => variant(longName(index), { size: (100 + index) * MB, findings: findings(index, 'old') })))
+      Array.from({ length: 4 }, (_, item) =>
+        finding({
+          severity: item % 2 ? 'error' : 'warning',
+          line: item + 1,
+          message: `${side} ${HOSTILE[item % HOSTILE.length]} ${index}`,
+          file: `${index}/Dockerfile`
+        })
+      )
+    const base = report(
+      Array.from({ length: count }, (_, index) =>
+        variant(longName(index), { size: (100 + index) * MB, findings: findings(index, 'old') })
+      )
+    )
     const head = report(
       Array.from({ length: count }, (_, index) =>
         index % 50 === 7
-          ? variant(longName(index), { status: 'failed', logTail: Array.from({ length: 40 }, () => `</pre>${'x'.repeat(200)}`) })
+          ? variant(longName(index), {
+              status: 'failed',
+              logTail: Array.from({ length: 40 }, () => `</pre>${'x'.repeat(200)}`)
+            })
           : variant(longName(index), { size: (100 + index + (index % 3)) * MB, findings: findings(index, 'new') })
       )
     )
@@ -397,7 +518,9 @@ describe('fitting GitHub’s limit', () => {
         expect(body).toContain('### Policy')
       }
     }
-    expect([...goneAt.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name)).toEqual(sections.map(([name]) => name))
+    expect([...goneAt.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name)).toEqual(
+      sections.map(([name]) => name)
+    )
   })
 
   it('then shortens the table by whole rows, keeping the policy', () => {
@@ -414,7 +537,10 @@ describe('fitting GitHub’s limit', () => {
   it('without a baseline renders the head report, and closes what a cut leaves open', () => {
     const head = report([
       variant('a'),
-      variant('b', { status: 'failed', logTail: Array.from({ length: 400 }, (_, index) => `step ${index} </pre> @ci`) }),
+      variant('b', {
+        status: 'failed',
+        logTail: Array.from({ length: 400 }, (_, index) => `step ${index} </pre> @ci`)
+      }),
       variant('c', { status: 'failed', logTail: ['last'] })
     ])
     const none: BaselineInfo = { source: 'none', note: 'no report stored for main yet' }
@@ -451,8 +577,14 @@ describe('layer counts', () => {
   })
 
   it('keeps such a line apart from a preceding details block, so it renders as a list item', () => {
-    const base = report([variant('api', { layers: [[100 * MB], [5 * MB, 'RUN make']] }), variant('app', { layers: [[100 * MB]] })])
-    const head = report([variant('api', { layers: [[100 * MB], [6 * MB, 'RUN make']] }), variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })])
+    const base = report([
+      variant('api', { layers: [[100 * MB], [5 * MB, 'RUN make']] }),
+      variant('app', { layers: [[100 * MB]] })
+    ])
+    const head = report([
+      variant('api', { layers: [[100 * MB], [6 * MB, 'RUN make']] }),
+      variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })
+    ])
     expect(render(head, base).body).toContain('</details>\n\n- app: 1 → 2 layers')
   })
 })

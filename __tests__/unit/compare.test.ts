@@ -18,9 +18,12 @@ import type { BaselineInfo, Finding, Layer, VariantReport, VariantStatus } from 
 const MB = 1_000_000
 const BASELINE: BaselineInfo = { source: 'build', commit: 'a'.repeat(40) }
 
-
 function layer(sizeBytes: number, text?: string, line?: number): Layer {
-  return { sizeBytes, createdBy: text ?? 'ADD rootfs.tar.xz /', ...(text ? { instruction: { line: line ?? 1, text } } : {}) }
+  return {
+    sizeBytes,
+    createdBy: text ?? 'ADD rootfs.tar.xz /',
+    ...(text ? { instruction: { line: line ?? 1, text } } : {})
+  }
 }
 
 interface VariantOptions {
@@ -51,15 +54,20 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
     findings: options.findings ?? [],
     ...(status === 'built'
       ? {
-          image: { id: `sha256:${name}`, sizeBytes: size, sizeSource: 'Size', store: 'overlay2' as const, platform: 'linux/amd64', layers: options.layers ?? [layer(size)] },
+          image: {
+            id: `sha256:${name}`,
+            sizeBytes: size,
+            sizeSource: 'Size',
+            store: 'overlay2' as const,
+            platform: 'linux/amd64',
+            layers: options.layers ?? [layer(size)]
+          },
           build: { seconds: median(samples), samples, cache: 'cold' as const, method: 'wall clock' }
         }
       : {}),
     ...(status === 'failed' ? { failure: { message: 'exit code 1', logTail: ['step 2 failed'] } } : {})
   }
 }
-
-
 
 function limits(violations: { limit: string; variant?: string }[]): string[] {
   return violations.map((violation) => `${violation.limit} ${violation.variant ?? ''}`.trim())
@@ -95,7 +103,12 @@ describe('timeDelta', () => {
   })
 
   it('measures the change between the medians', () => {
-    expect(timeDelta([10, 10.5, 11], [20, 21, 22], 10.5, 21)).toMatchObject({ before: 10.5, after: 21, delta: 10.5, percent: 100 })
+    expect(timeDelta([10, 10.5, 11], [20, 21, 22], 10.5, 21)).toMatchObject({
+      before: 10.5,
+      after: 21,
+      delta: 10.5,
+      percent: 100
+    })
   })
 
   it.each([
@@ -110,11 +123,20 @@ describe('timeDelta', () => {
 
 describe('diffFindings', () => {
   const shared = finding()
-  const conda = finding({ rule: 'conda-in-production', severity: 'error', line: 4, message: 'RUN conda install in the final stage' })
+  const conda = finding({
+    rule: 'conda-in-production',
+    severity: 'error',
+    line: 4,
+    message: 'RUN conda install in the final stage'
+  })
   const floating = finding({ rule: 'floating-tag', line: 9, message: '`node:latest` floats' })
 
   it('sorts findings into new, fixed and unchanged', () => {
-    expect(diffFindings([shared, conda], [shared, floating])).toEqual({ added: [floating], fixed: [conda], unchanged: [shared] })
+    expect(diffFindings([shared, conda], [shared, floating])).toEqual({
+      added: [floating],
+      fixed: [conda],
+      unchanged: [shared]
+    })
   })
 
   it.each([
@@ -145,10 +167,21 @@ describe('diffFindings', () => {
 describe('diffLayers', () => {
   it('groups layers by instruction and base image, and lists the largest changes first', () => {
     const base = variant('app', {
-      layers: [layer(70 * MB), layer(5 * MB), layer(20 * MB, 'RUN pip install -r requirements.txt', 4), layer(1 * MB, 'COPY . /app', 6), layer(3 * MB, 'RUN apt-get install -y gcc', 3)]
+      layers: [
+        layer(70 * MB),
+        layer(5 * MB),
+        layer(20 * MB, 'RUN pip install -r requirements.txt', 4),
+        layer(1 * MB, 'COPY . /app', 6),
+        layer(3 * MB, 'RUN apt-get install -y gcc', 3)
+      ]
     })
     const head = variant('app', {
-      layers: [layer(80 * MB), layer(20 * MB, 'RUN pip install -r requirements.txt', 5), layer(2 * MB, 'COPY . /app', 7), layer(9 * MB, 'RUN conda install numpy', 6)]
+      layers: [
+        layer(80 * MB),
+        layer(20 * MB, 'RUN pip install -r requirements.txt', 5),
+        layer(2 * MB, 'COPY . /app', 7),
+        layer(9 * MB, 'RUN conda install numpy', 6)
+      ]
     })
     expect(diffLayers(base, head)).toEqual([
       { instruction: 'RUN conda install numpy', line: 6, before: 0, after: 9 * MB, delta: 9 * MB },
@@ -160,20 +193,31 @@ describe('diffLayers', () => {
 
   it('keeps the five largest changes, ties by instruction', () => {
     const instructions = ['RUN a', 'RUN b', 'RUN c', 'RUN d', 'RUN e', 'RUN f', 'RUN g']
-    const head = variant('app', { layers: instructions.map((text, index) => layer(index < 2 ? 5 * MB : (index + 1) * MB, text, index + 2)) })
+    const head = variant('app', {
+      layers: instructions.map((text, index) => layer(index < 2 ? 5 * MB : (index + 1) * MB, text, index + 2))
+    })
     const changes = diffLayers(variant('app', { layers: [] }), head)
     expect(changes.map((change) => change.instruction)).toEqual(['RUN g', 'RUN f', 'RUN a', 'RUN b', 'RUN e'])
   })
 
   it('pairs an edited instruction with the one on the same line, under its new text', () => {
     const base = variant('app', { layers: [layer(70 * MB), layer(133 * MB, 'RUN apt-get install -y python3', 11)] })
-    const head = variant('app', { layers: [layer(70 * MB), layer(138 * MB, 'RUN apt-get install -y python3 curl', 11)] })
-    expect(diffLayers(base, head)).toEqual([{ instruction: 'RUN apt-get install -y python3 curl', line: 11, before: 133 * MB, after: 138 * MB, delta: 5 * MB }])
+    const head = variant('app', {
+      layers: [layer(70 * MB), layer(138 * MB, 'RUN apt-get install -y python3 curl', 11)]
+    })
+    expect(diffLayers(base, head)).toEqual([
+      { instruction: 'RUN apt-get install -y python3 curl', line: 11, before: 133 * MB, after: 138 * MB, delta: 5 * MB }
+    ])
   })
 
   it('is empty when no instruction changed its bytes', () => {
     const layers = [layer(70 * MB), layer(20 * MB, 'RUN make', 3)]
-    expect(diffLayers(variant('app', { layers }), variant('app', { layers: [layer(20 * MB, 'RUN make', 9), layer(70 * MB)] }))).toEqual([])
+    expect(
+      diffLayers(
+        variant('app', { layers }),
+        variant('app', { layers: [layer(20 * MB, 'RUN make', 9), layer(70 * MB)] })
+      )
+    ).toEqual([])
   })
 })
 
@@ -183,16 +227,52 @@ describe('compareVariant', () => {
   it.each([
     ['only the head has it', undefined, built(), 'added', { headStatus: 'built' }],
     ['only the base has it', built(), undefined, 'removed', { baseStatus: 'built' }],
-    ['the head build failed', built(), built({ status: 'failed' }), 'failed', { baseStatus: 'built', headStatus: 'failed' }],
-    ['the base build failed', built({ status: 'failed' }), built(), 'failed', { baseStatus: 'failed', headStatus: 'built' }],
-    ['the head was not built', built(), built({ status: 'skipped' }), 'failed', { baseStatus: 'built', headStatus: 'skipped' }],
+    [
+      'the head build failed',
+      built(),
+      built({ status: 'failed' }),
+      'failed',
+      { baseStatus: 'built', headStatus: 'failed' }
+    ],
+    [
+      'the base build failed',
+      built({ status: 'failed' }),
+      built(),
+      'failed',
+      { baseStatus: 'failed', headStatus: 'built' }
+    ],
+    [
+      'the head was not built',
+      built(),
+      built({ status: 'skipped' }),
+      'failed',
+      { baseStatus: 'built', headStatus: 'skipped' }
+    ],
     ['nothing changed', built(), built(), 'unchanged', { baseStatus: 'built', headStatus: 'built' }],
     ['the size changed', built(), built({ size: 101 * MB }), 'changed', {}],
-    ['the layer count changed', built(), built({ layers: [layer(50 * MB), layer(50 * MB, 'RUN make')] }), 'changed', {}],
+    [
+      'the layer count changed',
+      built(),
+      built({ layers: [layer(50 * MB), layer(50 * MB, 'RUN make')] }),
+      'changed',
+      {}
+    ],
     ['a finding is new', built(), built({ findings: [finding()] }), 'changed', {}],
     ['a finding is fixed', built({ findings: [finding()] }), built(), 'changed', {}],
-    ['the build time changed beyond the spread', built({ samples: [10, 11, 12] }), built({ samples: [20, 21, 22] }), 'changed', {}],
-    ['the build time changed within the spread', built({ samples: [10, 11, 15] }), built({ samples: [12, 13, 14] }), 'unchanged', {}],
+    [
+      'the build time changed beyond the spread',
+      built({ samples: [10, 11, 12] }),
+      built({ samples: [20, 21, 22] }),
+      'changed',
+      {}
+    ],
+    [
+      'the build time changed within the spread',
+      built({ samples: [10, 11, 15] }),
+      built({ samples: [12, 13, 14] }),
+      'unchanged',
+      {}
+    ],
     ['the build time changed with one run a side', built({ samples: [10] }), built({ samples: [20] }), 'unchanged', {}]
   ])('%s: %s', (_, base, head, kind, statuses) => {
     const comparison = compareVariant('app', base, head)
@@ -204,8 +284,16 @@ describe('compareVariant', () => {
     const comparison = compareVariant('app', built({ samples: [10, 12] }), built({ size: 150 * MB, samples: [11, 13] }))
     expect(comparison.size).toEqual({ before: 100 * MB, after: 150 * MB, delta: 50 * MB, percent: 50 })
     expect(comparison.time).toMatchObject({ before: 11, after: 12, noise: true, runs: { before: 2, after: 2 } })
-    expect(comparison.layers).toMatchObject({ before: 1, after: 1, delta: 0, changes: [{ instruction: 'base image', delta: 50 * MB }] })
-    for (const kind of [compareVariant('app', built(), built({ status: 'failed' })), compareVariant('app', undefined, built())]) {
+    expect(comparison.layers).toMatchObject({
+      before: 1,
+      after: 1,
+      delta: 0,
+      changes: [{ instruction: 'base image', delta: 50 * MB }]
+    })
+    for (const kind of [
+      compareVariant('app', built(), built({ status: 'failed' })),
+      compareVariant('app', undefined, built())
+    ]) {
       expect(kind).not.toHaveProperty('size')
       expect(kind).not.toHaveProperty('time')
       expect(kind).not.toHaveProperty('layers')
@@ -214,13 +302,26 @@ describe('compareVariant', () => {
 
   it('reports the findings of added variants as new, and counts nothing as fixed by removing a variant', () => {
     expect(compareVariant('app', undefined, built({ findings: [finding()] })).findings.added).toHaveLength(1)
-    expect(compareVariant('app', built({ findings: [finding()] }), undefined).findings).toEqual({ added: [], fixed: [], unchanged: [] })
+    expect(compareVariant('app', built({ findings: [finding()] }), undefined).findings).toEqual({
+      added: [],
+      fixed: [],
+      unchanged: []
+    })
   })
 
   it('does not count image findings as fixed when the head image was not built', () => {
-    const fromImage = finding({ rule: 'conda-in-production', severity: 'error', evidence: 'image', message: 'The built image carries conda' })
+    const fromImage = finding({
+      rule: 'conda-in-production',
+      severity: 'error',
+      evidence: 'image',
+      message: 'The built image carries conda'
+    })
     const fromText = finding({ message: 'static finding the PR removed' })
-    const comparison = compareVariant('app', built({ findings: [fromImage, fromText] }), built({ status: 'failed', findings: [] }))
+    const comparison = compareVariant(
+      'app',
+      built({ findings: [fromImage, fromText] }),
+      built({ status: 'failed', findings: [] })
+    )
     expect(comparison.findings.fixed).toEqual([fromText])
   })
 })
@@ -255,7 +356,12 @@ describe('compareReports', () => {
   })
 
   it('totals the size only over variants built on both sides', () => {
-    expect(compareReports(base, head, BASELINE, policy()).totalSize).toEqual({ before: 150 * MB, after: 170 * MB, delta: 20 * MB, percent: (20 / 150) * 100 })
+    expect(compareReports(base, head, BASELINE, policy()).totalSize).toEqual({
+      before: 150 * MB,
+      after: 170 * MB,
+      delta: 20 * MB,
+      percent: (20 / 150) * 100
+    })
   })
 
   it('has no total when no variant was built on both sides', () => {
@@ -294,11 +400,14 @@ describe('policy', () => {
     ])('fail-on %p', (failOn, expected) => {
       const violations = failOnViolations(head, parseFailOn(failOn))
       expect(violations.map((violation) => `${violation.message.split(' ')[1]}:${violation.line}`)).toEqual(expected)
-      for (const violation of violations) expect(violation).toMatchObject({ limit: 'fail-on', variant: 'app', file: 'Dockerfile' })
+      for (const violation of violations)
+        expect(violation).toMatchObject({ limit: 'fail-on', variant: 'app', file: 'Dockerfile' })
     })
 
     it('fails on run-level problems and on every failed build', () => {
-      const failures = runFailures(report([variant('app'), variant('broken', { status: 'failed' })], ['no Dockerfile found']))
+      const failures = runFailures(
+        report([variant('app'), variant('broken', { status: 'failed' })], ['no Dockerfile found'])
+      )
       expect(failures).toEqual([
         { limit: 'run', message: 'no Dockerfile found' },
         { limit: 'build', variant: 'broken', message: 'broken: build failed: exit code 1', file: 'broken/Dockerfile' }
@@ -309,7 +418,12 @@ describe('policy', () => {
   describe('max-size-increase', () => {
     const check = (limit: string, before: number, after: number): string[] => {
       const head = report([variant('app', { size: after })])
-      const comparison = compareReports(report([variant('app', { size: before })]), head, BASELINE, policy({ maxSizeIncrease: parseLimit('max-size-increase', limit) }))
+      const comparison = compareReports(
+        report([variant('app', { size: before })]),
+        head,
+        BASELINE,
+        policy({ maxSizeIncrease: parseLimit('max-size-increase', limit) })
+      )
       return comparison.violations.map((violation) => violation.message)
     }
 
@@ -339,7 +453,12 @@ describe('policy', () => {
 
     it('applies to variants built on both sides only', () => {
       const head = report([variant('new', { size: 900 * MB }), variant('app', { status: 'failed' })])
-      const comparison = compareReports(report([variant('app')]), head, BASELINE, policy({ maxSizeIncrease: { bytes: 0 } }))
+      const comparison = compareReports(
+        report([variant('app')]),
+        head,
+        BASELINE,
+        policy({ maxSizeIncrease: { bytes: 0 } })
+      )
       expect(limits(comparison.violations)).toEqual(['build app'])
     })
   })
@@ -376,7 +495,9 @@ describe('policy', () => {
   describe('max-size', () => {
     const check = (budgets: string, variants: Array<[string, number]>): string[] => {
       const head = report(variants.map(([name, size]) => variant(name, { size })))
-      return policyViolations(head, [], policy({ maxSize: parseSizeBudgets(budgets) })).map((violation) => `${violation.variant}`)
+      return policyViolations(head, [], policy({ maxSize: parseSizeBudgets(budgets) })).map(
+        (violation) => `${violation.variant}`
+      )
     }
     const sizes: Array<[string, number]> = [
       ['api', 600 * MB],

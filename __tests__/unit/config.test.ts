@@ -3,7 +3,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
-import { INPUT_DEFAULTS, InputError, parseBuildArgs, parseDuration, parseFailOn, parseSettings, parseVariantsYaml, settingsWarnings } from '../../src/config.js'
+import {
+  INPUT_DEFAULTS,
+  InputError,
+  parseBuildArgs,
+  parseDuration,
+  parseFailOn,
+  parseSettings,
+  parseVariantsYaml,
+  settingsWarnings
+} from '../../src/config.js'
 
 function workspace(files: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-config-'))
@@ -16,11 +25,15 @@ function workspace(files: Record<string, string> = {}): string {
 
 describe('action.yml', () => {
   it('declares every input the code reads, with the same defaults (the token comes from the workflow)', () => {
-    const action = parse(fs.readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { description: string; default: string }> }
+    const action = parse(fs.readFileSync('action.yml', 'utf8')) as {
+      inputs: Record<string, { description: string; default: string }>
+    }
     expect(Object.keys(action.inputs).sort()).toEqual(Object.keys(INPUT_DEFAULTS).sort())
     for (const [name, input] of Object.entries(action.inputs)) {
       expect(input.description.length).toBeGreaterThan(10)
-      expect(String(input.default)).toBe(name === 'github-token' ? '${{ github.token }}' : INPUT_DEFAULTS[name as keyof typeof INPUT_DEFAULTS])
+      expect(String(input.default)).toBe(
+        name === 'github-token' ? '${{ github.token }}' : INPUT_DEFAULTS[name as keyof typeof INPUT_DEFAULTS]
+      )
     }
   })
 })
@@ -51,12 +64,21 @@ describe('parseSettings', () => {
     [{ 'fail-on': 'conda' }, "fail-on: 'conda' is neither a rule"],
     [{ 'working-directory': 'missing' }, 'working-directory:'],
     [{ 'config-file': 'nope.yml' }, 'config-file: nope.yml does not exist'],
-    [{ platform: 'linux/amd64,linux/arm64' }, "platform: 'linux/amd64,linux/arm64' is not one platform; use os/arch or os/arch/variant"],
-    [{ 'allowed-conda-images': 'pytorch/pytorch, Not An Image' }, "allowed-conda-images: 'Not An Image' is not an image reference"],
+    [
+      { platform: 'linux/amd64,linux/arm64' },
+      "platform: 'linux/amd64,linux/arm64' is not one platform; use os/arch or os/arch/variant"
+    ],
+    [
+      { 'allowed-conda-images': 'pytorch/pytorch, Not An Image' },
+      "allowed-conda-images: 'Not An Image' is not an image reference"
+    ],
     [{ runs: '0' }, "runs: '0' is not allowed; use a whole number from 1 to 20"],
     [{ 'allowed-conda-images': '*' }, "allowed-conda-images: a bare '*' would accept conda everywhere"],
     [{ baseline: 'latest' }, "baseline: 'latest' is not allowed; use one of auto, build, artifact, none"],
-    [{ 'max-size-increase': 'ten' }, "max-size-increase: 'ten' is not a limit; use a percentage ('10%') or bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"],
+    [
+      { 'max-size-increase': 'ten' },
+      "max-size-increase: 'ten' is not a limit; use a percentage ('10%') or bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"
+    ],
     [{ 'max-size-increase': '50 parsecs' }, "max-size-increase: '50 parsecs' is not a limit"],
     [{ 'max-build-time-increase': '25' }, "max-build-time-increase: '25' is not a percentage; use e.g. '10%'"],
     [{ 'max-size': 'api=' }, "max-size: '' is not a size"],
@@ -70,19 +92,28 @@ describe('parseSettings', () => {
   })
 
   it('reads variants from the config file with located errors', () => {
-    const dir = workspace({ '.github/slimcheck.yml': 'variants:\n  - dockerfile: Dockerfile\n    build-args:\n      BASE: [1, 2]\n' })
-    expect(() => parseSettings({}, dir)).toThrow('.github/slimcheck.yml:4: variants[0].build-args.BASE must be a string, number or boolean')
+    const dir = workspace({
+      '.github/slimcheck.yml': 'variants:\n  - dockerfile: Dockerfile\n    build-args:\n      BASE: [1, 2]\n'
+    })
+    expect(() => parseSettings({}, dir)).toThrow(
+      '.github/slimcheck.yml:4: variants[0].build-args.BASE must be a string, number or boolean'
+    )
   })
 
   it('prefers the variants input over the config file', () => {
     const dir = workspace({ '.github/slimcheck.yml': 'variants: [a/Dockerfile]\n' })
-    expect(parseSettings({ variants: '- b/Dockerfile' }, dir).variants?.map((spec) => spec.dockerfile)).toEqual(['b/Dockerfile'])
+    expect(parseSettings({ variants: '- b/Dockerfile' }, dir).variants?.map((spec) => spec.dockerfile)).toEqual([
+      'b/Dockerfile'
+    ])
   })
 })
 
 describe('policy values', () => {
   it('accepts the documented forms', () => {
-    const { policy } = parseSettings({ 'max-size-increase': '50MiB', 'max-build-time-increase': '25%', 'max-size': 'api*=500MB, *=1GB' }, workspace())
+    const { policy } = parseSettings(
+      { 'max-size-increase': '50MiB', 'max-build-time-increase': '25%', 'max-size': 'api*=500MB, *=1GB' },
+      workspace()
+    )
     expect(policy.maxSizeIncrease).toEqual({ bytes: 50 * 1024 * 1024 })
     expect(policy.maxBuildTimeIncreasePercent).toBe(25)
     expect(policy.maxSize).toEqual([
@@ -90,11 +121,15 @@ describe('policy values', () => {
       { pattern: '*', bytes: 1_000_000_000 }
     ])
     expect(parseSettings({ 'max-size-increase': '10%' }, workspace()).policy.maxSizeIncrease).toEqual({ percent: 10 })
-    expect(parseSettings({ 'max-size-increase': '52428800' }, workspace()).policy.maxSizeIncrease).toEqual({ bytes: 52428800 })
+    expect(parseSettings({ 'max-size-increase': '52428800' }, workspace()).policy.maxSizeIncrease).toEqual({
+      bytes: 52428800
+    })
   })
 
   it('warns that a build-time limit needs more than one run', () => {
-    expect(settingsWarnings(parseSettings({ 'max-build-time-increase': '25%' }, workspace()))).toEqual([expect.stringContaining('not evaluated with runs: 1')])
+    expect(settingsWarnings(parseSettings({ 'max-build-time-increase': '25%' }, workspace()))).toEqual([
+      expect.stringContaining('not evaluated with runs: 1')
+    ])
     expect(settingsWarnings(parseSettings({ 'max-build-time-increase': '25%', runs: '3' }, workspace()))).toEqual([])
   })
 })
@@ -119,8 +154,24 @@ describe('parseVariantsYaml', () => {
     )
     expect(specs).toEqual([
       { dockerfile: 'Dockerfile', buildArgs: {}, origin: 'input variants:1' },
-      { name: 'api-slim', dockerfile: 'docker/Dockerfile', context: undefined, target: 'runtime', platform: undefined, buildArgs: { BASE: 'slim', PY: '3.12' }, origin: 'input variants:2' },
-      { name: 'api-alpine', dockerfile: 'docker/Dockerfile', context: undefined, target: undefined, platform: 'linux/amd64', buildArgs: { BASE: 'alpine' }, origin: 'input variants:6' }
+      {
+        name: 'api-slim',
+        dockerfile: 'docker/Dockerfile',
+        context: undefined,
+        target: 'runtime',
+        platform: undefined,
+        buildArgs: { BASE: 'slim', PY: '3.12' },
+        origin: 'input variants:2'
+      },
+      {
+        name: 'api-alpine',
+        dockerfile: 'docker/Dockerfile',
+        context: undefined,
+        target: undefined,
+        platform: 'linux/amd64',
+        buildArgs: { BASE: 'alpine' },
+        origin: 'input variants:6'
+      }
     ])
   })
 
@@ -131,13 +182,18 @@ describe('parseVariantsYaml', () => {
     ['- dockerfile: x\n  targte: y', "input variants:2: variants[0] has unknown key 'targte'"],
     ['- dockerfile: x\n  build-args: [A]', 'input variants:2: variants[0].build-args must be a map'],
     ['- dockerfile: x\n  build-args: { "bad name": 1 }', "variants[0].build-args has an invalid name 'bad name'"],
-    ['- dockerfile: x\n  platform: linux/amd64,linux/arm64', "input variants:2: variants[0].platform: 'linux/amd64,linux/arm64' is not one platform"]
+    [
+      '- dockerfile: x\n  platform: linux/amd64,linux/arm64',
+      "input variants:2: variants[0].platform: 'linux/amd64,linux/arm64' is not one platform"
+    ]
   ])('rejects %p with a located message', (text, message) => {
     expect(() => parseVariantsYaml(text, 'input variants', false)).toThrow(message)
   })
 
   it('needs a mapping in the config file and allows it to omit variants', () => {
-    expect(() => parseVariantsYaml('- a', 'slimcheck.yml', true)).toThrow("slimcheck.yml:1: expected a mapping with a 'variants' list")
+    expect(() => parseVariantsYaml('- a', 'slimcheck.yml', true)).toThrow(
+      "slimcheck.yml:1: expected a mapping with a 'variants' list"
+    )
     expect(parseVariantsYaml('exclude: []\n', 'slimcheck.yml', true)).toEqual([])
   })
 })
@@ -160,7 +216,9 @@ describe('small parsers', () => {
 
   it('parses build-args without echoing values in errors', () => {
     expect(parseBuildArgs('A=1\nTOKEN=abc=def\n')).toEqual({ A: '1', TOKEN: 'abc=def' })
-    expect(() => parseBuildArgs('A=1\nhunter2')).toThrow('build-args line 2: expected KEY=VALUE (the value is not shown)')
+    expect(() => parseBuildArgs('A=1\nhunter2')).toThrow(
+      'build-args line 2: expected KEY=VALUE (the value is not shown)'
+    )
     expect(() => parseBuildArgs('hunter2')).not.toThrow(/hunter2/)
   })
 })

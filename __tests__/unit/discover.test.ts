@@ -38,7 +38,15 @@ describe('discovery', () => {
   })
 
   it('walks the tree, skipping .git, node_modules and excluded globs', () => {
-    const dir = tree(['Dockerfile', 'Dockerfile.slim', '.git/Dockerfile', 'node_modules/x/Dockerfile', 'vendor/a/Dockerfile', 'docker/api/Dockerfile', 'docker/api/Dockerfile.dockerignore'])
+    const dir = tree([
+      'Dockerfile',
+      'Dockerfile.slim',
+      '.git/Dockerfile',
+      'node_modules/x/Dockerfile',
+      'vendor/a/Dockerfile',
+      'docker/api/Dockerfile',
+      'docker/api/Dockerfile.dockerignore'
+    ])
     expect(findDockerfiles(dir, ['vendor'])).toEqual(['Dockerfile', 'Dockerfile.slim', 'docker/api/Dockerfile'])
     expect(findDockerfiles(dir, ['**/api/**'])).toEqual(['Dockerfile', 'Dockerfile.slim', 'vendor/a/Dockerfile'])
   })
@@ -46,18 +54,45 @@ describe('discovery', () => {
   it('gives each discovered variant its directory as context and the global build-args', () => {
     const dir = tree(['docker/api/Dockerfile'])
     expect(discoverVariants(parseSettings({ 'build-args': 'A=1' }, dir))).toEqual([
-      { name: 'docker/api', dockerfile: 'docker/api/Dockerfile', context: 'docker/api', buildArgs: { A: '1' }, platform: undefined }
+      {
+        name: 'docker/api',
+        dockerfile: 'docker/api/Dockerfile',
+        context: 'docker/api',
+        buildArgs: { A: '1' },
+        platform: undefined
+      }
     ])
   })
 
   it('builds explicit variants, per-variant build-args winning over global ones', () => {
     const dir = tree(['Dockerfile'])
     const variants = discoverVariants(
-      parseSettings({ 'build-args': 'A=1\nB=2', variants: '- dockerfile: Dockerfile\n  target: runtime\n  build-args: {B: 3}\n- dockerfile: Dockerfile\n  name: plain\n  context: .' }, dir)
+      parseSettings(
+        {
+          'build-args': 'A=1\nB=2',
+          variants:
+            '- dockerfile: Dockerfile\n  target: runtime\n  build-args: {B: 3}\n- dockerfile: Dockerfile\n  name: plain\n  context: .'
+        },
+        dir
+      )
     )
     expect(variants).toEqual([
-      { name: 'default:runtime', dockerfile: 'Dockerfile', context: '.', target: 'runtime', buildArgs: { A: '1', B: '3' }, platform: undefined },
-      { name: 'plain', dockerfile: 'Dockerfile', context: '.', target: undefined, buildArgs: { A: '1', B: '2' }, platform: undefined }
+      {
+        name: 'default:runtime',
+        dockerfile: 'Dockerfile',
+        context: '.',
+        target: 'runtime',
+        buildArgs: { A: '1', B: '3' },
+        platform: undefined
+      },
+      {
+        name: 'plain',
+        dockerfile: 'Dockerfile',
+        context: '.',
+        target: undefined,
+        buildArgs: { A: '1', B: '2' },
+        platform: undefined
+      }
     ])
   })
 
@@ -68,7 +103,11 @@ describe('discovery', () => {
 
   it('rejects duplicate names and paths outside the working directory', () => {
     const dir = tree(['Dockerfile'])
-    expect(() => discoverVariants(parseSettings({ variants: '- Dockerfile\n- Dockerfile' }, dir))).toThrow("two variants are named 'default'")
-    expect(() => discoverVariants(parseSettings({ variants: '- ../Dockerfile' }, dir))).toThrow("input variants:1: dockerfile '../Dockerfile' is outside the working directory")
+    expect(() => discoverVariants(parseSettings({ variants: '- Dockerfile\n- Dockerfile' }, dir))).toThrow(
+      "two variants are named 'default'"
+    )
+    expect(() => discoverVariants(parseSettings({ variants: '- ../Dockerfile' }, dir))).toThrow(
+      "input variants:1: dockerfile '../Dockerfile' is outside the working directory"
+    )
   })
 })

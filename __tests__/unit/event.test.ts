@@ -15,7 +15,10 @@ type PullRequestPayload = NonNullable<EventContext['payload']['pull_request']>
 type Repo = { full_name?: string } | null | 'missing'
 
 /** `'missing'` leaves `repo` out of the payload; `null` is what GitHub sends for a deleted fork. */
-function pullRequest(headRepo: Repo = { full_name: REPOSITORY }, baseRepo: Exclude<Repo, null> = { full_name: REPOSITORY }): PullRequestPayload {
+function pullRequest(
+  headRepo: Repo = { full_name: REPOSITORY },
+  baseRepo: Exclude<Repo, null> = { full_name: REPOSITORY }
+): PullRequestPayload {
   return {
     number: 7,
     base: { sha: BASE_SHA, ref: 'main', ...(baseRepo === 'missing' ? {} : { repo: baseRepo }) },
@@ -47,7 +50,12 @@ function settings(inputs: { 'working-directory'?: string; 'allow-pull-request-ta
 
 /** `null` leaves the default branch out of the payload. */
 function push(ref: string, defaultBranch: string | null = 'main'): EventContext {
-  return context({ eventName: 'push', sha: PUSH_SHA, ref, payload: { repository: defaultBranch ? { default_branch: defaultBranch } : {} } })
+  return context({
+    eventName: 'push',
+    sha: PUSH_SHA,
+    ref,
+    payload: { repository: defaultBranch ? { default_branch: defaultBranch } : {} }
+  })
 }
 
 const savedWorkflowRef = process.env.GITHUB_WORKFLOW_REF
@@ -87,7 +95,11 @@ describe('pull_request', () => {
     ['a head repository without a name', {}, { full_name: REPOSITORY }, false],
     ['a payload without base.repo', { full_name: 'someone/app' }, 'missing' as const, false]
   ])('from %s: fork %p', (_, headRepo, baseRepo, fork) => {
-    const event = describeEvent(context({ payload: { pull_request: pullRequest(headRepo, baseRepo) } }), settings(), root)
+    const event = describeEvent(
+      context({ payload: { pull_request: pullRequest(headRepo, baseRepo) } }),
+      settings(),
+      root
+    )
     expect(event.pullRequest?.fork).toBe(fork)
     expect(event.refusal).toBeUndefined()
   })
@@ -108,14 +120,20 @@ describe('pull_request_target', () => {
   })
 
   it('compares like pull_request when allowed', () => {
-    const event = describeEvent(context({ eventName: 'pull_request_target' }), settings({ 'allow-pull-request-target': 'true' }), root)
+    const event = describeEvent(
+      context({ eventName: 'pull_request_target' }),
+      settings({ 'allow-pull-request-target': 'true' }),
+      root
+    )
     expect(event.refusal).toBeUndefined()
     expect(event.pullRequest).toEqual({ number: 7, baseSha: BASE_SHA, baseRef: 'main', headSha: HEAD_SHA, fork: false })
     expect(event.blobBase).toBe(`https://github.com/octo/app/blob/${HEAD_SHA}`)
   })
 
   it('does not let allow-pull-request-target change anything on pull_request', () => {
-    expect(describeEvent(context(), settings({ 'allow-pull-request-target': 'true' }), root)).toEqual(describeEvent(context(), settings(), root))
+    expect(describeEvent(context(), settings({ 'allow-pull-request-target': 'true' }), root)).toEqual(
+      describeEvent(context(), settings(), root)
+    )
   })
 })
 
@@ -140,7 +158,11 @@ describe('push', () => {
     ['a payload without a default branch', 'refs/heads/main', null]
   ])('to %s only measures, with a note', (_, ref, defaultBranch) => {
     const event = describeEvent(push(ref, defaultBranch), settings(), root)
-    expect(event).toMatchObject({ storesBaseline: false, headSha: PUSH_SHA, note: `push to ${ref}, not the default branch: nothing to compare with` })
+    expect(event).toMatchObject({
+      storesBaseline: false,
+      headSha: PUSH_SHA,
+      note: `push to ${ref}, not the default branch: nothing to compare with`
+    })
     expect(event.pullRequest).toBeUndefined()
     expect(event.refusal).toBeUndefined()
   })
@@ -148,8 +170,17 @@ describe('push', () => {
 
 describe('other events', () => {
   it.each(['workflow_dispatch', 'schedule', 'merge_group', 'release'])('%s only measures, with a note', (eventName) => {
-    const event = describeEvent(context({ eventName, sha: PUSH_SHA, ref: 'refs/heads/main', payload: {} }), settings(), root)
-    expect(event).toMatchObject({ name: eventName, headSha: PUSH_SHA, storesBaseline: false, blobBase: `https://github.com/octo/app/blob/${PUSH_SHA}` })
+    const event = describeEvent(
+      context({ eventName, sha: PUSH_SHA, ref: 'refs/heads/main', payload: {} }),
+      settings(),
+      root
+    )
+    expect(event).toMatchObject({
+      name: eventName,
+      headSha: PUSH_SHA,
+      storesBaseline: false,
+      blobBase: `https://github.com/octo/app/blob/${PUSH_SHA}`
+    })
     expect(event.note).toBe(
       `the ${eventName} event has no base to compare with; slimcheck compares on pull_request and stores baselines on push to the default branch`
     )
@@ -158,7 +189,9 @@ describe('other events', () => {
   })
 
   it('links nowhere without a commit', () => {
-    expect(describeEvent(context({ eventName: 'workflow_dispatch', sha: '', payload: {} }), settings(), root)).not.toHaveProperty('blobBase')
+    expect(
+      describeEvent(context({ eventName: 'workflow_dispatch', sha: '', payload: {} }), settings(), root)
+    ).not.toHaveProperty('blobBase')
   })
 })
 

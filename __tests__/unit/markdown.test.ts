@@ -17,12 +17,16 @@ describe('escaping untrusted text', () => {
   })
 
   it('renders backtick spans of finding messages as escaped <code>', () => {
-    expect(escapeMessage('`python:3.12` is shared; pin `a*b</code><img>`')).toBe('<code>python:3.12</code> is shared; pin <code>a\\*b&lt;/code&gt;&lt;img&gt;</code>')
+    expect(escapeMessage('`python:3.12` is shared; pin `a*b</code><img>`')).toBe(
+      '<code>python:3.12</code> is shared; pin <code>a\\*b&lt;/code&gt;&lt;img&gt;</code>'
+    )
     expect(escapeMessage('odd ` tick <b>')).toBe('odd \\` tick &lt;b&gt;')
   })
 
   it('keeps log lines verbatim inside <pre> with HTML neutralised', () => {
-    expect(preformatted(['</pre><script>x</script>', '@here ```'])).toBe('<pre>&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;\n@\u200bhere ```</pre>')
+    expect(preformatted(['</pre><script>x</script>', '@here ```'])).toBe(
+      '<pre>&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;\n@\u200bhere ```</pre>'
+    )
   })
 })
 

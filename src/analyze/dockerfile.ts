@@ -121,7 +121,12 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   for (const node of dockerfile.getInstructions()) {
     const instruction = toInstruction(node, state.lines)
     if (!KEYWORDS.has(instruction.keyword)) {
-      problem(state, instruction.line, `Unknown instruction \`${node.getInstruction()}\`.`, 'Correct the keyword (FROM, RUN, COPY, …) or remove the line.')
+      problem(
+        state,
+        instruction.line,
+        `Unknown instruction \`${node.getInstruction()}\`.`,
+        'Correct the keyword (FROM, RUN, COPY, …) or remove the line.'
+      )
       continue
     }
     if (node instanceof From) {
@@ -130,10 +135,16 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
       continue
     }
     const stage = state.stages.at(-1)
-    if (instruction.keyword === 'ARG') declareArgs(instruction.properties, scope, stage ? state.globals : undefined, state.buildArgs)
+    if (instruction.keyword === 'ARG')
+      declareArgs(instruction.properties, scope, stage ? state.globals : undefined, state.buildArgs)
     if (!stage) {
       if (instruction.keyword !== 'ARG') {
-        problem(state, instruction.line, `\`${instruction.keyword}\` comes before the first FROM.`, 'Move it after a FROM: only ARG may come before the first FROM.')
+        problem(
+          state,
+          instruction.line,
+          `\`${instruction.keyword}\` comes before the first FROM.`,
+          'Move it after a FROM: only ARG may come before the first FROM.'
+        )
       }
       continue
     }
@@ -152,7 +163,10 @@ export function findStage(model: DockerfileModel, name: string): Stage | undefin
 /** The stage a build produces: the named `target`, else the last stage. Throws when there is no such stage. */
 export function productionStage(model: DockerfileModel, target?: string): Stage {
   const stage = target === undefined ? model.stages.at(-1) : findStage(model, target)
-  if (!stage) throw new Error(target === undefined ? 'The Dockerfile has no stages.' : `Target "${target}" is not a stage of the Dockerfile.`)
+  if (!stage)
+    throw new Error(
+      target === undefined ? 'The Dockerfile has no stages.' : `Target "${target}" is not a stage of the Dockerfile.`
+    )
   return stage
 }
 
@@ -186,14 +200,28 @@ function problem(state: ParseState, line: number, message: string, fix: string):
 
 function toInstruction(node: AstInstruction, lines: string[]): Instruction {
   const keyword = node.getKeyword()
-  const heredocs = node instanceof Run || node instanceof Copy ? node.getHeredocs().map((heredoc) => heredocBody(heredoc, lines)) : []
+  const heredocs =
+    node instanceof Run || node instanceof Copy ? node.getHeredocs().map((heredoc) => heredocBody(heredoc, lines)) : []
   const content = node.getArgumentsContent() ?? ''
   // dockerfile-ast keeps the heredoc bodies in the arguments; the first line is the header.
   const args = heredocs.length > 0 ? content.split(/\r\n|\r|\n/)[0] : content
   const flags = node instanceof ModifiableInstruction ? node.getFlags().map(toFlag) : []
-  const properties = node instanceof PropertyInstruction ? node.getProperties().map((p) => ({ name: p.getName(), value: p.getValue() ?? undefined })) : []
+  const properties =
+    node instanceof PropertyInstruction
+      ? node.getProperties().map((p) => ({ name: p.getName(), value: p.getValue() ?? undefined }))
+      : []
   const text = [keyword, ...flags.map(flagText), args].filter(Boolean).join(' ')
-  return { keyword, args, json: jsonArguments(args), flags, properties, heredocs, sources: [], line: node.getRange().start.line + 1, text }
+  return {
+    keyword,
+    args,
+    json: jsonArguments(args),
+    flags,
+    properties,
+    heredocs,
+    sources: [],
+    line: node.getRange().start.line + 1,
+    text
+  }
 }
 
 function toFlag(flag: Flag): InstructionFlag {
@@ -230,7 +258,12 @@ function heredocBody(heredoc: Heredoc, lines: string[]): HeredocBody {
 }
 
 /** Records ARG declarations in `scope`. Inside a stage, an ARG without a value takes the global default; a build-arg overrides both. */
-function declareArgs(properties: Property[], scope: Scope, globals: Scope | undefined, buildArgs: Record<string, string>): void {
+function declareArgs(
+  properties: Property[],
+  scope: Scope,
+  globals: Scope | undefined,
+  buildArgs: Record<string, string>
+): void {
   for (const { name, value } of properties) {
     if (Object.hasOwn(buildArgs, name)) scope.set(name, buildArgs[name])
     else if (value === undefined) scope.set(name, globals?.get(name))
@@ -245,16 +278,25 @@ function resolvedOrUndefined({ value, resolved }: { value: string; resolved: boo
 /** Substitutes `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}` and `${VAR+alt}`; a variable with no value stays as written. */
 function expand(text: string, scope: Scope): { value: string; resolved: boolean } {
   let resolved = true
-  const value = text.replace(VARIABLE, (match, braced: string | undefined, modifier: string | undefined, word: string | undefined, bare: string | undefined) => {
-    const current = scope.get((braced ?? bare)!)
-    if (modifier === ':-') return current ? current : word!
-    if (modifier === '-') return current ?? word!
-    if (modifier === ':+') return current ? word! : ''
-    if (modifier === '+') return current !== undefined ? word! : ''
-    if (current !== undefined) return current
-    resolved = false
-    return match
-  })
+  const value = text.replace(
+    VARIABLE,
+    (
+      match,
+      braced: string | undefined,
+      modifier: string | undefined,
+      word: string | undefined,
+      bare: string | undefined
+    ) => {
+      const current = scope.get((braced ?? bare)!)
+      if (modifier === ':-') return current ? current : word!
+      if (modifier === '-') return current ?? word!
+      if (modifier === ':+') return current ? word! : ''
+      if (modifier === '+') return current !== undefined ? word! : ''
+      if (current !== undefined) return current
+      resolved = false
+      return match
+    }
+  )
   return { value, resolved }
 }
 
@@ -266,10 +308,20 @@ function toStage(node: From, from: Instruction, state: ParseState): Stage {
   if (!written) {
     problem(state, from.line, 'FROM names no base image.', 'Name a base image, e.g. `FROM python:3.12-slim-bookworm`.')
   } else if (argumentCount !== 1 && !(argumentCount === 3 && name !== undefined)) {
-    problem(state, from.line, `FROM takes an image and an optional \`AS name\`, not \`${from.args}\`.`, 'Write `FROM <image> [AS <name>]`.')
+    problem(
+      state,
+      from.line,
+      `FROM takes an image and an optional \`AS name\`, not \`${from.args}\`.`,
+      'Write `FROM <image> [AS <name>]`.'
+    )
   }
   if (name !== undefined && !STAGE_NAME.test(name.toLowerCase())) {
-    problem(state, from.line, `\`${name}\` is not a valid stage name.`, 'Start the stage name with a letter and use only letters, digits, `.`, `_` and `-`.')
+    problem(
+      state,
+      from.line,
+      `\`${name}\` is not a valid stage name.`,
+      'Start the stage name with a letter and use only letters, digits, `.`, `_` and `-`.'
+    )
   }
   const platform = node.getPlatformFlag()?.getValue() ?? undefined
   return {
@@ -278,7 +330,9 @@ function toStage(node: From, from: Instruction, state: ParseState): Stage {
     key: name?.toLowerCase(),
     line: from.line,
     platform: platform === undefined ? undefined : expand(platform, state.globals).value,
-    base: written ? resolveSource(written, state.globals, index, from.line, state) : { kind: 'unresolved', written: '', text: '' },
+    base: written
+      ? resolveSource(written, state.globals, index, from.line, state)
+      : { kind: 'unresolved', written: '', text: '' },
     from,
     instructions: []
   }
@@ -302,7 +356,13 @@ function sourceTexts(node: AstInstruction): string[] {
 }
 
 /** Classifies a reference; stages count only among the first `stageLimit` (FROM may name earlier stages only). */
-function resolveSource(written: string, scope: Scope, stageLimit: number, line: number, state: ParseState): ImageSource {
+function resolveSource(
+  written: string,
+  scope: Scope,
+  stageLimit: number,
+  line: number,
+  state: ParseState
+): ImageSource {
   const { value: text, resolved } = expand(written, scope)
   if (!resolved) return { kind: 'unresolved', written, text }
   const key = text.toLowerCase()
@@ -312,19 +372,32 @@ function resolveSource(written: string, scope: Scope, stageLimit: number, line: 
   if (/^\d+$/.test(text) && Number(text) < stageLimit) return { kind: 'stage', written, text, stage: Number(text) }
   const ref = parseImageRef(text)
   if (ref) return { kind: 'image', written, text, ref }
-  problem(state, line, `\`${text}\` is neither a stage nor a valid image reference.`, 'Name an earlier stage or an image such as `python:3.12-slim-bookworm` (repository names are lower-case).')
+  problem(
+    state,
+    line,
+    `\`${text}\` is neither a stage nor a valid image reference.`,
+    'Name an earlier stage or an image such as `python:3.12-slim-bookworm` (repository names are lower-case).'
+  )
   return { kind: 'unresolved', written, text }
 }
 
 function checkStages(state: ParseState, target: string | undefined): void {
   const { stages } = state
   if (stages.length === 0) {
-    problem(state, 0, 'The Dockerfile has no FROM instruction, so it has no build stage.', 'Start the build with `FROM <image>`.')
+    problem(
+      state,
+      0,
+      'The Dockerfile has no FROM instruction, so it has no build stage.',
+      'Start the build with `FROM <image>`.'
+    )
     return
   }
   if (target !== undefined && !stages.some((stage) => stage.key === target.toLowerCase())) {
     const names = stages.flatMap((stage) => (stage.name ? [`\`${stage.name}\``] : []))
-    const fix = names.length > 0 ? `Set target to one of ${names.join(', ')}, or leave it unset to build the last stage.` : 'Name the stage with `FROM <image> AS <name>`, or leave target unset to build the last stage.'
+    const fix =
+      names.length > 0
+        ? `Set target to one of ${names.join(', ')}, or leave it unset to build the last stage.`
+        : 'Name the stage with `FROM <image> AS <name>`, or leave target unset to build the last stage.'
     problem(state, 0, `Target \`${target}\` is not a stage of this Dockerfile.`, fix)
   }
 }

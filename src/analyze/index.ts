@@ -1,7 +1,14 @@
 /** The analyze stage: static findings for one Dockerfile variant, from its text alone. */
 
 import type { Finding } from '../types.js'
-import { findStage, parseDockerfile, productionStage, stageChain, type DockerfileModel, type Stage } from './dockerfile.js'
+import {
+  findStage,
+  parseDockerfile,
+  productionStage,
+  stageChain,
+  type DockerfileModel,
+  type Stage
+} from './dockerfile.js'
 import { condaFindings, matchAllowedImage } from './rules/conda.js'
 import { parseErrorFindings } from './rules/parse-error.js'
 import { tagFindings } from './rules/tags.js'
@@ -47,17 +54,28 @@ export function analyzeDockerfile(input: AnalyzeInput): Analysis {
   if (model.stages.length === 0) return { findings, productionInstructions: [], productionFromLine: 0, stages: [] }
   findings.push(...tagFindings(model, input.file))
   const production = hasTarget(model, input.target) ? productionStage(model, input.target) : undefined
-  if (production) findings.push(...condaFindings(model, production, { file: input.file, allowedCondaImages: input.allowedCondaImages }))
+  if (production)
+    findings.push(
+      ...condaFindings(model, production, { file: input.file, allowedCondaImages: input.allowedCondaImages })
+    )
   return {
     findings: findings.sort(byLineThenRule),
     productionInstructions: production ? chainInstructions(model, production) : [],
     productionFromLine: production?.line ?? 0,
     ...acceptedBy(model, production, input.allowedCondaImages),
-    stages: model.stages.map(({ name, line, base }) => ({ ...(name === undefined ? {} : { name }), line, base: base.text }))
+    stages: model.stages.map(({ name, line, base }) => ({
+      ...(name === undefined ? {} : { name }),
+      line,
+      base: base.text
+    }))
   }
 }
 
-function acceptedBy(model: DockerfileModel, production: Stage | undefined, allowed: string[]): { condaAcceptedBy?: string } {
+function acceptedBy(
+  model: DockerfileModel,
+  production: Stage | undefined,
+  allowed: string[]
+): { condaAcceptedBy?: string } {
   const root = production ? stageChain(model, production)[0] : undefined
   const entry = root?.base.kind === 'image' ? matchAllowedImage(root.base.ref, allowed) : undefined
   return entry === undefined ? {} : { condaAcceptedBy: entry }
@@ -68,7 +86,9 @@ function hasTarget(model: DockerfileModel, target: string | undefined): boolean 
 }
 
 function chainInstructions(model: DockerfileModel, production: Stage): InstructionRef[] {
-  return stageChain(model, production).flatMap((stage) => [stage.from, ...stage.instructions].map(({ line, keyword, text }) => ({ line, keyword, text })))
+  return stageChain(model, production).flatMap((stage) =>
+    [stage.from, ...stage.instructions].map(({ line, keyword, text }) => ({ line, keyword, text }))
+  )
 }
 
 function byLineThenRule(a: Finding, b: Finding): number {

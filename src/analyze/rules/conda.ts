@@ -1,7 +1,14 @@
 /** Rule `conda-in-production`: conda in the stages that make up the shipped image. */
 
 import type { Finding, Severity } from '../../types.js'
-import { buildStages, stageChain, type DockerfileModel, type ImageSource, type Instruction, type Stage } from '../dockerfile.js'
+import {
+  buildStages,
+  stageChain,
+  type DockerfileModel,
+  type ImageSource,
+  type Instruction,
+  type Stage
+} from '../dockerfile.js'
 import { isDockerHub, parseImageRef, type ImageRef } from '../image-ref.js'
 
 export const DEFAULT_ALLOWED_CONDA_IMAGES = ['pytorch/pytorch']
@@ -40,27 +47,57 @@ const RUNTIME = 'python:3.12-slim-bookworm'
 const CONDA_COMMANDS = new Set(['conda', 'mamba', 'micromamba'])
 const CONDA_EXE_VARIABLE = /^\$\{?(?:_?CONDA_EXE|MAMBA_EXE)\}?$/
 const CONDA_IMAGE_NAME = /^(?:(?:ana|mini)conda\d*|(?:miniforge|mambaforge)\d*(?:-pypy\d*)?|micromamba)$/
-const CONDA_NAMESPACES = new Set(['continuumio', 'conda', 'condaforge', 'conda-forge', 'mambaorg', 'mamba-org', 'anaconda', 'rapidsai'])
+const CONDA_NAMESPACES = new Set([
+  'continuumio',
+  'conda',
+  'condaforge',
+  'conda-forge',
+  'mambaorg',
+  'mamba-org',
+  'anaconda',
+  'rapidsai'
+])
 /** Jupyter Docker Stacks images keep a mamba-managed prefix in /opt/conda. */
 const JUPYTER_STACK = /^jupyter\/[\w.-]+-notebook$/
 const CONDA_DIRECTORY = /^(?:[\w.-]*conda\d*|(?:miniforge|mambaforge)\d*|mamba|micromamba)$/i
 const CONDA_VARIABLE = /^\$\{?\w*(?:CONDA|MAMBA)\w*\}?$/i
-const INSTALLER = /\b(?:miniconda|miniforge|mambaforge|anaconda)\d?(?:-[\w.-]*)?\.sh\b|\b(?:repo\.anaconda\.com|repo\.continuum\.io|micro\.mamba\.pm|micromamba\.snakepit\.net|github\.com\/conda-forge\/miniforge|github\.com\/mamba-org\/micromamba-releases)\b/i
+const INSTALLER =
+  /\b(?:miniconda|miniforge|mambaforge|anaconda)\d?(?:-[\w.-]*)?\.sh\b|\b(?:repo\.anaconda\.com|repo\.continuum\.io|micro\.mamba\.pm|micromamba\.snakepit\.net|github\.com\/conda-forge\/miniforge|github\.com\/mamba-org\/micromamba-releases)\b/i
 const CONDA_PACKAGE = /^(?:conda|mamba)(?:[=<>!~[].*)?$/
-const RUNTIME_ACTIVATION = /(?:^|[\s/;&|("'])(?:conda|mamba|micromamba)\s+(?:run|activate)\b|(?:^|[\s;&|("'])(?:source|\.)\s+activate\b/
+const RUNTIME_ACTIVATION =
+  /(?:^|[\s/;&|("'])(?:conda|mamba|micromamba)\s+(?:run|activate)\b|(?:^|[\s;&|("'])(?:source|\.)\s+activate\b/
 const SHELLS = /^(?:ba|da|k|z|a)?sh$/
 /** Words that come before the command a shell runs. */
-const COMMAND_PREFIXES = new Set(['sudo', 'exec', 'env', 'time', 'nohup', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}'])
+const COMMAND_PREFIXES = new Set([
+  'sudo',
+  'exec',
+  'env',
+  'time',
+  'nohup',
+  'then',
+  'do',
+  'else',
+  'elif',
+  'if',
+  'while',
+  'until',
+  '!',
+  '{',
+  '}'
+])
 const ASSIGNMENT = /^[A-Za-z_]\w*=/
 const SEPARATOR = /&&|\|\||[;&|\n()`]/g
 
 const WHY: Record<HitKind, string> = {
   base: `Conda images carry the solver, a package cache and a full toolchain: hundreds of MB to GBs more than ${RUNTIME}, with slower pulls and builds.`,
-  install: 'That puts the whole conda distribution, its solver and package cache into the shipped image and adds minutes to every cold build.',
-  command: 'Conda solves are slow, and conda itself, its package cache and the environment prefix all ship in the image.',
+  install:
+    'That puts the whole conda distribution, its solver and package cache into the shipped image and adds minutes to every cold build.',
+  command:
+    'Conda solves are slow, and conda itself, its package cache and the environment prefix all ship in the image.',
   copy: 'A conda prefix brings conda, its package cache and activation scripts along, and its programs expect conda activation to set up their environment.',
   path: "Every process then picks conda's python, openssl and friends before the system's, and conda's libraries leak into the loader path (LD_LIBRARY_PATH pollution).",
-  runtime: "`conda run` and `conda activate` need conda's shell hooks at runtime: they break under systemd, cron and non-interactive shells, wrap the process (signals, exit codes, buffered output) and pollute LD_LIBRARY_PATH."
+  runtime:
+    "`conda run` and `conda activate` need conda's shell hooks at runtime: they break under systemd, cron and non-interactive shells, wrap the process (signals, exit codes, buffered output) and pollute LD_LIBRARY_PATH."
 }
 
 const PACK_IN_BUILDER = `build the environment in a builder stage, run \`conda-pack -p <env> -o /tmp/env.tar.gz && mkdir /venv && tar -xzf /tmp/env.tar.gz -C /venv && /venv/bin/conda-unpack\` there, and \`COPY --from=<builder> /venv /venv\` into a ${RUNTIME} runtime`
@@ -71,14 +108,17 @@ const FIX: Record<HitKind, string> = {
   command: `Move this step to a builder stage: ${PACK_IN_BUILDER}. Or use a venv with pip.`,
   copy: `Copy a packed environment instead of the prefix: ${PACK_IN_BUILDER}.`,
   path: 'Put only the unpacked environment on PATH (`ENV PATH=/venv/bin:$PATH`) after copying a conda-packed env, or use a venv.',
-  runtime: 'Call the environment\'s interpreter directly, e.g. `ENTRYPOINT ["/venv/bin/python", "-m", "app"]`, with the env copied from a conda-pack builder stage.'
+  runtime:
+    'Call the environment\'s interpreter directly, e.g. `ENTRYPOINT ["/venv/bin/python", "-m", "app"]`, with the env copied from a conda-pack builder stage.'
 }
 
 export function condaFindings(model: DockerfileModel, production: Stage, options: CondaOptions): Finding[] {
   const chain = stageChain(model, production)
   const evidence = chain.flatMap((stage) => stageEvidence(stage, model))
   const accepted = acceptedBase(chain[0], options.allowedCondaImages ?? DEFAULT_ALLOWED_CONDA_IMAGES)
-  const shipped = accepted ? acceptedFindings(accepted, chain[0], production, evidence, options.file) : evidence.map((item) => productionFinding(item, production, options.file))
+  const shipped = accepted
+    ? acceptedFindings(accepted, chain[0], production, evidence, options.file)
+    : evidence.map((item) => productionFinding(item, production, options.file))
   return [...shipped, ...builderFindings(model, production, chain, evidence, options.file)]
 }
 
@@ -124,7 +164,13 @@ function acceptedBase(root: Stage, allowed: string[]): { ref: ImageRef; entry: s
   return entry === undefined ? undefined : { ref: root.base.ref, entry }
 }
 
-function acceptedFindings(accepted: { ref: ImageRef; entry: string }, root: Stage, production: Stage, evidence: StageEvidence[], file: string): Finding[] {
+function acceptedFindings(
+  accepted: { ref: ImageRef; entry: string },
+  root: Stage,
+  production: Stage,
+  evidence: StageEvidence[],
+  file: string
+): Finding[] {
   if (!isCondaImage(accepted.ref) && evidence.length === 0) return []
   const message = `\`${root.base.text}\` is conda-based and accepted: it matches \`${accepted.entry}\` in allowedCondaImages, so conda in the shipped image (${stageLabel(production)}) is not flagged.`
   const fix = `Nothing required. For a slimmer image, install the packages with pip into a venv on ${RUNTIME} and drop \`${accepted.entry}\` from allowedCondaImages.`
@@ -133,21 +179,40 @@ function acceptedFindings(accepted: { ref: ImageRef; entry: string }, root: Stag
 
 function productionFinding(item: StageEvidence, production: Stage, file: string): Finding {
   const [first] = item.hits
-  const where = item.stage === production ? stageLabel(production) : `${stageLabel(item.stage)}, which ${stageLabel(production)} builds on`
+  const where =
+    item.stage === production
+      ? stageLabel(production)
+      : `${stageLabel(item.stage)}, which ${stageLabel(production)} builds on`
   const message = `${item.keyword} ${describe(item.hits)} in ${where}, so conda ends up in the shipped image. ${WHY[first.kind]}`
   return finding('error', file, item.line, message, FIX[first.kind])
 }
 
 /** One `info` per stage outside the production chain that uses conda, unless the production chain copies a conda prefix out of it. */
-function builderFindings(model: DockerfileModel, production: Stage, chain: Stage[], shipped: StageEvidence[], file: string): Finding[] {
-  const copiedPrefixes = new Set(shipped.flatMap((item) => item.hits.flatMap((hit) => (hit.fromStage === undefined ? [] : [hit.fromStage]))))
+function builderFindings(
+  model: DockerfileModel,
+  production: Stage,
+  chain: Stage[],
+  shipped: StageEvidence[],
+  file: string
+): Finding[] {
+  const copiedPrefixes = new Set(
+    shipped.flatMap((item) => item.hits.flatMap((hit) => (hit.fromStage === undefined ? [] : [hit.fromStage])))
+  )
   return buildStages(model, production)
     .filter((stage) => !chain.includes(stage) && !copiedPrefixes.has(stage.index))
     .flatMap((stage) => {
       const [first] = stageEvidence(stage, model)
       if (!first) return []
       const message = `Conda stays in builder ${stageLabel(stage)} (line ${first.line}: ${first.keyword} ${describe(first.hits)}); only what is copied out of it reaches the shipped image, built by ${stageLabel(production)}.`
-      return [finding('info', file, stage.line, message, 'Nothing required: keep copying only the packed environment, not a conda prefix, out of this stage.')]
+      return [
+        finding(
+          'info',
+          file,
+          stage.line,
+          message,
+          'Nothing required: keep copying only the packed environment, not a conda prefix, out of this stage.'
+        )
+      ]
     })
 }
 
@@ -171,8 +236,16 @@ function stageLabel(stage: Stage): string {
 
 /** The conda evidence in one stage, one entry per offending instruction (the FROM included). */
 function stageEvidence(stage: Stage, model: DockerfileModel): StageEvidence[] {
-  const base = stage.base.kind === 'image' && isCondaImage(stage.base.ref) ? [{ stage, line: stage.line, keyword: 'FROM', hits: [baseHit(stage.base)] }] : []
-  const instructions = stage.instructions.map((instruction) => ({ stage, line: instruction.line, keyword: instruction.keyword, hits: instructionHits(instruction, model) }))
+  const base =
+    stage.base.kind === 'image' && isCondaImage(stage.base.ref)
+      ? [{ stage, line: stage.line, keyword: 'FROM', hits: [baseHit(stage.base)] }]
+      : []
+  const instructions = stage.instructions.map((instruction) => ({
+    stage,
+    line: instruction.line,
+    keyword: instruction.keyword,
+    hits: instructionHits(instruction, model)
+  }))
   return [...base, ...instructions].filter((item) => item.hits.length > 0)
 }
 
@@ -215,7 +288,9 @@ function execScript(argv: string[]): string {
 /** Whether the heredoc `name` in a RUN header is a shell script: the command reading it is a shell, or there is none and no non-shell shebang. */
 function feedsShell(header: string, name: string, content: string): boolean {
   const operator = new RegExp(`<<-?\\s*(['"]?)${escapeRegExp(name)}\\1`).exec(header)
-  const segment = operator ? segments(header).find((item) => item.start <= operator.index && operator.index < item.end) : undefined
+  const segment = operator
+    ? segments(header).find((item) => item.start <= operator.index && operator.index < item.end)
+    : undefined
   const [command] = commandWords(segment?.words ?? [])
   if (command !== undefined) return SHELLS.test(basename(command))
   const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(content)
@@ -253,13 +328,21 @@ function segmentKind(words: string[]): HitKind | undefined {
   if (command === undefined) return undefined
   const name = basename(command)
   if (CONDA_COMMANDS.has(name) || CONDA_EXE_VARIABLE.test(command)) return 'command'
-  if ((name === 'source' || name === '.') && rest[0] !== undefined && (basename(rest[0]) === 'activate' || isCondaPath(rest[0]))) return 'command'
+  if (
+    (name === 'source' || name === '.') &&
+    rest[0] !== undefined &&
+    (basename(rest[0]) === 'activate' || isCondaPath(rest[0]))
+  )
+    return 'command'
   if (isPipInstall(name, rest) && rest.some((word) => CONDA_PACKAGE.test(word))) return 'install'
   return undefined
 }
 
 function isPipInstall(name: string, rest: string[]): boolean {
-  const pip = /^pip[\d.]*$/.test(name) || (/^python[\d.]*$/.test(name) && rest[0] === '-m' && rest[1] === 'pip') || (name === 'uv' && rest[0] === 'pip')
+  const pip =
+    /^pip[\d.]*$/.test(name) ||
+    (/^python[\d.]*$/.test(name) && rest[0] === '-m' && rest[1] === 'pip') ||
+    (name === 'uv' && rest[0] === 'pip')
   return pip && rest.includes('install')
 }
 
@@ -363,13 +446,17 @@ function copyHits(instruction: Instruction, model: DockerfileModel): Hit[] {
 
 function pathHits(instruction: Instruction): Hit[] {
   return instruction.properties
-    .filter(({ name, value }) => (name === 'PATH' || name === 'LD_LIBRARY_PATH') && (value ?? '').split(':').some(isCondaPath))
+    .filter(
+      ({ name, value }) => (name === 'PATH' || name === 'LD_LIBRARY_PATH') && (value ?? '').split(':').some(isCondaPath)
+    )
     .map(({ name, value }) => ({ kind: 'path', what: `puts a conda prefix on ${name} (\`${name}=${value}\`)` }))
 }
 
 function runtimeHits(instruction: Instruction): Hit[] {
   const command = instruction.json ? instruction.json.join(' ') : instruction.args
-  return RUNTIME_ACTIVATION.test(command) ? [{ kind: 'runtime', what: `starts through conda (${quoteCommand(command)})` }] : []
+  return RUNTIME_ACTIVATION.test(command)
+    ? [{ kind: 'runtime', what: `starts through conda (${quoteCommand(command)})` }]
+    : []
 }
 
 /** A path inside a conda installation: `/opt/conda/...`, `/root/miniconda3`, `$CONDA_DIR/bin`, `/bin/micromamba`. */

@@ -4,5 +4,13 @@ import type { Finding } from '../../types.js'
 import type { ParseProblem } from '../dockerfile.js'
 
 export function parseErrorFindings(problems: ParseProblem[], file: string): Finding[] {
-  return problems.map(({ line, message, fix }) => ({ rule: 'parse-error', severity: 'error', file, line, message, fix, evidence: 'static' }))
+  return problems.map(({ line, message, fix }) => ({
+    rule: 'parse-error',
+    severity: 'error',
+    file,
+    line,
+    message,
+    fix,
+    evidence: 'static'
+  }))
 }

@@ -9,8 +9,10 @@ type ImageReference = Extract<ImageSource, { kind: 'image' }>
 
 const WHY: Record<SharedTagAdvice['why'], (tag: string, image: string) => string> = {
   listed: (tag, image) => `\`${tag}\` is a shared tag of the official \`${image}\` image`,
-  untagged: (_tag, image) => `with no tag it means \`${image}:latest\`, a shared tag of the official \`${image}\` image`,
-  inferred: (tag, image) => `\`${tag}\` is a bare version of the official \`${image}\` image, which is published as a shared tag`
+  untagged: (_tag, image) =>
+    `with no tag it means \`${image}:latest\`, a shared tag of the official \`${image}\` image`,
+  inferred: (tag, image) =>
+    `\`${tag}\` is a bare version of the official \`${image}\` image, which is published as a shared tag`
 }
 
 export function tagFindings(model: DockerfileModel, file: string): Finding[] {
@@ -24,7 +26,9 @@ export function tagFindings(model: DockerfileModel, file: string): Finding[] {
 function imageReferences(model: DockerfileModel): { line: number; source: ImageReference }[] {
   const references = model.stages.flatMap((stage) => [
     { line: stage.line, source: stage.base },
-    ...stage.instructions.flatMap((instruction) => instruction.sources.map((source) => ({ line: instruction.line, source })))
+    ...stage.instructions.flatMap((instruction) =>
+      instruction.sources.map((source) => ({ line: instruction.line, source }))
+    )
   ])
   return references.flatMap(({ line, source }) => (source.kind === 'image' ? [{ line, source }] : []))
 }
@@ -33,8 +37,10 @@ function tagFinding(source: ImageReference, file: string, line: number): Finding
   const { ref } = source
   if (ref.digest) return undefined
   const advice = sharedTagAdvice(ref)
-  if (advice) return { rule: 'shared-tag', severity: 'warning', file, line, ...sharedTag(source, advice), evidence: 'static' }
-  if (ref.tag === undefined || ref.tag === 'latest') return { rule: 'floating-tag', severity: 'warning', file, line, ...floatingTag(source), evidence: 'static' }
+  if (advice)
+    return { rule: 'shared-tag', severity: 'warning', file, line, ...sharedTag(source, advice), evidence: 'static' }
+  if (ref.tag === undefined || ref.tag === 'latest')
+    return { rule: 'floating-tag', severity: 'warning', file, line, ...floatingTag(source), evidence: 'static' }
   return undefined
 }
 
@@ -43,7 +49,8 @@ function sharedTag(source: ImageReference, advice: SharedTagAdvice): { message: 
   const image = displayName(untagged(ref))
   const why = WHY[advice.why](advice.tag, image)
   const alternatives = advice.alternatives.slice(0, 3).map((tag) => displayName({ ...untagged(ref), tag }))
-  const instead = alternatives.length > 0 ? ` Simple tags to use instead: ${orList(alternatives.map((name) => `\`${name}\``))}.` : ''
+  const instead =
+    alternatives.length > 0 ? ` Simple tags to use instead: ${orList(alternatives.map((name) => `\`${name}\``))}.` : ''
   const message = `${subject(source)} uses a shared tag: ${why}. A shared tag is published for several OS variants and floats to new releases, so rebuilding the same commit can change the OS, the size and the libraries without a diff.${instead}`
   const fix =
     alternatives.length > 0
