@@ -1,7 +1,7 @@
 /** Stage 1: turn raw inputs (action inputs or CLI flags, all strings) into validated Settings. Pure apart from reading the config file. */
 import fs from 'node:fs'
 import path from 'node:path'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml'
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { parseImageRef } from './analyze/image-ref.js'
 import { RULE_IDS, SEVERITIES, type CacheMode, type RuleId, type Severity } from './types.js'
 
@@ -334,10 +334,10 @@ export function parseVariantsYaml(text: string, source: string, isConfigFile: bo
     const first = doc.errors[0]
     throw new InputError(`${source}:${first.linePos?.[0].line ?? 1}: invalid YAML: ${first.message.split('\n')[0]}`)
   }
-  let list: Node | null = doc.contents as Node | null
+  let list: Node | null = doc.contents
   if (isConfigFile) {
     if (!isMap(list)) throw new InputError(`${where(list)}: expected a mapping with a 'variants' list`)
-    list = (list as YAMLMap).get('variants', true) as Node | null
+    list = list.get('variants', true) as Node | null
     if (list === undefined || list === null) return []
   }
   if (!isSeq(list))
@@ -373,11 +373,8 @@ function parseVariantItem(item: Node, label: string, where: (node: Node | null |
     dockerfile,
     context: text('context'),
     target: text('target'),
-    platform: parsePlatform(
-      `${where(item.get('platform', true) as Node | undefined)}: ${label}.platform`,
-      text('platform') ?? ''
-    ),
-    buildArgs: parseBuildArgMap(item.get('build-args', true) as Node | undefined, `${label}.build-args`, where),
+    platform: parsePlatform(`${where(item.get('platform', true))}: ${label}.platform`, text('platform') ?? ''),
+    buildArgs: parseBuildArgMap(item.get('build-args', true), `${label}.build-args`, where),
     origin: where(item)
   }
 }
@@ -395,10 +392,11 @@ function parseBuildArgMap(
     const value = pair.value as Node | null
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
       throw new InputError(`${where(pair.key as Node)}: ${label} has an invalid name '${key}'`)
-    if (!isScalar(value) || value.value === null || typeof value.value === 'object') {
+    const scalar = isScalar(value) ? value.value : undefined
+    if (typeof scalar !== 'string' && typeof scalar !== 'number' && typeof scalar !== 'boolean') {
       throw new InputError(`${where(value ?? node)}: ${label}.${key} must be a string, number or boolean`)
     }
-    args[key] = String(value.value)
+    args[key] = String(scalar)
   }
   return args
 }

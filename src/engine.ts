@@ -105,10 +105,11 @@ export function createEngine(docker: Docker = new Docker()): Engine {
 }
 
 async function readInfo(docker: Docker): Promise<EngineInfo> {
-  let info: { DriverStatus?: [string, string][]; Driver?: string; OSType?: string; Architecture?: string }
+  type Info = { DriverStatus?: [string, string][]; Driver?: string; OSType?: string; Architecture?: string }
+  let info: Info
   let version: { Version: string; ApiVersion: string }
   try {
-    ;[info, version] = await Promise.all([docker.info(), docker.version()])
+    ;[info, version] = await Promise.all([docker.info() as Promise<Info>, docker.version()])
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code && UNREACHABLE_CODES.has(code)) throw new EngineUnreachableError(`${code} ${(error as Error).message}`)
@@ -139,21 +140,18 @@ async function build(docker: Docker, request: BuildRequest): Promise<BuildOutcom
   try {
     const { entries, dockerfile } = contextWithDockerfile(request.contextDir, request.dockerfile)
     const context = packContext(request.contextDir, entries)
-    const stream = await docker.buildImage(
-      context as unknown as NodeJS.ReadableStream,
-      {
-        t: request.tag,
-        dockerfile,
-        target: request.target ?? '',
-        buildargs: request.buildArgs,
-        platform: request.platform ?? '',
-        nocache: request.noCache,
-        rm: true,
-        forcerm: true,
-        version: '2',
-        abortSignal: abort.signal
-      } as Docker.ImageBuildOptions
-    )
+    const stream = await docker.buildImage(context, {
+      t: request.tag,
+      dockerfile,
+      target: request.target ?? '',
+      buildargs: request.buildArgs,
+      platform: request.platform ?? '',
+      nocache: request.noCache,
+      rm: true,
+      forcerm: true,
+      version: '2',
+      abortSignal: abort.signal
+    } as Docker.ImageBuildOptions)
     const outcome = await followBuild(docker, stream, request.onLog)
     if (abort.signal.aborted) return timedOut
     if (outcome.error) return { ok: false, error: outcome.error }

@@ -217,5 +217,6 @@ export function renderText(report: Report): string {
 
 /** Text for a terminal carries no escape sequences from file names or build logs: control characters become `?`. */
 export function stripControlCharacters(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?')
 }

@@ -195,7 +195,7 @@ describe('a pull request that changes one variant', () => {
     const commentsBefore = github.requests.filter((request) => request.operationId.startsWith('issues/')).length
     const stored = results.artifacts.find((artifact) => artifact.name === 'slimcheck-report')
     expect(stored).toBeDefined()
-    expect(JSON.parse(stored!.files['slimcheck-report.json'].toString()).commit).toBe(repo.mainSha)
+    expect((JSON.parse(stored!.files['slimcheck-report.json'].toString()) as Report).commit).toBe(repo.mainSha)
     expect(commentsBefore).toBe(github.requests.filter((request) => request.operationId.startsWith('issues/')).length)
 
     const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [

@@ -724,11 +724,11 @@ function listen(server: Server): Promise<AddressInfo> {
 export async function startFakeResults(options: FakeResultsOptions = {}): Promise<FakeResults> {
   const scope = { run: options.runBackendId ?? randomUUID(), job: options.jobBackendId ?? randomUUID() }
   const runtimeToken = runtimeTokenFor(scope)
-  let state: ResultsState | undefined
-  const server = createServer((req, res) => void serve(state!, req, res))
+  const server = createServer()
   const { port } = await listen(server)
   const url = `http://127.0.0.1:${port}/`
-  state = new ResultsState(url, runtimeToken, scope)
+  const state = new ResultsState(url, runtimeToken, scope)
+  server.on('request', (req, res) => void serve(state, req, res))
   return {
     url,
     runtimeToken,

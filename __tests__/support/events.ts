@@ -6,17 +6,41 @@ const examples = require('@octokit/webhooks-examples/api.github.com/index.json')
   examples: Array<Record<string, unknown>>
 }>
 
-function example(name: string, action?: string): Record<string, any> {
+interface RepositoryPayload {
+  full_name: string
+  name: string
+  owner: { login: string }
+  default_branch: string
+}
+
+interface PullRequestPayload {
+  number: number
+  pull_request: {
+    number: number
+    base: { sha: string; ref: string; repo: RepositoryPayload }
+    head: { sha: string; ref: string; repo: RepositoryPayload }
+  }
+  repository: RepositoryPayload
+}
+
+interface PushPayload {
+  ref: string
+  after: string
+  repository: RepositoryPayload
+}
+
+/** A copy of one of GitHub's example payloads, typed by the fields the tests change. */
+function example<T>(name: string, action?: string): T {
   const found = examples
     .find((item) => item.name === name)
     ?.examples.find((item) => action === undefined || item.action === action)
   if (!found) throw new Error(`no ${name}${action ? `.${action}` : ''} example in @octokit/webhooks-examples`)
-  return structuredClone(found) as Record<string, any>
+  return structuredClone(found) as T
 }
 
 export const REPOSITORY = { owner: 'octo-org', repo: 'octo-repo' }
 
-function adaptRepository(repository: Record<string, any>, fullName = `${REPOSITORY.owner}/${REPOSITORY.repo}`): void {
+function adaptRepository(repository: RepositoryPayload, fullName = `${REPOSITORY.owner}/${REPOSITORY.repo}`): void {
   const [owner, name] = fullName.split('/')
   repository.full_name = fullName
   repository.name = name
@@ -30,8 +54,8 @@ export function pullRequestEvent(options: {
   baseSha: string
   headSha: string
   fork?: boolean
-}): Record<string, any> {
-  const payload = example('pull_request', 'opened')
+}): PullRequestPayload {
+  const payload = example<PullRequestPayload>('pull_request', 'opened')
   payload.number = options.number
   const pr = payload.pull_request
   pr.number = options.number
@@ -46,8 +70,8 @@ export function pullRequestEvent(options: {
 }
 
 /** GitHub's own `push` example payload, as a push of `sha` to main. */
-export function pushEvent(sha: string): Record<string, any> {
-  const payload = example('push')
+export function pushEvent(sha: string): PushPayload {
+  const payload = example<PushPayload>('push')
   payload.ref = 'refs/heads/main'
   payload.after = sha
   adaptRepository(payload.repository)

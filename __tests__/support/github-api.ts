@@ -386,7 +386,7 @@ function example(name: string): JsonObject {
 function retarget<T>(value: T, replacements: Array<[string, string]>): T {
   if (typeof value === 'string')
     return replacements.reduce((s, [from, to]) => s.split(from).join(to), value as string) as T
-  if (Array.isArray(value)) return value.map((v) => retarget(v, replacements)) as T
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => retarget(v, replacements)) as T
   if (typeof value !== 'object' || value === null) return value
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, retarget(v, replacements)])) as T
 }
@@ -970,7 +970,7 @@ function runMatches(run: RunRecord, query: Record<string, unknown>): boolean {
   if (headSha !== undefined && run.headSha !== headSha) return false
   if (actor !== undefined && run.actor !== actor) return false
   if (checkSuiteId !== undefined && run.id + 1 !== checkSuiteId) return false
-  if (status !== undefined) return RUN_STATUSES.has(String(status)) ? run.status === status : run.conclusion === status
+  if (typeof status === 'string') return RUN_STATUSES.has(status) ? run.status === status : run.conclusion === status
   return true
 }
 
@@ -1335,7 +1335,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     seedWorkflow: (owner, repo, file) => state.workflowId(owner, repo, file),
     seedWorkflowRuns: (owner, repo, runs) =>
       runs.map((seed) => {
-        const { repoKey: _key, ...run } = state.addRun(owner, repo, seed)
+        const { repoKey: _repoKey, ...run } = state.addRun(owner, repo, seed)
         return run
       }),
     seedArtifact: (owner, repo, seed) => {
