@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
+npm run --silent lint
 bash scripts/provision-engine.sh
 
 # Every temporary workspace, clone and worktree the tests make goes here, and is removed afterwards.
