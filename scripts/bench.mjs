@@ -103,7 +103,7 @@ rows.push({
 })
 
 if (process.argv.includes('--engine')) {
-  const { createEngine } = await import('../build/engine.js')
+  const { createEngine } = await import('../build/engine/index.js')
   const engine = createEngine()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-bench-'))
   fs.writeFileSync(

@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { BaselineMode, Settings } from './config.js'
+import type { SharedCheckout } from './build.js'
 import type { GitHubClient } from './github.js'
 import type { Logger } from './log.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
@@ -15,7 +16,7 @@ const ANCESTORS_FOR_ARTIFACTS = 50
 export type Baseline =
   | { kind: 'none'; info: BaselineInfo }
   | { kind: 'artifact'; info: BaselineInfo; report: Report }
-  | { kind: 'build'; info: BaselineInfo; settings: Settings; cleanup: () => Promise<void> }
+  | { kind: 'build'; info: BaselineInfo; settings: Settings; shared: SharedCheckout; cleanup: () => Promise<void> }
 
 export interface BaselineRequest {
   mode: BaselineMode
@@ -56,12 +57,30 @@ async function ensureCommit(cwd: string, sha: string, depth: number, logger: Log
   })
 }
 
+export interface BaseWorktree {
+  settings: Settings
+  /** What the base builds with from the head checkout, so both sides' contexts are the same kind of tree. */
+  shared: SharedCheckout
+  cleanup: () => Promise<void>
+}
+
+/**
+ * The head checkout's paths that git does not track (untracked and ignored files, as `git ls-files --others
+ * --directory` collapses them) and its `.git`: the base worktree has none of them, so the base side borrows them.
+ */
+async function untrackedPaths(root: string): Promise<string[]> {
+  const listed = await git(root, ['ls-files', '--others', '--directory', '-z'])
+  return [
+    '.git',
+    ...listed
+      .split('\0')
+      .filter(Boolean)
+      .map((item) => item.replace(/\/$/, ''))
+  ]
+}
+
 /** A detached worktree at `sha` outside the user's checkout; the returned settings point at the same working-directory inside it. */
-export async function baseWorktree(
-  settings: Settings,
-  sha: string,
-  logger: Logger
-): Promise<{ settings: Settings; cleanup: () => Promise<void> }> {
+export async function baseWorktree(settings: Settings, sha: string, logger: Logger): Promise<BaseWorktree> {
   const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
   await ensureCommit(root, sha, 1, logger)
   const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'slimcheck-base-'))
@@ -72,7 +91,11 @@ export async function baseWorktree(
       logger.warning(`could not remove the base worktree ${dir}: ${error.message}`)
     )
   }
-  return { settings: { ...settings, workspace, reportPath: path.join(dir, '.slimcheck-base-report.json') }, cleanup }
+  return {
+    settings: { ...settings, workspace, reportPath: path.join(dir, '.slimcheck-base-report.json') },
+    shared: { root: dir, from: root, paths: await untrackedPaths(root) },
+    cleanup
+  }
 }
 
 /** The base commit and its recent ancestors: stored reports made at any of them are a fair baseline. */
@@ -143,6 +166,7 @@ async function fromBuild(request: BaselineRequest, note?: string): Promise<Basel
   return {
     kind: 'build',
     settings: worktree.settings,
+    shared: worktree.shared,
     cleanup: worktree.cleanup,
     info: { source: 'build', commit: request.baseSha, ...(note ? { note } : {}) }
   }

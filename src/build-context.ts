@@ -10,8 +10,36 @@ export interface ContextEntry {
   /** Path inside the context, POSIX. */
   name: string
   type: 'file' | 'directory' | 'symlink'
-  /** Where the content comes from when it is not `name` inside the context (a Dockerfile kept outside it). */
-  source?: string
+  /** The absolute path its content and metadata are read from. */
+  source: string
+}
+
+export interface BuildContext {
+  entries: ContextEntry[]
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string
+}
+
+/**
+ * Files another checkout lends to this context, in place of what this checkout has at those paths: the base side of
+ * a comparison builds with the head checkout's untracked and ignored files and its `.git`, so both sides see the same.
+ */
+export interface SharedFiles {
+  /** The other checkout's directory for this context. */
+  dir: string
+  /** Context-relative paths taken from `dir`; `''` lends the whole context. */
+  roots: string[]
+}
+
+/** A file the context needs but cannot be read: the variant cannot be built, and the message names the file. */
+export class ContextError extends Error {
+  constructor(relative: string, error: NodeJS.ErrnoException) {
+    super(
+      `cannot read ${relative} in the build context (${error.code ?? error.message}); make it readable to the user ` +
+        'running slimcheck, or list it in .dockerignore'
+    )
+    this.name = 'ContextError'
+  }
 }
 
 /** The name under which a Dockerfile from outside the context travels inside it. */
@@ -22,13 +50,12 @@ export const EXTERNAL_DOCKERFILE = '.slimcheck.Dockerfile'
  * The Engine API reads the Dockerfile from the uploaded context and does not drop it afterwards, so unlike with the
  * docker CLI, `COPY .` also copies it.
  */
-export function contextWithDockerfile(
-  contextDir: string,
-  dockerfile: string
-): { entries: ContextEntry[]; dockerfile: string } {
-  const entries = contextEntries(contextDir, dockerfile)
+export function buildContext(contextDir: string, dockerfile: string, shared?: SharedFiles): BuildContext {
+  const entries = contextEntries(contextDir, dockerfile, shared)
   if (!dockerfile.startsWith('../')) return { entries, dockerfile }
-  entries.push({ name: EXTERNAL_DOCKERFILE, type: 'file', source: path.resolve(contextDir, dockerfile) })
+  const source = path.resolve(contextDir, dockerfile)
+  readable(source, dockerfile)
+  entries.push({ name: EXTERNAL_DOCKERFILE, type: 'file', source })
   return { entries, dockerfile: EXTERNAL_DOCKERFILE }
 }
 
@@ -43,33 +70,65 @@ export function ignoreFileFor(contextDir: string, dockerfile: string): string | 
   return fs.existsSync(general) ? general : undefined
 }
 
+function readable(file: string, relative: string): void {
+  try {
+    fs.accessSync(file, fs.constants.R_OK)
+  } catch (error) {
+    throw new ContextError(relative, error as NodeJS.ErrnoException)
+  }
+}
+
+function readDirectory(dir: string, relative: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true })
+  } catch (error) {
+    throw new ContextError(relative || '.', error as NodeJS.ErrnoException)
+  }
+}
+
 /**
  * What goes into the context, with Docker's semantics: patterns match paths relative to the context, a directory's
  * exclusion covers its contents unless a `!` pattern re-includes something inside it, and the Dockerfile and the
- * .dockerignore are always sent.
+ * .dockerignore are always sent. Every file sent is checked to be readable first.
  */
-export function contextEntries(contextDir: string, dockerfile: string): ContextEntry[] {
+export function contextEntries(contextDir: string, dockerfile: string, shared?: SharedFiles): ContextEntry[] {
   const ignoreFile = ignoreFileFor(contextDir, dockerfile)
   const patterns = ignoreFile ? fs.readFileSync(ignoreFile, 'utf8').split(/\r?\n/) : []
   // The package is CommonJS whose typings declare a default export: under NodeNext that is `.default`.
   const matcher = dockerignoreModule.default({ ignorecase: false }).add(patterns)
   const mayReinclude = patterns.some((pattern) => pattern.trim().startsWith('!'))
   const always = new Set([dockerfile, '.dockerignore', `${dockerfile}.dockerignore`])
-  const included: ContextEntry[] = []
-  const walk = (relativeDir: string): void => {
-    for (const entry of fs.readdirSync(path.join(contextDir, relativeDir), { withFileTypes: true })) {
+  const included = new Map<string, ContextEntry>()
+  const walk = (root: string, relativeDir: string): void => {
+    for (const entry of readDirectory(path.join(root, relativeDir), relativeDir)) {
       const name = relativeDir ? `${relativeDir}/${entry.name}` : entry.name
+      const source = path.join(root, name)
       const ignored = !always.has(name) && matcher.ignores(name)
       if (entry.isDirectory()) {
-        if (!ignored) included.push({ name, type: 'directory' })
-        if (!ignored || mayReinclude) walk(name)
+        if (!ignored) included.set(name, { name, type: 'directory', source })
+        if (!ignored || mayReinclude) walk(root, name)
       } else if (!ignored && (entry.isFile() || entry.isSymbolicLink())) {
-        included.push({ name, type: entry.isSymbolicLink() ? 'symlink' : 'file' })
+        if (entry.isFile()) readable(source, name)
+        included.set(name, { name, type: entry.isSymbolicLink() ? 'symlink' : 'file', source })
       }
     }
   }
-  walk('')
-  return withParentDirectories(included)
+  walk(contextDir, '')
+  for (const root of shared?.roots ?? []) {
+    for (const name of included.keys())
+      if (root === '' || name === root || name.startsWith(`${root}/`)) included.delete(name)
+    const source = path.join(shared!.dir, root)
+    const stat = fs.lstatSync(source, { throwIfNoEntry: false })
+    if (!stat) continue
+    if (stat.isDirectory()) {
+      if (root && !matcher.ignores(root)) included.set(root, { name: root, type: 'directory', source })
+      if (!root || !matcher.ignores(root) || mayReinclude) walk(shared!.dir, root)
+    } else if (!matcher.ignores(root) && (stat.isFile() || stat.isSymbolicLink())) {
+      if (stat.isFile()) readable(source, root)
+      included.set(root, { name: root, type: stat.isSymbolicLink() ? 'symlink' : 'file', source })
+    }
+  }
+  return withParentDirectories([...included.values()])
 }
 
 /** A file re-included inside an excluded directory still needs that directory in the archive. */
@@ -80,25 +139,29 @@ function withParentDirectories(entries: ContextEntry[]): ContextEntry[] {
     for (let parent = path.posix.dirname(entry.name); parent !== '.'; parent = path.posix.dirname(parent)) {
       if (directories.has(parent)) break
       directories.add(parent)
-      parents.push({ name: parent, type: 'directory' })
+      parents.push({
+        name: parent,
+        type: 'directory',
+        source: path.resolve(entry.source, path.relative(entry.name, parent))
+      })
     }
   }
   return [...parents, ...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
 /** An uncompressed tar stream of the entries (the engine unpacks it; compressing would only cost build time). */
-export function packContext(contextDir: string, entries: ContextEntry[]): Readable {
+export function packContext(entries: ContextEntry[]): Readable {
   const pack = tar.pack()
   const write = async (): Promise<void> => {
     for (const entry of entries) {
-      const absolute = entry.source ?? path.join(contextDir, entry.name)
-      const stat = fs.lstatSync(absolute)
+      const stat = fs.lstatSync(entry.source)
       const header = { name: entry.name, mode: stat.mode & 0o7777, mtime: stat.mtime, uid: 0, gid: 0 }
       if (entry.type === 'directory') pack.entry({ ...header, type: 'directory' })
-      else if (entry.type === 'symlink') pack.entry({ ...header, type: 'symlink', linkname: fs.readlinkSync(absolute) })
+      else if (entry.type === 'symlink')
+        pack.entry({ ...header, type: 'symlink', linkname: fs.readlinkSync(entry.source) })
       else {
         const sink = pack.entry({ ...header, type: 'file', size: stat.size })
-        fs.createReadStream(absolute).pipe(sink)
+        fs.createReadStream(entry.source).pipe(sink)
         await finished(sink)
       }
     }

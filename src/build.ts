@@ -1,12 +1,18 @@
 /** Stage 4: build each variant with the real engine and measure what came out. */
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { pipeline } from 'node:stream/promises'
-import tar from 'tar-stream'
-import type { Engine, HistoryEntry } from './engine.js'
+import type { Analysis } from './analyze/index.js'
+import { buildContext, ContextError, packContext, type SharedFiles } from './build-context.js'
+import type { Engine, HistoryEntry, ImageDetails } from './engine/index.js'
+import type { TracedStep } from './engine/trace.js'
+import { readImageArchive, type ImageArchive } from './image-archive.js'
+import { condaMarkersOf, type CondaMarkers } from './image-conda.js'
+import { mapLayers, stepLine } from './layers.js'
 import type { Logger } from './log.js'
+import { redactorFor } from './redact.js'
 import type {
   BuildMeasurement,
+  BuildStep,
   CacheMode,
   ImageMeasurement,
   ImageStore,
@@ -15,11 +21,16 @@ import type {
   VariantFailure
 } from './types.js'
 
-/** An instruction of the production stage chain, as the analyze stage lists them. */
-export interface InstructionLine {
-  line: number
-  keyword: string
-  text: string
+/**
+ * The head checkout's files that the base side builds with too (see `SharedFiles`): paths relative to the
+ * repository root of `from`, mapped onto each variant's context.
+ */
+export interface SharedCheckout {
+  /** This side's repository root (the base worktree). */
+  root: string
+  /** The repository root whose files are lent (the head checkout). */
+  from: string
+  paths: string[]
 }
 
 export interface BuildOptions {
@@ -30,18 +41,16 @@ export interface BuildOptions {
   store: ImageStore
   /** Distinguishes images built for different sides of a comparison, e.g. `head` or `base`. */
   side: string
+  secrets: Record<string, string>
+  shared?: SharedCheckout
+  /** Compressed sizes of layers counted earlier in this run, by diffID: base layers are compressed once. */
+  compressedSizes: Map<string, number>
 }
 
 export interface Measurement {
   image: ImageMeasurement
   build: BuildMeasurement
   conda: CondaMarkers
-}
-
-export interface CondaMarkers {
-  prefixes: { path: string; sizeBytes: number }[]
-  commandsOnPath: string[]
-  envNames: string[]
 }
 
 const LOG_TAIL_LINES = 20
@@ -56,7 +65,20 @@ export function imageTagFor(variant: Variant, side: string): string {
   return `slimcheck/${components.join('/') || 'variant'}:${side}`
 }
 
-export type RunOutcome = { ok: true; seconds: number; imageId: string } | { ok: false; failure: VariantFailure }
+export type RunOutcome =
+  { ok: true; seconds: number; imageId: string; steps: TracedStep[] } | { ok: false; failure: VariantFailure }
+
+/** The lent files under one variant's context: a path above or at the context lends all of it. */
+export function sharedFilesFor(shared: SharedCheckout | undefined, contextDir: string): SharedFiles | undefined {
+  if (!shared) return undefined
+  const contextPath = path.relative(shared.root, contextDir).split(path.sep).join('/')
+  const prefix = contextPath ? `${contextPath}/` : ''
+  const roots = shared.paths.flatMap((item) => {
+    if (contextPath === item || contextPath.startsWith(`${item}/`)) return ['']
+    return item.startsWith(prefix) ? [item.slice(prefix.length)] : []
+  })
+  return roots.length ? { dir: path.join(shared.from, contextPath), roots: [...new Set(roots)] } : undefined
+}
 
 /** One timed build of a variant, its log streamed into its own group with elapsed time. */
 export async function buildOnce(
@@ -66,18 +88,32 @@ export async function buildOnce(
   run: number,
   logger: Logger
 ): Promise<RunOutcome> {
-  const redact = redactorFor(variant.buildArgs)
-  const title = `Build ${variant.name} (${options.side}${options.runs > 1 ? `, run ${run}/${options.runs}` : ''}, ${options.cache} cache)`
+  const redact = redactorFor(variant.buildArgs, options.secrets)
+  const runText = options.runs > 1 ? `, run ${run}/${options.runs}` : ''
+  const title = `Build ${variant.name} (${options.side}${runText}, ${options.cache} cache)`
+  const contextDir = path.join(options.workspace, variant.context)
+  let context
+  try {
+    context = buildContext(
+      contextDir,
+      path.posix.relative(variant.context, variant.dockerfile),
+      sharedFilesFor(options.shared, contextDir)
+    )
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error
+    return { ok: false, failure: { message: redact(error.message), logTail: [] } }
+  }
   const tail: string[] = []
   const outcome = await logger.group(title, () =>
     logger.untrusted(async () => {
       const started = performance.now()
       const result = await engine.build({
-        contextDir: path.join(options.workspace, variant.context),
-        dockerfile: path.posix.relative(variant.context, variant.dockerfile),
+        context: () => packContext(context.entries),
+        dockerfile: context.dockerfile,
         tag: imageTagFor(variant, options.side),
         target: variant.target,
         buildArgs: variant.buildArgs,
+        secrets: options.secrets,
         platform: variant.platform,
         noCache: options.cache === 'cold',
         timeoutSeconds: options.timeoutSeconds,
@@ -91,34 +127,123 @@ export async function buildOnce(
       return { result, seconds: (performance.now() - started) / 1000 }
     })
   )
-  if (!outcome.result.ok) return { ok: false, failure: { message: redact(outcome.result.error), logTail: tail } }
-  return { ok: true, seconds: outcome.seconds, imageId: outcome.result.imageId }
+  const { result } = outcome
+  if (!result.ok) return { ok: false, failure: { message: redact(result.error), logTail: tail } }
+  return { ok: true, seconds: outcome.seconds, imageId: result.imageId, steps: result.steps }
 }
 
-/** Size, layers and conda markers of the image the last build made, with the build times of every run. */
+/** Size, layers and conda markers of the image the last build made, read in one pass over its archive. */
 export async function measureImage(
   engine: Engine,
   variant: Variant,
-  instructions: InstructionLine[],
-  imageId: string,
+  analysis: Analysis | undefined,
+  last: { imageId: string; steps: TracedStep[] },
   samples: number[],
   options: BuildOptions
 ): Promise<Measurement> {
-  const redact = redactorFor(variant.buildArgs)
-  const size = await engine.imageSize(imageId, options.store, imageTagFor(variant, options.side))
-  const history = await engine.history(imageId)
+  const redact = redactorFor(variant.buildArgs, options.secrets)
+  const details = await engine.inspectImage(last.imageId, options.store, imageTagFor(variant, options.side))
+  const engineHistory = options.store === 'overlay2' ? await engine.history(last.imageId) : undefined
+  const archive = await readImageArchive(await engine.saveImage(last.imageId, details.platform), {
+    compressLayer: (diffId) => !(diffId && options.compressedSizes.has(diffId))
+  })
+  const layers = measuredLayers(archive, details, engineHistory, analysis, options).map((layer) => ({
+    ...layer,
+    createdBy: redact(layer.createdBy)
+  }))
+  for (const layer of layers) {
+    if (layer.diffId && layer.compressedBytes !== undefined)
+      options.compressedSizes.set(layer.diffId, layer.compressedBytes)
+  }
+  const sum = (pick: (layer: Layer) => number | undefined): number =>
+    layers.reduce((total, layer) => total + (pick(layer) ?? 0), 0)
+  const classic = options.store === 'overlay2'
   return {
     image: {
-      id: imageId,
-      sizeBytes: size.sizeBytes,
-      sizeSource: size.sizeSource,
+      id: last.imageId,
+      sizeBytes: classic ? details.engineReported.sizeBytes : sum((layer) => layer.sizeBytes),
+      sizeSource: classic ? CLASSIC_SIZE : CONTENT_SIZE,
+      compressedBytes: sum((layer) => layer.compressedBytes),
+      compressedSource: archive.compressedFrom === 'manifest' ? MANIFEST_COMPRESSED : GZIP_COMPRESSED,
+      engineReported: details.engineReported,
       store: options.store,
-      platform: size.platform,
-      layers: mapLayers(history, instructions).map((layer) => ({ ...layer, createdBy: redact(layer.createdBy) }))
+      platform: details.platform,
+      layers
     },
-    build: buildMeasurement(samples, options),
-    conda: await findCondaMarkers(engine, imageId)
+    build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)),
+    conda: condaMarkersOf(archive.filesystem, archive.config)
   }
+}
+
+const CLASSIC_SIZE =
+  "the classic image store's own count: Size from GET /images/{id}/json, and each layer's from GET /images/{id}/history"
+const CONTENT_SIZE =
+  "counted from the layers' content (GET /images/{id}/get) as the classic image store counts it: regular files' " +
+  "bytes with hard links once, plus symbolic links' target lengths in base-image layers (layers this build made " +
+  'count no symbolic links, as BuildKit registers them there)'
+const MANIFEST_COMPRESSED =
+  "the layer descriptors' sizes in the image manifest: the compressed blobs the containerd image store keeps, which " +
+  'a push uploads and a pull downloads'
+const GZIP_COMPRESSED =
+  'computed: each layer tar compressed with gzip at level 6, as docker push compresses layers from the classic ' +
+  "image store (which keeps them uncompressed); Go's compressor can differ from zlib's by a little"
+
+/**
+ * Each history entry as a layer: entries that made no layer are 0 bytes; the others take the next layer of the
+ * archive in order. On the classic store a layer's size is the engine's own figure; elsewhere it is counted from
+ * the content (see CONTENT_SIZE).
+ */
+function measuredLayers(
+  archive: ImageArchive,
+  details: ImageDetails,
+  engineHistory: HistoryEntry[] | undefined,
+  analysis: Analysis | undefined,
+  options: BuildOptions
+): Layer[] {
+  const diffIds = archive.config.rootfs?.diff_ids ?? details.diffIds
+  const recorded = archive.config.history ?? []
+  const unrecorded = archive.layers.length - recorded.filter((entry) => !entry.empty_layer).length
+  // An image whose history leaves layers out (some old or hand-made images) still has every layer counted.
+  const history = [...Array.from({ length: Math.max(0, unrecorded) }, () => ({ created_by: '' })), ...recorded]
+  const useEngine = engineHistory !== undefined && engineHistory.length === history.length
+  const mapped = mapLayers(
+    history.map((entry, index) => ({
+      createdBy: entry.created_by ?? '',
+      sizeBytes: useEngine ? engineHistory[index].sizeBytes : 0
+    })),
+    analysis?.productionInstructions ?? []
+  )
+  let next = 0
+  return mapped.map((layer, index) => {
+    if ('empty_layer' in history[index] && history[index].empty_layer)
+      return { ...layer, sizeBytes: useEngine ? layer.sizeBytes : 0 }
+    const position = next++
+    const content = archive.layers[position]
+    const diffId = diffIds[position]
+    const compressedBytes = content?.compressedBytes ?? (diffId ? options.compressedSizes.get(diffId) : undefined)
+    const counted = (content?.regularBytes ?? 0) + (layer.instruction ? 0 : (content?.symlinkBytes ?? 0))
+    return {
+      ...layer,
+      sizeBytes: useEngine ? layer.sizeBytes : counted,
+      ...(compressedBytes !== undefined ? { compressedBytes } : {}),
+      ...(diffId ? { diffId } : {})
+    }
+  })
+}
+
+function stepsWithLines(
+  steps: TracedStep[],
+  analysis: Analysis | undefined,
+  redact: (text: string) => string
+): BuildStep[] {
+  const taken = new Set<number>()
+  return steps.flatMap((step) => {
+    if (step.seconds === undefined && !step.cached) return []
+    const line = analysis ? stepLine(step.name, analysis.stages, taken) : undefined
+    return [
+      { name: redact(step.name), ...(line ? { line } : {}), seconds: round(step.seconds ?? 0), cached: step.cached }
+    ]
+  })
 }
 
 export function median(samples: number[]): number {
@@ -127,158 +252,22 @@ export function median(samples: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-export function buildMeasurement(samples: number[], options: BuildOptions): BuildMeasurement {
+export function buildMeasurement(
+  samples: number[],
+  options: Pick<BuildOptions, 'cache'>,
+  steps?: BuildStep[]
+): BuildMeasurement {
   const cache = options.cache === 'cold' ? 'without build cache (--no-cache)' : 'with the build cache'
   const of = samples.length > 1 ? `median of ${samples.length} builds` : 'one build'
   return {
     seconds: round(median(samples)),
     samples: samples.map(round),
     cache: options.cache,
-    method: `wall clock from sending the build context (an uncompressed tar) to the end of the engine's build stream, ${cache}, ${of}; base images already on the machine are not pulled again`
+    method: `wall clock from sending the build context (an uncompressed tar) to the end of the engine's build stream, ${cache}, ${of}; base images already on the machine are not pulled again`,
+    ...(steps ? { steps } : {})
   }
 }
 
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000
-}
-
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/**
- * Replaces build-arg values with `***`: every `NAME=value` of a build-arg, whatever the value's length (image history
- * records them so), and the bare value anywhere when it has 3 or more characters (shorter ones would mangle logs).
- */
-export function redactorFor(buildArgs: Record<string, string>): (text: string) => string {
-  const entries = Object.entries(buildArgs).filter(([, value]) => value.length > 0)
-  if (entries.length === 0) return (text) => text
-  const assignments = new RegExp(
-    `\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${entries.map(([, value]) => escapeRegExp(value)).join('|')})(?=\\s|$)`,
-    'g'
-  )
-  const values = entries
-    .map(([, value]) => value)
-    .filter((value) => value.length >= 3)
-    .sort((a, b) => b.length - a.length)
-  const bare = values.length ? new RegExp(values.map(escapeRegExp).join('|'), 'g') : undefined
-  return (text) => {
-    const withoutAssignments = text.replace(assignments, '$1=***')
-    return bare ? withoutAssignments.replace(bare, '***') : withoutAssignments
-  }
-}
-
-/** The Dockerfile keyword a history entry came from: BuildKit writes `RUN |1 A=b /bin/sh -c …`, `COPY … # buildkit`, `ENV …`; the classic builder `/bin/sh -c #(nop)  ENV …` or `/bin/sh -c …` for RUN. */
-export function historyKeyword(createdBy: string): string | undefined {
-  const text = createdBy.trim()
-  const classic = /^\/bin\/sh -c (#\(nop\)\s+([A-Z]+))?/.exec(text)
-  if (classic) return classic[2] ?? 'RUN'
-  return /^([A-Z]+)\b/.exec(text)?.[1]
-}
-
-/**
- * Pairs image history (oldest first) with the production chain's instructions: walking both from the newest end,
- * each entry takes the nearest earlier instruction with the same keyword. Entries older than the chain's first
- * instruction belong to the base image.
- */
-export function mapLayers(history: HistoryEntry[], instructions: InstructionLine[]): Layer[] {
-  const candidates = instructions.filter((instruction) => instruction.keyword !== 'FROM')
-  let cursor = candidates.length - 1
-  const layers: Layer[] = []
-  for (let index = history.length - 1; index >= 0; index--) {
-    const entry = history[index]
-    const keyword = historyKeyword(entry.createdBy)
-    let matched: InstructionLine | undefined
-    if (keyword && cursor >= 0) {
-      for (let probe = cursor; probe >= 0; probe--) {
-        if (candidates[probe].keyword === keyword) {
-          matched = candidates[probe]
-          cursor = probe - 1
-          break
-        }
-      }
-    }
-    layers.unshift({
-      sizeBytes: entry.sizeBytes,
-      createdBy: entry.createdBy,
-      ...(matched ? { instruction: { line: matched.line, text: matched.text } } : {})
-    })
-  }
-  return layers
-}
-
-const CONDA_COMMANDS = ['conda', 'mamba', 'micromamba']
-
-/** Reads the image's filesystem (no container is started) for conda prefixes, conda commands on PATH and conda environment variables. */
-export async function findCondaMarkers(engine: Engine, imageId: string): Promise<CondaMarkers> {
-  const env = await engine.imageEnv(imageId)
-  const envNames = env.map((item) => item.split('=')[0]).filter((name) => /^(CONDA|MAMBA)_/.test(name))
-  const pathDirs = (env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '')
-    .split(':')
-    .filter(Boolean)
-    .map((dir) => dir.replace(/^\/+|\/+$/g, ''))
-  const { tar: stream, done } = await engine.exportFilesystem(imageId)
-  const entries: FilesystemEntry[] = []
-  try {
-    const extract = tar.extract()
-    extract.on('entry', (header, body, next) => {
-      const name = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')
-      entries.push({
-        name,
-        size: header.type === 'file' ? (header.size ?? 0) : 0,
-        ...(header.type === 'symlink' && header.linkname ? { link: header.linkname } : {})
-      })
-      body.on('end', next)
-      body.resume()
-    })
-    // pipeline passes an engine-side failure of the export stream on, instead of leaving it unheard.
-    await pipeline(stream, extract)
-  } finally {
-    await done()
-  }
-  return condaMarkersIn(entries, pathDirs, envNames)
-}
-
-export interface FilesystemEntry {
-  /** Path without the leading slash. */
-  name: string
-  size: number
-  /** A symbolic link's target, as stored. */
-  link?: string
-}
-
-/** A PATH directory that is a symbolic link (`/opt/env` → `/opt/conda/bin`) stands for its target too. */
-function resolvePathDirs(entries: FilesystemEntry[], pathDirs: string[]): string[] {
-  const links = new Map(entries.filter((entry) => entry.link).map((entry) => [entry.name, entry.link!]))
-  return pathDirs.flatMap((dir) => {
-    const target = links.get(dir)
-    if (!target) return [dir]
-    const resolved = target.startsWith('/') ? target.slice(1) : path.posix.join(path.posix.dirname(dir), target)
-    return [dir, path.posix.normalize(resolved).replace(/\/+$/, '')]
-  })
-}
-
-export function condaMarkersIn(entries: FilesystemEntry[], pathDirs: string[], envNames: string[]): CondaMarkers {
-  const searched = resolvePathDirs(entries, pathDirs)
-  const prefixes = entries
-    .filter((entry) => /(^|\/)conda-meta$/.test(entry.name))
-    .map((entry) => entry.name.replace(/\/?conda-meta$/, ''))
-    .filter(
-      (prefix, index, all) =>
-        !all.some((other, otherIndex) => otherIndex !== index && other !== prefix && prefix.startsWith(`${other}/`))
-    )
-  const commandsOnPath = entries
-    .filter(
-      (entry) =>
-        CONDA_COMMANDS.includes(path.posix.basename(entry.name)) && searched.includes(path.posix.dirname(entry.name))
-    )
-    .map((entry) => `/${entry.name}`)
-  return {
-    prefixes: prefixes.map((prefix) => ({
-      path: `/${prefix}`,
-      sizeBytes: entries
-        .filter((entry) => prefix === '' || entry.name.startsWith(`${prefix}/`))
-        .reduce((sum, entry) => sum + entry.size, 0)
-    })),
-    commandsOnPath: [...new Set(commandsOnPath)].sort(),
-    envNames: [...new Set(envNames)].sort()
-  }
 }

@@ -1,54 +1,70 @@
-/** The command line: the same pipeline as the action, printed for a terminal (text), a PR (markdown) or a machine (json). */
+/** The command line: the same pipeline as the action, printed for a terminal (text), a PR (markdown) or a machine (json, sarif). */
 import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { baseWorktree } from './baseline.js'
 import { renderComment } from './comment.js'
-import { compareReports, failOnViolations, runFailures } from './compare.js'
+import { compareReports } from './compare.js'
 import { InputError, parseChoice, parseSettings, settingsWarnings, type RawInputs, type Settings } from './config.js'
 import { findDockerfiles, variantNameFor } from './discover.js'
-import { createEngine } from './engine.js'
+import { createEngine } from './engine/index.js'
 import { terminalLogger, type Logger } from './log.js'
 import { analyzeVariant, runPipelines, variantReport, type Side } from './pipeline.js'
-import { renderReportMarkdown, renderText, writeReport } from './report.js'
+import { renderReportMarkdown, writeReport } from './report.js'
+import { renderSarif } from './sarif.js'
+import { paintFor, renderComparisonText, renderText, term, type Paint } from './text.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Report, type Variant } from './types.js'
 import { VERSION } from './version.js'
 
 const USAGE = `slimcheck ${VERSION}: measure and check every Dockerfile variant
 
 Usage:
-  slimcheck analyze [FILE|DIR...] [--format text|markdown|json] [--fail-on LIST] [--target T] [--build-arg K=V]...
-      Static checks only (no Docker engine needed). Default: the current directory.
-  slimcheck run [--dir DIR] [--base REF] [--runs N] [--format text|markdown|json] [--output FILE]
+  slimcheck analyze [FILE|DIR|-...] [-f text|markdown|json|sarif] [-o FILE] [--fail-on LIST] [--target T]
+                    [--build-arg K=V]...
+      Static checks only (no Docker engine needed). Default: the current directory; - reads a Dockerfile
+      from standard input.
+  slimcheck run [--dir DIR] [--base REF] [--runs N] [-f text|markdown|json|sarif] [-o FILE]
                 [--report-path FILE] [--variants YAML] [--config-file FILE] [--exclude GLOBS] [--fail-on LIST]
-                [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
+                [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
+                [--size-metric uncompressed|compressed] [--size-noise-threshold L]
                 [--cache cold|warm] [--build-timeout 20m] [--build-arg K=V]... [--platform P] [--verbose]
       Discover, build with the engine at DOCKER_HOST, measure and check. With --base, also build the git
       ref REF of DIR's repository in a separate worktree (interleaved) and diff against it, as on a pull
-      request; --format markdown then prints the pull-request comment. Writes the JSON report
-      (default DIR/slimcheck-report.json) and prints the chosen format.
+      request: text prints the comparison and the verdict, markdown the pull-request comment. Writes the
+      JSON report (default DIR/slimcheck-report.json) and prints the chosen format.
+  slimcheck -V | --version
+  slimcheck -h | --help
 
-Exit status: 0 when nothing in fail-on was found and every build succeeded, 1 otherwise, 2 for bad usage.
+Text is coloured on a terminal (NO_COLOR turns colours off, FORCE_COLOR on). Inside a GitHub Actions
+workflow, text and Markdown on standard output are wrapped so that the runner takes no line as a command.
+
+Exit status: 0 when the policy passed, 1 for a violation (a finding in fail-on that is new against --base,
+a failed build, a limit), 2 for bad usage.
 `
 
-const FORMATS = ['text', 'markdown', 'json'] as const
+const FORMATS = ['text', 'markdown', 'json', 'sarif'] as const
 type Format = (typeof FORMATS)[number]
 
 const OPTIONS = {
-  format: { type: 'string', default: 'text' },
-  output: { type: 'string' },
+  format: { type: 'string', short: 'f', default: 'text' },
+  output: { type: 'string', short: 'o' },
   dir: { type: 'string', default: '.' },
   'report-path': { type: 'string' },
   variants: { type: 'string' },
   'config-file': { type: 'string' },
   exclude: { type: 'string' },
   'fail-on': { type: 'string' },
+  'fail-on-inherited': { type: 'boolean', default: false },
   base: { type: 'string' },
   runs: { type: 'string' },
   'max-size-increase': { type: 'string' },
   'max-build-time-increase': { type: 'string' },
   'max-size': { type: 'string' },
+  'size-metric': { type: 'string' },
+  'size-noise-threshold': { type: 'string' },
   'allowed-conda-images': { type: 'string' },
   cache: { type: 'string' },
   'build-timeout': { type: 'string' },
@@ -57,19 +73,66 @@ const OPTIONS = {
   target: { type: 'string' },
   verbose: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
-  version: { type: 'boolean', default: false }
+  version: { type: 'boolean', short: 'V', default: false }
 } as const
 
-export async function main(
-  argv: string[],
-  stdout: NodeJS.WritableStream = process.stdout,
-  stderr: NodeJS.WritableStream = process.stderr
-): Promise<number> {
+export interface CliIo {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  stdin: AsyncIterable<string | Buffer> | Iterable<string | Buffer>
+  env: NodeJS.ProcessEnv
+  /** Standard output is a terminal: text is coloured. */
+  stdoutIsTTY: boolean
+  /** Standard output is a regular file (a redirect): nothing written there reaches a runner's log. */
+  stdoutIsFile: boolean
+}
+
+function processIo(): CliIo {
+  let stdoutIsFile = false
+  try {
+    stdoutIsFile = fs.fstatSync(1).isFile()
+  } catch {
+    // no standard output to inspect
+  }
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stdoutIsFile
+  }
+}
+
+/**
+ * Inside a workflow the runner reads commands (`::error::`, `##[add-mask]…`) from every line a step prints, on
+ * standard output and standard error alike: text from Dockerfiles and build logs must not be one.
+ */
+function underRunner(io: CliIo): boolean {
+  return io.env.GITHUB_ACTIONS === 'true'
+}
+
+/** Output between `::stop-commands::TOKEN` and `::TOKEN::`: the runner executes nothing in between. */
+export function withoutRunnerCommands(text: string, token: string = randomUUID()): string {
+  return `::stop-commands::${token}\n${text}${text.endsWith('\n') ? '' : '\n'}::${token}::\n`
+}
+
+/**
+ * JSON for machines, which a pipe may hand on to a runner: no line starts with `::` in indented JSON, and the one
+ * command form that works anywhere in a line, `##[`, is written `#\u0023[` (the same string to a JSON parser).
+ */
+export function runnerSafeJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2).replace(/##\[/g, '#\\u0023[')}\n`
+}
+
+export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = { ...processIo(), ...given }
+  const { stdout, stderr } = io
   let parsed
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true })
   } catch (error) {
-    stderr.write(`slimcheck: ${(error as Error).message}\n\n${USAGE}`)
+    stderr.write(`slimcheck: ${term((error as Error).message)}\n\n${USAGE}`)
     return 2
   }
   const { values, positionals } = parsed
@@ -90,6 +153,7 @@ export async function main(
       'config-file': values['config-file'],
       exclude: values.exclude,
       'fail-on': values['fail-on'],
+      'fail-on-inherited': String(values['fail-on-inherited']),
       'allowed-conda-images': values['allowed-conda-images'],
       cache: values.cache,
       'build-timeout': values['build-timeout'],
@@ -99,38 +163,78 @@ export async function main(
       runs: values.runs,
       'max-size-increase': values['max-size-increase'],
       'max-build-time-increase': values['max-build-time-increase'],
-      'max-size': values['max-size']
+      'max-size': values['max-size'],
+      'size-metric': values['size-metric'],
+      'size-noise-threshold': values['size-noise-threshold']
     }
+    const output = { format, file: values.output, paint: paintFor(io.stdoutIsTTY && !values.output, io.env) }
     if (command === 'analyze') {
       const settings = parseSettings(raw)
-      return emit(analyze(settings, paths, values.target), format, values.output, stdout, settings)
+      const report = await analyze(settings, paths, values.target, io.stdin)
+      const comparison = compareReports(undefined, report, { source: 'none', note: 'static analysis' }, settings.policy)
+      deliver(render(output, report, undefined, comparison, 'base'), output, io)
+      return comparison.violations.length ? 1 : 0
     }
     if (command === 'run') {
       if (paths.length) throw new InputError(`run takes no paths (got ${paths.join(' ')}); use --dir`)
       const settings = parseSettings(raw)
-      for (const warning of settingsWarnings(settings)) stderr.write(`warning: ${warning}\n`)
-      const { head, base, comparison } = await measure(settings, values.base, terminalLogger(stderr, values.verbose))
-      const report: Report = base ? { ...head, comparison } : head
-      writeReport(report, settings.reportPath)
-      stderr.write(`report: ${settings.reportPath}\n`)
-      const markdown = renderComment(head, base, comparison, { key: 'cli', baseLabel: values.base ?? 'base' }, Infinity)
-      write(
-        format === 'json'
-          ? `${JSON.stringify(report, null, 2)}\n`
-          : format === 'markdown'
-            ? markdown
-            : renderText(report),
-        values.output,
-        stdout
-      )
+      for (const warning of settingsWarnings(settings)) stderr.write(`warning: ${term(warning)}\n`)
+      const token = randomUUID()
+      if (underRunner(io)) stderr.write(`::stop-commands::${token}\n`)
+      const measured = await measure(settings, values.base, terminalLogger(stderr, values.verbose)).finally(() => {
+        if (underRunner(io)) stderr.write(`::${token}::\n`)
+      })
+      const { head, base, comparison } = measured
+      writeReport(base ? { ...head, comparison } : head, settings.reportPath)
+      stderr.write(`report: ${term(settings.reportPath)}\n`)
+      deliver(render(output, head, base, comparison, values.base ?? 'base'), output, io)
       return comparison.violations.length ? 1 : 0
     }
     throw new InputError(`unknown command '${command}'; use analyze or run`)
   } catch (error) {
     if (!(error instanceof InputError)) throw error
-    stderr.write(`slimcheck: ${error.message}\n`)
+    stderr.write(`slimcheck: ${term(error.message)}\n`)
     return 2
   }
+}
+
+interface Output {
+  format: Format
+  file?: string
+  paint: Paint
+}
+
+/** The report in the chosen format; with a baseline, the comparison (text) or the pull-request comment (markdown). */
+function render(
+  output: Output,
+  head: Report,
+  base: Report | undefined,
+  comparison: Comparison,
+  baseLabel: string
+): string | object {
+  const withComparison: Report = base ? { ...head, comparison } : head
+  switch (output.format) {
+    case 'json':
+      return withComparison
+    case 'sarif':
+      return renderSarif(head, { version: VERSION, comparison })
+    case 'markdown':
+      return base
+        ? renderComment(head, base, comparison, { key: 'cli', baseLabel }, Infinity)
+        : renderReportMarkdown(head)
+    case 'text':
+      return base
+        ? renderComparisonText(head, base, comparison, baseLabel, output.paint)
+        : renderText(head, output.paint, comparison)
+  }
+}
+
+function deliver(rendered: string | object, output: Output, io: CliIo): void {
+  const text = typeof rendered === 'string' ? rendered : runnerSafeJson(rendered)
+  if (output.file) fs.writeFileSync(output.file, text)
+  else if (typeof rendered === 'string' && underRunner(io) && !io.stdoutIsFile)
+    io.stdout.write(withoutRunnerCommands(text))
+  else io.stdout.write(text)
 }
 
 /** Builds DIR, and with a base ref also that commit in a worktree, interleaved; then compares. */
@@ -146,7 +250,7 @@ async function measure(
       })
     : undefined
   const head: Side = { label: 'head', settings }
-  const sides = worktree ? [{ label: 'base', settings: worktree.settings }, head] : [head]
+  const sides = worktree ? [{ label: 'base', settings: worktree.settings, shared: worktree.shared }, head] : [head]
   try {
     const reports = await runPipelines({ sides, engine: createEngine(), logger, version: VERSION, runs: settings.runs })
     const base = worktree ? reports[0] : undefined
@@ -171,10 +275,19 @@ async function resolveCommit(dir: string, ref: string): Promise<string> {
   }
 }
 
-/** Static analysis of the named files and every Dockerfile under the named directories. */
-function analyze(settings: Settings, paths: string[], target: string | undefined): Report {
-  const variants: Variant[] = []
+/** Static analysis of the named files, every Dockerfile under the named directories, and `-` (standard input). */
+async function analyze(
+  settings: Settings,
+  paths: string[],
+  target: string | undefined,
+  stdin: CliIo['stdin']
+): Promise<Report> {
+  const variants: Report['variants'] = []
   for (const given of paths.length ? paths : ['.']) {
+    if (given === '-') {
+      variants.push(await analyzeStdin(settings, target, stdin))
+      continue
+    }
     const absolute = path.resolve(given)
     const files =
       fs.existsSync(absolute) && fs.statSync(absolute).isDirectory()
@@ -183,13 +296,14 @@ function analyze(settings: Settings, paths: string[], target: string | undefined
     if (files.length === 0) throw new InputError(`no Dockerfile found under ${given}`)
     for (const file of files) {
       const relative = path.relative(settings.workspace, file).split(path.sep).join('/')
-      variants.push({
+      const variant: Variant = {
         name: variantNameFor(relative),
         dockerfile: relative,
         context: path.posix.dirname(relative),
         target,
         buildArgs: settings.buildArgs
-      })
+      }
+      variants.push(staticReport(variant, settings))
     }
   }
   return {
@@ -197,36 +311,39 @@ function analyze(settings: Settings, paths: string[], target: string | undefined
     tool: { name: 'slimcheck', version: VERSION },
     createdAt: new Date().toISOString(),
     problems: [],
-    variants: variants.map((variant) => {
-      const analyzed = analyzeVariant(variant, settings)
-      return variantReport(
-        analyzed,
-        analyzed.blocker ? { status: 'failed', failure: { message: analyzed.blocker, logTail: [] } } : {}
-      )
-    })
+    variants
   }
 }
 
-function write(text: string, output: string | undefined, stdout: NodeJS.WritableStream): void {
-  if (output) fs.writeFileSync(output, text)
-  else stdout.write(text)
+function staticReport(variant: Variant, settings: Settings): Report['variants'][number] {
+  const analyzed = analyzeVariant(variant, settings)
+  return variantReport(
+    analyzed,
+    analyzed.blocker ? { status: 'failed', failure: { message: analyzed.blocker, logTail: [] } } : {}
+  )
 }
 
-function emit(
-  report: Report,
-  format: Format,
-  output: string | undefined,
-  stdout: NodeJS.WritableStream,
-  settings: Settings
-): number {
-  write(
-    format === 'json'
-      ? `${JSON.stringify(report, null, 2)}\n`
-      : format === 'markdown'
-        ? renderReportMarkdown(report)
-        : renderText(report),
-    output,
-    stdout
-  )
-  return runFailures(report).length || failOnViolations(report, settings.policy.failOn).length ? 1 : 0
+/** A Dockerfile read from standard input, reported as file `-`; analyzed from a private copy in a temporary folder. */
+async function analyzeStdin(
+  settings: Settings,
+  target: string | undefined,
+  stdin: CliIo['stdin']
+): Promise<Report['variants'][number]> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-stdin-'))
+  try {
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), Buffer.concat(chunks))
+    const variant: Variant = {
+      name: 'stdin',
+      dockerfile: 'Dockerfile',
+      context: '.',
+      target,
+      buildArgs: settings.buildArgs
+    }
+    const report = staticReport(variant, { ...settings, workspace: dir })
+    return { ...report, dockerfile: '-', findings: report.findings.map((finding) => ({ ...finding, file: '-' })) }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }

@@ -1,13 +1,17 @@
-/** Stage 6: diff the head against the baseline, and decide whether the result is acceptable under the policy. Pure. */
+/**
+ * Stage 6: diff the head against the baseline, and decide what fails under the policy. A pull request is held to
+ * what it changed: violations already on the baseline are inherited and fail only with `fail-on-inherited`. Pure.
+ */
 import { minimatch } from 'minimatch'
-import type { FailPolicy, Policy } from './config.js'
-import { humanBytes } from './markdown.js'
+import type { FailPolicy, Limit, Policy, SizeMetric } from './config.js'
+import { humanBytes, signedPercent } from './markdown.js'
 import {
   severityRank,
   type BaselineInfo,
   type Comparison,
   type Delta,
   type Finding,
+  type ImageMeasurement,
   type LayerChange,
   type PolicyViolation,
   type Report,
@@ -17,6 +21,7 @@ import {
 } from './types.js'
 
 const TOP_LAYER_CHANGES = 5
+const NO_NOISE: Limit = { bytes: 0 }
 
 export function delta(before: number, after: number): Delta {
   return { before, after, delta: after - before, percent: before === 0 ? null : ((after - before) / before) * 100 }
@@ -36,27 +41,49 @@ export function timeDelta(before: number[], after: number[], beforeMedian: numbe
   }
 }
 
-function findingKey(finding: Finding): string {
-  return `${finding.rule}\u0000${finding.file}\u0000${finding.message}`
+/** A size change beyond the noise threshold (bytes, or a percentage of the size before). */
+export function beyondNoise(size: Delta, noise: Limit): boolean {
+  const allowed = 'bytes' in noise ? noise.bytes : (Math.abs(size.before) * noise.percent) / 100
+  return Math.abs(size.delta) > allowed
 }
 
-/** Pairs findings one to one, so that fixing one of two identical findings (the same tag on two FROM lines) counts as a fix. */
+/**
+ * Ways to recognise one finding on both sides, strictest first: the same finding on the same line; moved to another
+ * line; with other numbers in its message (a version bump, a size); on the same line with another message (an edited
+ * instruction). The file is left out: a variant has one Dockerfile, which a pull request may move.
+ */
+const FINDING_IDENTITIES: Array<(finding: Finding) => string> = [
+  (finding) => [finding.rule, finding.evidence, finding.line, finding.message].join('\u0000'),
+  (finding) => [finding.rule, finding.evidence, finding.message].join('\u0000'),
+  (finding) => [finding.rule, finding.evidence, finding.message.replace(/\d+/g, '0')].join('\u0000'),
+  (finding) => [finding.rule, finding.evidence, finding.severity, finding.line].join('\u0000')
+]
+
+/**
+ * Pairs findings one to one, pass by pass from the strictest identity to the loosest, so that a finding that only
+ * moved is unchanged and fixing one of two identical findings (the same tag on two FROM lines) counts as a fix.
+ */
 export function diffFindings(before: Finding[], after: Finding[]): VariantComparison['findings'] {
-  const matched = (findings: Finding[], others: Finding[]): boolean[] => {
-    const counts = new Map<string, number>()
-    for (const finding of others) counts.set(findingKey(finding), (counts.get(findingKey(finding)) ?? 0) + 1)
-    return findings.map((finding) => {
-      const left = counts.get(findingKey(finding)) ?? 0
-      counts.set(findingKey(finding), left - 1)
-      return left > 0
+  const unpairedBefore = new Set(before.keys())
+  const pairedAfter = new Set<number>()
+  for (const identity of FINDING_IDENTITIES) {
+    const waiting = new Map<string, number[]>()
+    for (const index of unpairedBefore) {
+      const key = identity(before[index])
+      waiting.set(key, [...(waiting.get(key) ?? []), index])
+    }
+    after.forEach((finding, index) => {
+      if (pairedAfter.has(index)) return
+      const match = waiting.get(identity(finding))?.shift()
+      if (match === undefined) return
+      unpairedBefore.delete(match)
+      pairedAfter.add(index)
     })
   }
-  const afterMatched = matched(after, before)
-  const beforeMatched = matched(before, after)
   return {
-    added: after.filter((_, index) => !afterMatched[index]),
-    fixed: before.filter((_, index) => !beforeMatched[index]),
-    unchanged: after.filter((_, index) => afterMatched[index])
+    added: after.filter((_, index) => !pairedAfter.has(index)),
+    fixed: before.filter((_, index) => unpairedBefore.has(index)),
+    unchanged: after.filter((_, index) => pairedAfter.has(index))
   }
 }
 
@@ -80,7 +107,7 @@ function layerTotals(variant: VariantReport): Map<string, LayerTotal> {
 
 /**
  * The instructions whose layers changed most. Layers pair up by instruction text; an instruction the PR edited
- * (only on one side each) pairs with the one on the same line, shown with its new text.
+ * (only on one side each) pairs with the one on the same line, shown with its new text and its old one beside.
  */
 export function diffLayers(base: VariantReport, head: VariantReport): LayerChange[] {
   const before = layerTotals(base)
@@ -88,9 +115,12 @@ export function diffLayers(base: VariantReport, head: VariantReport): LayerChang
   const changes: LayerChange[] = []
   const unmatchedBefore = [...before.values()].filter((entry) => !after.has(entry.instruction))
   for (const now of after.values()) {
-    const was = before.get(now.instruction) ?? takeSameLine(unmatchedBefore, now.line)
+    const same = before.get(now.instruction)
+    const edited = same ? undefined : takeSameLine(unmatchedBefore, now.line)
+    const was = same ?? edited
     changes.push({
       instruction: now.instruction,
+      ...(edited ? { beforeInstruction: edited.instruction } : {}),
       line: now.line ?? was?.line,
       before: was?.bytes ?? 0,
       after: now.bytes,
@@ -110,10 +140,20 @@ function takeSameLine(candidates: LayerTotal[], line: number | undefined): Layer
   return index < 0 ? undefined : candidates.splice(index, 1)[0]
 }
 
+/** Stored reports from before compressed sizes were measured lack them. */
+function compressedOf(image: ImageMeasurement | undefined): number | undefined {
+  return typeof image?.compressedBytes === 'number' ? image.compressedBytes : undefined
+}
+
+function sizeOf(image: ImageMeasurement | undefined, metric: SizeMetric): number | undefined {
+  return metric === 'compressed' ? compressedOf(image) : image?.sizeBytes
+}
+
 export function compareVariant(
   name: string,
   base: VariantReport | undefined,
-  head: VariantReport | undefined
+  head: VariantReport | undefined,
+  noise: Limit = NO_NOISE
 ): VariantComparison {
   // A removed variant fixes nothing, and a head that was not built cannot show what its image would have carried.
   const comparable = (findings: Finding[]): Finding[] =>
@@ -126,12 +166,28 @@ export function compareVariant(
   if (!head) return { name, kind: 'removed', ...statuses, findings }
   if (!base.image || !head.image || !base.build || !head.build) return { name, kind: 'failed', ...statuses, findings }
   const size = delta(base.image.sizeBytes, head.image.sizeBytes)
+  const compressedBefore = compressedOf(base.image)
+  const compressedAfter = compressedOf(head.image)
+  const compressed =
+    compressedBefore === undefined || compressedAfter === undefined
+      ? undefined
+      : delta(compressedBefore, compressedAfter)
   const time = timeDelta(base.build.samples, head.build.samples, base.build.seconds, head.build.seconds)
   const layers = { ...delta(base.image.layers.length, head.image.layers.length), changes: diffLayers(base, head) }
   const timeChanged = !time.noise && spreadMeasured(time)
+  const sizeChanged = beyondNoise(size, noise) || (compressed !== undefined && beyondNoise(compressed, noise))
   const changed =
-    size.delta !== 0 || layers.delta !== 0 || findings.added.length > 0 || findings.fixed.length > 0 || timeChanged
-  return { name, kind: changed ? 'changed' : 'unchanged', ...statuses, size, time, layers, findings }
+    sizeChanged || layers.delta !== 0 || findings.added.length > 0 || findings.fixed.length > 0 || timeChanged
+  return {
+    name,
+    kind: changed ? 'changed' : 'unchanged',
+    ...statuses,
+    size,
+    ...(compressed ? { compressed } : {}),
+    time,
+    layers,
+    findings
+  }
 }
 
 /** With one build a side there is no spread to tell a change from noise. */
@@ -148,12 +204,13 @@ export function compareReports(
 ): Comparison {
   const baseByName = new Map((base?.variants ?? []).map((variant) => [variant.name, variant]))
   const headNames = new Set(head.variants.map((variant) => variant.name))
+  const noise = policy.sizeNoise
   const variants = base
     ? [
-        ...head.variants.map((variant) => compareVariant(variant.name, baseByName.get(variant.name), variant)),
+        ...head.variants.map((variant) => compareVariant(variant.name, baseByName.get(variant.name), variant, noise)),
         ...base.variants
           .filter((variant) => !headNames.has(variant.name))
-          .map((variant) => compareVariant(variant.name, variant, undefined))
+          .map((variant) => compareVariant(variant.name, variant, undefined, noise))
       ]
     : []
   const bothBuilt = variants.filter((variant) => variant.size)
@@ -163,37 +220,81 @@ export function compareReports(
         bothBuilt.reduce((sum, variant) => sum + variant.size!.after, 0)
       )
     : undefined
+  const all = policyViolations(head, policy, base ? { base, variants } : undefined)
+  const failing = policy.failOnInherited ? all : all.filter((violation) => !violation.inherited)
   return {
     baseline,
     variants,
     ...(totalSize ? { totalSize } : {}),
-    violations: policyViolations(head, variants, policy)
+    violations: failing,
+    inherited: policy.failOnInherited ? [] : all.filter((violation) => violation.inherited)
   }
 }
 
+/** The summed size change, added and removed variants included, and the variants it cannot count. */
+export interface SizeTotals {
+  total: Delta
+  added: number
+  removed: number
+  /** Variants measured on one side only, because a build failed or was not made. */
+  unmeasured: string[]
+}
+
+export function sizeTotals(comparison: Comparison, base: Report | undefined, head: Report): SizeTotals {
+  const image = (report: Report | undefined, name: string): ImageMeasurement | undefined =>
+    report?.variants.find((variant) => variant.name === name)?.image
+  let before = 0
+  let after = 0
+  const totals: Omit<SizeTotals, 'total'> = { added: 0, removed: 0, unmeasured: [] }
+  for (const variant of comparison.variants) {
+    if (variant.size) {
+      before += variant.size.before
+      after += variant.size.after
+    } else if (variant.kind === 'added' && image(head, variant.name)) {
+      after += image(head, variant.name)!.sizeBytes
+      totals.added++
+    } else if (variant.kind === 'removed' && image(base, variant.name)) {
+      before += image(base, variant.name)!.sizeBytes
+      totals.removed++
+    } else totals.unmeasured.push(variant.name)
+  }
+  return { total: delta(before, after), ...totals }
+}
+
 /** Findings that `fail-on` names, by rule id (errors and warnings) or by severity at or above the threshold. */
-export function failOnViolations(report: Report, failOn: FailPolicy): PolicyViolation[] {
-  const violations: PolicyViolation[] = []
-  for (const variant of report.variants) {
-    for (const finding of variant.findings) {
-      const byRule = failOn.rules.has(finding.rule) && finding.severity !== 'info'
-      const bySeverity =
-        failOn.minSeverity !== undefined && severityRank(finding.severity) >= severityRank(failOn.minSeverity)
-      if (!byRule && !bySeverity) continue
-      violations.push({
+function matchesFailOn(finding: Finding, failOn: FailPolicy): boolean {
+  const byRule = failOn.rules.has(finding.rule) && finding.severity !== 'info'
+  const bySeverity =
+    failOn.minSeverity !== undefined && severityRank(finding.severity) >= severityRank(failOn.minSeverity)
+  return byRule || bySeverity
+}
+
+/** `fail-on` hits; those among `inherited` (findings already on the baseline) are marked so. */
+export function failOnViolations(
+  report: Report,
+  failOn: FailPolicy,
+  inherited: ReadonlySet<Finding> = new Set()
+): PolicyViolation[] {
+  return report.variants.flatMap((variant) =>
+    variant.findings
+      .filter((finding) => matchesFailOn(finding, failOn))
+      .map((finding) => ({
         limit: 'fail-on',
         variant: variant.name,
         message: `${variant.name}: ${finding.rule} (${finding.severity}) at ${finding.file}:${finding.line} is in fail-on`,
         file: finding.file,
-        line: finding.line
-      })
-    }
-  }
-  return violations
+        line: finding.line,
+        rule: finding.rule,
+        ...(inherited.has(finding) ? { inherited: true } : {})
+      }))
+  )
 }
 
-/** Failed builds and run-level problems always fail the run. */
-export function runFailures(report: Report): PolicyViolation[] {
+/** Run-level problems and failed builds; a build that failed on the baseline too is inherited. */
+export function runFailures(report: Report, base?: Report): PolicyViolation[] {
+  const failedBefore = new Set(
+    (base?.variants ?? []).filter((variant) => variant.status === 'failed').map((variant) => variant.name)
+  )
   return [
     ...report.problems.map((problem) => ({ limit: 'run', message: problem })),
     ...report.variants
@@ -202,13 +303,14 @@ export function runFailures(report: Report): PolicyViolation[] {
         limit: 'build',
         variant: variant.name,
         message: `${variant.name}: build failed: ${variant.failure?.message ?? 'unknown error'}`,
-        file: variant.dockerfile
+        file: variant.dockerfile,
+        ...(failedBefore.has(variant.name) ? { inherited: true } : {})
       }))
   ]
 }
 
 function percentText(percent: number | null): string {
-  return percent === null ? 'from nothing' : `${percent >= 0 ? '+' : ''}${percent.toFixed(1)}%`
+  return percent === null ? 'from nothing' : signedPercent(percent)
 }
 
 /** Variant names are not paths: `*` also matches the `/` in names such as `docker/api`, so `500MB` (pattern `*`) covers every variant. */
@@ -216,17 +318,22 @@ function nameMatches(name: string, pattern: string): boolean {
   return minimatch(name, pattern, { dot: true }) || minimatch(name.replaceAll('/', '\u0000'), pattern, { dot: true })
 }
 
-function sizeBudgetViolations(head: Report, policy: Policy): PolicyViolation[] {
+/** Over budget; inherited when the base was over the same budget already and the pull request did not grow it. */
+function sizeBudgetViolations(head: Report, policy: Policy, base: Report | undefined): PolicyViolation[] {
   const violations: PolicyViolation[] = []
+  const metric = policy.sizeMetric
   for (const variant of head.variants) {
     const budget = policy.maxSize.find((item) => nameMatches(variant.name, item.pattern))
-    if (!budget || !variant.image || variant.image.sizeBytes <= budget.bytes) continue
-    const over = variant.image.sizeBytes - budget.bytes
+    const size = sizeOf(variant.image, metric)
+    if (!budget || size === undefined || size <= budget.bytes) continue
+    const before = sizeOf(base?.variants.find((item) => item.name === variant.name)?.image, metric)
+    const over = size - budget.bytes
     violations.push({
       limit: 'max-size',
       variant: variant.name,
       file: variant.dockerfile,
-      message: `${variant.name}: ${humanBytes(variant.image.sizeBytes)} (${variant.image.sizeBytes} bytes) is over max-size ${humanBytes(budget.bytes)} for '${budget.pattern}' by ${humanBytes(over)} (${over} bytes)`
+      message: `${variant.name}: ${humanBytes(size)} ${metric} (${size} bytes) is over max-size ${humanBytes(budget.bytes)} for '${budget.pattern}' by ${humanBytes(over)} (${over} bytes)`,
+      ...(before !== undefined && before > budget.bytes && size <= before ? { inherited: true } : {})
     })
   }
   return violations
@@ -237,15 +344,16 @@ function growthViolations(head: Report, variants: VariantComparison[], policy: P
   const dockerfiles = new Map(head.variants.map((variant) => [variant.name, variant.dockerfile]))
   for (const variant of variants) {
     const limit = policy.maxSizeIncrease
-    if (limit && variant.size && variant.size.delta > 0) {
-      const allowed = 'bytes' in limit ? limit.bytes : (variant.size.before * limit.percent) / 100
-      if (variant.size.delta > allowed) {
+    const size = policy.sizeMetric === 'compressed' ? variant.compressed : variant.size
+    if (limit && size && size.delta > 0) {
+      const allowed = 'bytes' in limit ? limit.bytes : (size.before * limit.percent) / 100
+      if (size.delta > allowed) {
         const limitText = 'bytes' in limit ? `${humanBytes(limit.bytes)} (${limit.bytes} bytes)` : `${limit.percent}%`
         violations.push({
           limit: 'max-size-increase',
           variant: variant.name,
           file: dockerfiles.get(variant.name),
-          message: `${variant.name}: size grew by ${humanBytes(variant.size.delta)} (${variant.size.delta} bytes, ${percentText(variant.size.percent)}), over max-size-increase ${limitText} by ${humanBytes(variant.size.delta - allowed)}`
+          message: `${variant.name}: ${policy.sizeMetric} size grew by ${humanBytes(size.delta)} (${size.delta} bytes, ${percentText(size.percent)}), over max-size-increase ${limitText} by ${humanBytes(size.delta - allowed)}`
         })
       }
     }
@@ -270,11 +378,21 @@ function growthViolations(head: Report, variants: VariantComparison[], policy: P
   return violations
 }
 
-export function policyViolations(head: Report, variants: VariantComparison[], policy: Policy): PolicyViolation[] {
+/**
+ * Every violation of the head, each marked `inherited` when the baseline had it already: a finding the pull request
+ * left unchanged, a build that failed there too, a budget it was over already. Without a baseline nothing is
+ * inherited: every finding counts.
+ */
+export function policyViolations(
+  head: Report,
+  policy: Policy,
+  against?: { base: Report; variants: VariantComparison[] }
+): PolicyViolation[] {
+  const unchanged = new Set(against?.variants.flatMap((variant) => variant.findings.unchanged))
   return [
-    ...runFailures(head),
-    ...failOnViolations(head, policy.failOn),
-    ...sizeBudgetViolations(head, policy),
-    ...growthViolations(head, variants, policy)
+    ...runFailures(head, against?.base),
+    ...failOnViolations(head, policy.failOn, unchanged),
+    ...sizeBudgetViolations(head, policy, against?.base),
+    ...(against ? growthViolations(head, against.variants, policy) : [])
   ]
 }

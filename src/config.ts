@@ -18,6 +18,8 @@ export const INPUT_DEFAULTS = {
   cache: 'cold',
   'build-timeout': '20m',
   'build-args': '',
+  secrets: '',
+  'secret-files': '',
   platform: '',
   'report-path': 'slimcheck-report.json',
   annotations: 'true',
@@ -29,6 +31,10 @@ export const INPUT_DEFAULTS = {
   'max-size-increase': '',
   'max-build-time-increase': '',
   'max-size': '',
+  'size-metric': 'uncompressed',
+  'size-noise-threshold': '10kB',
+  'fail-on-inherited': 'false',
+  'sarif-path': 'slimcheck.sarif',
   'allow-pull-request-target': 'false',
   'comment-key': ''
 } as const
@@ -64,8 +70,16 @@ export interface SizeBudget {
   bytes: number
 }
 
+/** Which size the limits apply to: the unpacked image, or the compressed blobs a registry stores and a pull transfers. */
+export type SizeMetric = 'uncompressed' | 'compressed'
+
 export interface Policy {
   failOn: FailPolicy
+  /** Fail on violations already on the baseline too, not only on those the pull request brings. */
+  failOnInherited: boolean
+  sizeMetric: SizeMetric
+  /** Size changes up to this much are noise: shown as `≈`, never as a change. */
+  sizeNoise: Limit
   maxSizeIncrease?: Limit
   /** Percent beyond the measured noise. */
   maxBuildTimeIncreasePercent?: number
@@ -80,8 +94,12 @@ export interface Settings {
   cache: CacheMode
   buildTimeoutSeconds: number
   buildArgs: Record<string, string>
+  /** By id, for `RUN --mount=type=secret,id=…`; served through the BuildKit session, never printed or stored. */
+  secrets: Record<string, string>
   platform?: string
   reportPath: string
+  /** Where the SARIF log of the findings goes. */
+  sarifPath: string
   annotations: boolean
   baseline: BaselineMode
   runs: number
@@ -113,8 +131,10 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
     cache: parseChoice('cache', input('cache'), ['cold', 'warm'] as const),
     buildTimeoutSeconds: parseDuration('build-timeout', input('build-timeout')),
     buildArgs: parseBuildArgs(input('build-args')),
+    secrets: parseSecrets(raw.secrets ?? '', input('secret-files'), workspace),
     platform: parsePlatform('platform', input('platform')),
     reportPath: path.resolve(workspace, input('report-path') || INPUT_DEFAULTS['report-path']),
+    sarifPath: path.resolve(workspace, input('sarif-path') || INPUT_DEFAULTS['sarif-path']),
     annotations: parseBoolean('annotations', input('annotations')),
     baseline: parseChoice('baseline', input('baseline'), ['auto', 'build', 'artifact', 'none'] as const),
     runs: parseRuns(input('runs')),
@@ -123,6 +143,9 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
     artifactName: parseArtifactName(input('artifact-name')),
     policy: {
       failOn: parseFailOn(input('fail-on')),
+      failOnInherited: parseBoolean('fail-on-inherited', input('fail-on-inherited')),
+      sizeNoise: parseLimit('size-noise-threshold', input('size-noise-threshold')),
+      sizeMetric: parseChoice('size-metric', input('size-metric'), ['uncompressed', 'compressed'] as const),
       maxSizeIncrease: input('max-size-increase')
         ? parseLimit('max-size-increase', input('max-size-increase'))
         : undefined,
@@ -290,6 +313,36 @@ export function parseBuildArgs(text: string): Record<string, string> {
     args[match[1]] = match[2]
   }
   return args
+}
+
+const SECRET_LINE = /^\s*([A-Za-z0-9_.-]+)=(.*)$/
+
+/**
+ * `secrets`: `ID=VALUE` lines; `secret-files`: `ID=PATH` lines, the file read now (for multi-line values such as a
+ * `.netrc`). Messages name the line, never a value.
+ */
+export function parseSecrets(values: string, files: string, workspace: string): Record<string, string> {
+  const secrets: Record<string, string> = {}
+  for (const [index, line] of values.split('\n').entries()) {
+    if (!line.trim()) continue
+    const match = SECRET_LINE.exec(line)
+    if (!match) throw new InputError(`secrets line ${index + 1}: expected ID=VALUE (the value is not shown)`)
+    secrets[match[1]] = match[2].replace(/\r$/, '')
+  }
+  for (const [index, line] of files.split('\n').entries()) {
+    if (!line.trim()) continue
+    const match = SECRET_LINE.exec(line)
+    if (!match) throw new InputError(`secret-files line ${index + 1}: expected ID=PATH`)
+    const file = path.resolve(workspace, match[2].trim())
+    try {
+      secrets[match[1]] = fs.readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new InputError(
+        `secret-files line ${index + 1}: cannot read ${match[2].trim()} (${(error as NodeJS.ErrnoException).code ?? 'error'})`
+      )
+    }
+  }
+  return secrets
 }
 
 function isDirectory(dir: string): boolean {

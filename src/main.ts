@@ -14,13 +14,14 @@ import {
   type RawInputs,
   type Settings
 } from './config.js'
-import { createEngine } from './engine.js'
+import { createEngine } from './engine/index.js'
 import { describeEvent, type EventContext, type RunEvent } from './event.js'
 import { createGitHubClient, type GitHubClient } from './github.js'
 import { actionsLogger } from './log.js'
 import { emptyReport, runPipelines, type Side } from './pipeline.js'
-import { failWith, postComment, publishToRun, storeBaseline } from './publish.js'
+import { failWith, outcomeOf, postComment, publishToRun, storeBaseline } from './publish.js'
 import { summaryText, writeReport } from './report.js'
+import { renderSarif, writeSarif } from './sarif.js'
 import type { Report } from './types.js'
 import { VERSION } from './version.js'
 
@@ -94,7 +95,7 @@ async function measureCompareAndPublish(
   const head: Side = { label: 'head', settings, commit: event.headSha }
   const sides =
     baseline.kind === 'build'
-      ? [{ label: 'base', settings: baseline.settings, commit: baseline.info.commit }, head]
+      ? [{ label: 'base', settings: baseline.settings, commit: baseline.info.commit, shared: baseline.shared }, head]
       : [head]
   let reports: Report[]
   try {
@@ -114,6 +115,10 @@ async function measureCompareAndPublish(
   const report: Report = event.pullRequest ? { ...headReport, comparison } : headReport
   writeReport(report, settings.reportPath)
   progress.reportWritten = true
+  writeSarif(
+    renderSarif(headReport, { version: VERSION, pathPrefix: event.pathPrefix, comparison }),
+    settings.sarifPath
+  )
   const commentContext = {
     key: event.commentKey,
     baseLabel: event.pullRequest?.baseRef ?? 'base',
@@ -128,6 +133,8 @@ async function measureCompareAndPublish(
       markdown,
       fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, SUMMARY_LIMIT),
       summary: summaryText(headReport, comparison),
+      outcome: outcomeOf(comparison, headReport, baseReport),
+      sarifPath: settings.sarifPath,
       annotations: settings.annotations,
       pathPrefix: event.pathPrefix
     },
@@ -152,6 +159,7 @@ async function measureCompareAndPublish(
 function finishWithProblem(raw: RawInputs, problem: string): void {
   const workspace = path.resolve(workspaceDir(), raw['working-directory'] ?? INPUT_DEFAULTS['working-directory'])
   const reportPath = path.resolve(workspace, raw['report-path'] ?? INPUT_DEFAULTS['report-path'])
+  core.setOutput('passed', 'false')
   try {
     writeReport(emptyReport(VERSION, problem), reportPath)
     core.setOutput('report-path', reportPath)

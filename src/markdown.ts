@@ -1,49 +1,141 @@
-/** Safe Markdown pieces for text that came from a repository or a build log. */
+/**
+ * Markdown pieces for text that came from a repository or a build log, each escaped for the context it lands in:
+ * code spans and `<pre>` (verbatim, never a link, a mention or markup), HTML blocks (`<summary>`), and inline
+ * Markdown (only the backslash escapes it needs). Untrusted text is never placed where a line or block starts.
+ */
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char])
 }
 
-/**
- * Escapes untrusted text for use inline in Markdown (also inside table cells): HTML is neutralised, Markdown
- * punctuation is backslash-escaped, line breaks become spaces and `@mentions` cannot ping anyone.
- */
-export function escapeMarkdown(text: string): string {
-  const markdownSafe = text.replace(/\r?\n|\r/g, ' ').replace(/[\\`*_{}[\]()#+!|~$-]/g, '\\$&')
-  return markdownSafe.replace(/[&<>"]/g, (char) => HTML_ENTITIES[char]).replace(/@/g, '@\u200b')
+// eslint-disable-next-line no-control-regex -- terminal colour sequences in build logs
+const ANSI_SEQUENCE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g
+// eslint-disable-next-line no-control-regex -- control characters other than tab and line feed
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g
+
+/** Drops terminal colour sequences, ends lines at carriage returns too, and shows other control characters as `�`. */
+export function visible(text: string): string {
+  return text.replace(ANSI_SEQUENCE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '\ufffd')
 }
 
+/** One line of visible text: line breaks become spaces. */
+export function oneLine(text: string): string {
+  return visible(text).replace(/[\n\u2028\u2029]/g, ' ')
+}
+
+/** Inline code, verbatim: a fence longer than any run of backticks inside, padded where CommonMark would strip. */
+export function code(text: string): string {
+  const content = oneLine(text)
+  if (!content) return '` `'
+  const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((run) => run.length))
+  const fence = '`'.repeat(longest + 1)
+  const pad = /^`|`$/.test(content) || /^ .*[^ ].* $/.test(content) ? ' ' : ''
+  return `${fence}${pad}${content}${pad}${fence}`
+}
+
+/** Inline code in a pipe-table cell, where GFM splits cells at `|` before code spans are read: `\|` keeps it. */
+export function cellCode(text: string): string {
+  return code(text).replace(/\|/g, '\\|')
+}
+
+/** Inline code inside an HTML block (`<summary>`), where Markdown is not parsed. */
+export function htmlCode(text: string): string {
+  return `<code>${escapeHtml(oneLine(text))}</code>`
+}
+
+/** A word GitHub would turn into a link, a mention, an issue or commit reference, or an emoji. */
+const LINKED_WORD = /@|:\/\/|^www\.|#\d|^gh-\d|:[a-z0-9_+-]+:|^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,}$/i
+
 /**
- * A finding message: our prose with untrusted fragments in backticks. Each backtick span becomes `<code>`; every
- * piece is escaped, so a stray backtick in a fragment only changes how it looks, never what it does.
+ * Prose that may carry untrusted words (a run problem, a baseline note, a finding message outside its backticks):
+ * words GitHub would link or mention go in code, and only the characters that could start markup are escaped.
  */
-export function escapeMessage(text: string): string {
-  return text
-    .split(/`([^`\n]*)`/)
-    .map((piece, index) => (index % 2 ? `<code>${escapeMarkdown(piece)}</code>` : escapeMarkdown(piece)))
+export function inline(text: string, options: { cell?: boolean } = {}): string {
+  return oneLine(text)
+    .split(/(\s+)/)
+    .map((word) => {
+      if (!word.trim()) return word
+      const [, bare, trailing] = /^(.*?)([.,;:!?)\]]*)$/.exec(word)!
+      if (LINKED_WORD.test(bare) || LINKED_WORD.test(word))
+        return `${options.cell ? cellCode(bare) : code(bare)}${escapeProse(trailing)}`
+      return escapeProse(word)
+    })
     .join('')
 }
 
-/** A block of untrusted lines (a build log) rendered verbatim: HTML-escaped inside `<pre>`, where Markdown is not parsed. */
+function escapeProse(word: string): string {
+  return word
+    .replace(/[\\`*[<~|$]/g, '\\$&')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '&amp;')
+}
+
+/**
+ * A finding message: our prose with untrusted fragments in backticks. Each fragment becomes inline code, the prose
+ * between is escaped, so a stray backtick in a fragment only changes how it looks, never what it does.
+ */
+export function message(text: string, options: { cell?: boolean } = {}): string {
+  return text
+    .split(/`([^`\n]*)`/)
+    .map((piece, index) => {
+      if (index % 2 === 0) return inline(piece, options)
+      return options.cell ? cellCode(piece) : code(piece)
+    })
+    .join('')
+}
+
+/** Untrusted lines (a build log) verbatim: HTML-escaped inside `<pre>`, an HTML block Markdown does not parse. */
 export function preformatted(lines: string[]): string {
-  return `<pre>${lines.map((line) => escapeHtml(line).replace(/@/g, '@\u200b')).join('\n')}</pre>`
+  return `<pre>${lines.map((line) => escapeHtml(visible(line))).join('\n')}</pre>`
 }
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB']
 
-/** Decimal units, as the docker CLI prints them: 755000000 → `755 MB`. */
-export function humanBytes(bytes: number): string {
-  const negative = bytes < 0
-  let value = Math.abs(bytes)
+function unitOf(bytes: number): number {
   let unit = 0
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000
-    unit++
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2
-  return `${negative ? '-' : ''}${value.toFixed(digits)} ${UNITS[unit]}`
+  for (let value = Math.abs(bytes); value >= 1000 && unit < UNITS.length - 1; value /= 1000) unit++
+  return unit
+}
+
+function inUnit(bytes: number, unit: number, digits: number): string {
+  const negative = bytes < 0 ? '-' : ''
+  return `${negative}${(Math.abs(bytes) / 1000 ** unit).toFixed(unit === 0 ? 0 : digits)} ${UNITS[unit]}`
+}
+
+/** Three significant digits in decimal units, as the docker CLI prints them: 755000000 → `755 MB`. */
+export function humanBytes(bytes: number): string {
+  const unit = unitOf(bytes)
+  const value = Math.abs(bytes) / 1000 ** unit
+  return inUnit(bytes, unit, value >= 100 ? 0 : value >= 10 ? 1 : 2)
+}
+
+/**
+ * Before and after in one unit, with digits enough that the change shows: 1,130,100,000 → 1,135,410,000 is
+ * `1.1301 GB → 1.1354 GB`, not `1.13 GB → 1.14 GB`. Past six digits the exact bytes are clearer.
+ */
+export function humanBytesPair(before: number, after: number): [string, string] {
+  if (before === after) return [humanBytes(before), humanBytes(after)]
+  const unit = unitOf(Math.max(Math.abs(before), Math.abs(after)))
+  const change = Math.abs(after - before) / 1000 ** unit
+  const needed = Math.ceil(-Math.log10(change))
+  const value = Math.max(Math.abs(before), Math.abs(after)) / 1000 ** unit
+  const digits = Math.max(value >= 100 ? 0 : value >= 10 ? 1 : 2, needed)
+  if (digits > 6) return [`${before} B`, `${after} B`]
+  return [inUnit(before, unit, digits), inUnit(after, unit, digits)]
+}
+
+/** `+5.31 MB`, `-120 kB`, `0 B`. */
+export function signedBytes(bytes: number): string {
+  return bytes > 0 ? `+${humanBytes(bytes)}` : humanBytes(bytes)
+}
+
+/** `+3.6%`, `-0.47%`, `+0.003%`: below one percent as many decimals as it takes not to read as 0. */
+export function signedPercent(percent: number): string {
+  const size = Math.abs(percent)
+  const text = size >= 1 || size === 0 ? percent.toFixed(1) : size >= 0.01 ? percent.toFixed(2) : percent.toPrecision(1)
+  return percent > 0 ? `+${text}%` : `${text}%`
 }
 
 export function humanSeconds(seconds: number): string {
@@ -52,6 +144,7 @@ export function humanSeconds(seconds: number): string {
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`
 }
 
+/** A pipe table; every cell must already be escaped for a cell (`cellCode`, `inline(…, { cell: true })`). */
 export function table(header: string[], rows: string[][], align?: ('l' | 'r')[]): string {
   const rule = header.map((_, index) => (align?.[index] === 'r' ? '---:' : '---'))
   return [header, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')

@@ -2,19 +2,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from './analyze/index.js'
-import {
-  buildMeasurement,
-  buildOnce,
-  measureImage,
-  redactorFor,
-  type BuildOptions,
-  type CondaMarkers
-} from './build.js'
+import { buildMeasurement, buildOnce, measureImage, type BuildOptions, type SharedCheckout } from './build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
-import { EngineUnreachableError, type Engine, type EngineInfo } from './engine.js'
+import { EngineTimeoutError, EngineUnreachableError, type Engine, type EngineInfo } from './engine/index.js'
+import type { TracedStep } from './engine/trace.js'
+import type { CondaMarkers } from './image-conda.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './markdown.js'
+import { redactorFor, secretFragments } from './redact.js'
 import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from './types.js'
 
 export interface AnalyzedVariant {
@@ -96,6 +92,8 @@ export interface Side {
   label: string
   settings: Settings
   commit?: string
+  /** The base side of a comparison builds with the head checkout's untracked and ignored files and its `.git`. */
+  shared?: SharedCheckout
 }
 
 export interface PipelineRun {
@@ -104,6 +102,8 @@ export interface PipelineRun {
   logger: Logger
   version: string
   runs: number
+  /** Compressed layer sizes counted so far in this run, by diffID. */
+  compressedSizes?: Map<string, number>
 }
 
 interface SideState {
@@ -118,7 +118,8 @@ interface SideState {
  * (base A, head A, base B, head B, ...) so that drift of the machine hits every side alike.
  * Never throws for one variant's or one side's problem: those end up in the reports.
  */
-export async function runPipelines(run: PipelineRun): Promise<Report[]> {
+export async function runPipelines(options: PipelineRun): Promise<Report[]> {
+  const run = { ...options, compressedSizes: options.compressedSizes ?? new Map<string, number>() }
   const states = run.sides.map((side) => discoverSide(side, run.logger))
   let engineInfo: EngineInfo | undefined
   let engineProblem: string | undefined
@@ -126,7 +127,7 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
     try {
       engineInfo = await run.engine.info()
     } catch (error) {
-      if (!(error instanceof EngineUnreachableError)) throw error
+      if (!(error instanceof EngineUnreachableError) && !(error instanceof EngineTimeoutError)) throw error
       engineProblem = error.message
       run.logger.warning(error.message)
     }
@@ -165,8 +166,11 @@ function discoverSide(side: Side, logger: Logger): SideState {
   const state: SideState = { side, analyzed: [], problems: [], reports: new Map() }
   try {
     const variants = discoverVariants(side.settings)
-    for (const variant of variants)
-      for (const value of Object.values(variant.buildArgs)) if (value) logger.secret(value)
+    const values = [
+      ...variants.flatMap((variant) => Object.values(variant.buildArgs)),
+      ...Object.values(side.settings.secrets)
+    ]
+    for (const fragment of new Set(values.flatMap(secretFragments))) logger.secret(fragment)
     state.analyzed = variants.map((variant) => analyzeVariant(variant, side.settings))
   } catch (error) {
     if (!(error instanceof InputError)) throw error
@@ -187,13 +191,14 @@ interface SideBuild {
   item: AnalyzedVariant
   options: BuildOptions
   samples: number[]
-  imageId?: string
+  last?: { imageId: string; steps: TracedStep[] }
   /** Set when the variant cannot be built, or a build failed: later runs are skipped. */
   settled?: VariantReport
 }
 
-function notMeasured(item: AnalyzedVariant, error: unknown): VariantReport {
-  const message = redactorFor(item.variant.buildArgs)(error instanceof Error ? error.message : String(error))
+function notMeasured(item: AnalyzedVariant, options: BuildOptions, error: unknown): VariantReport {
+  const redact = redactorFor(item.variant.buildArgs, options.secrets)
+  const message = redact(error instanceof Error ? error.message : String(error))
   return variantReport(item, { status: 'failed', failure: { message: `not measured: ${message}`, logTail: [] } })
 }
 
@@ -203,10 +208,11 @@ function notMeasured(item: AnalyzedVariant, error: unknown): VariantReport {
  */
 async function buildOnSides(
   onSides: Array<{ state: SideState; item: AnalyzedVariant }>,
-  run: PipelineRun,
+  run: PipelineRun & { compressedSizes: Map<string, number> },
   engineInfo: EngineInfo | undefined,
   engineProblem: string | undefined
 ): Promise<VariantReport[]> {
+  const compressedSizes = run.compressedSizes
   const builds: SideBuild[] = onSides.map(({ state, item }) => {
     const options: BuildOptions = {
       workspace: state.side.settings.workspace,
@@ -214,7 +220,10 @@ async function buildOnSides(
       timeoutSeconds: state.side.settings.buildTimeoutSeconds,
       runs: run.runs,
       store: engineInfo?.store ?? 'overlay2',
-      side: state.side.label
+      side: state.side.label,
+      secrets: state.side.settings.secrets,
+      ...(state.side.shared ? { shared: state.side.shared } : {}),
+      compressedSizes
     }
     const build: SideBuild = { item, options, samples: [] }
     if (item.blocker)
@@ -232,16 +241,16 @@ async function buildOnSides(
         const outcome = await buildOnce(run.engine!, build.item.variant, build.options, index, run.logger)
         if (outcome.ok) {
           build.samples.push(outcome.seconds)
-          if (build.imageId && build.imageId !== outcome.imageId)
-            await discardImage(run.engine!, build.imageId, run.logger)
-          build.imageId = outcome.imageId
+          if (build.last && build.last.imageId !== outcome.imageId)
+            await discardImage(run.engine!, build.last.imageId, run.logger)
+          build.last = { imageId: outcome.imageId, steps: outcome.steps }
         } else {
           const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
           build.settled = variantReport(build.item, { status: 'failed', failure: outcome.failure, ...timing })
-          if (build.imageId) await discardImage(run.engine!, build.imageId, run.logger)
+          if (build.last) await discardImage(run.engine!, build.last.imageId, run.logger)
         }
       } catch (error) {
-        build.settled = notMeasured(build.item, error)
+        build.settled = notMeasured(build.item, build.options, error)
       }
     }
   }
@@ -263,8 +272,8 @@ async function measured(build: SideBuild, engine: Engine): Promise<VariantReport
     const measurement = await measureImage(
       engine,
       item.variant,
-      item.analysis?.productionInstructions ?? [],
-      build.imageId!,
+      item.analysis,
+      build.last!,
       build.samples,
       build.options
     )
@@ -276,7 +285,7 @@ async function measured(build: SideBuild, engine: Engine): Promise<VariantReport
       ...(condaFinding ? { condaBytes } : {})
     }
   } catch (error) {
-    return notMeasured(item, error)
+    return notMeasured(item, build.options, error)
   }
 }
 

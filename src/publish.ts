@@ -1,10 +1,26 @@
 /** Stage 8: hand the result to GitHub: outputs, job summary, annotations. */
 import * as core from '@actions/core'
 import { commentMarker } from './comment.js'
-import type { PolicyViolation } from './types.js'
+import { sizeTotals } from './compare.js'
 import { GitHubApiError, type GitHubClient } from './github.js'
 import type { Logger } from './log.js'
-import type { Report } from './types.js'
+import type { Comparison, PolicyViolation, Report } from './types.js'
+
+/** The structured outputs: passed or not, how many violations fail the step, and the total size change. */
+export interface Outcome {
+  passed: boolean
+  violations: number
+  /** Bytes; absent without a baseline. */
+  sizeDelta?: number
+}
+
+export function outcomeOf(comparison: Comparison, head: Report, base: Report | undefined): Outcome {
+  return {
+    passed: comparison.violations.length === 0,
+    violations: comparison.violations.length,
+    ...(base ? { sizeDelta: sizeTotals(comparison, base, head).total.delta } : {})
+  }
+}
 
 export interface Publication {
   report: Report
@@ -14,6 +30,8 @@ export interface Publication {
   /** The same, unshortened: the job summary. */
   fullMarkdown: string
   summary: string
+  outcome: Outcome
+  sarifPath: string
   annotations: boolean
   /** working-directory relative to the repository root: annotations need repository paths. */
   pathPrefix: string
@@ -27,6 +45,10 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
   core.setOutput('report-path', publication.reportPath)
   core.setOutput('summary', publication.summary)
   core.setOutput('comment-body', publication.markdown)
+  core.setOutput('passed', String(publication.outcome.passed))
+  core.setOutput('violations', String(publication.outcome.violations))
+  core.setOutput('size-delta', publication.outcome.sizeDelta === undefined ? '' : String(publication.outcome.sizeDelta))
+  core.setOutput('sarif-path', publication.sarifPath)
   if (publication.annotations) {
     for (const variant of publication.report.variants) {
       for (const finding of variant.findings)

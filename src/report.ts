@@ -1,8 +1,28 @@
-/** Stage 7: the versioned JSON report and its renderings (Markdown for the PR and job summary, text for a terminal). */
+/** Stage 7: the versioned JSON report and its Markdown rendering for one checkout (a push, or no baseline). */
 import fs from 'node:fs'
 import path from 'node:path'
-import { escapeMarkdown, escapeMessage, humanBytes, humanSeconds, preformatted, table } from './markdown.js'
-import { severityRank, type Comparison, type Finding, type Report, type Severity, type VariantReport } from './types.js'
+import {
+  cellCode,
+  code,
+  htmlCode,
+  humanBytes,
+  humanSeconds,
+  inline,
+  message,
+  oneLine,
+  preformatted,
+  table
+} from './markdown.js'
+import { fitSections, section, type Section } from './fit.js'
+import {
+  severityRank,
+  type Comparison,
+  type Finding,
+  type Report,
+  type Severity,
+  type VariantFailure,
+  type VariantReport
+} from './types.js'
 
 export const SEVERITY_ICONS: Record<Severity, string> = { error: '🔴', warning: '🟡', info: 'ℹ️' }
 
@@ -22,19 +42,21 @@ export function sortBySize(variants: VariantReport[]): VariantReport[] {
   )
 }
 
-export function allFindings(report: Report): Array<Finding & { variant: string }> {
+export type VariantFinding = Finding & { variant: string }
+
+export function allFindings(report: Report): VariantFinding[] {
   return report.variants.flatMap((variant) =>
     variant.findings.map((finding) => ({ ...finding, variant: variant.name }))
   )
 }
 
-export function countBySeverity(findings: Finding[]): Record<Severity, number> {
+function countBySeverity(findings: Finding[]): Record<Severity, number> {
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 }
   for (const finding of findings) counts[finding.severity]++
   return counts
 }
 
-export function findingCounts(findings: Finding[]): string {
+function findingCounts(findings: Finding[]): string {
   const counts = countBySeverity(findings)
   const parts = (['error', 'warning', 'info'] as Severity[])
     .filter((severity) => counts[severity] > 0)
@@ -59,7 +81,8 @@ export function summaryText(report: Report, comparison: Comparison): string {
   const total = comparison.totalSize
   const size = total ? `; total size ${total.delta >= 0 ? '+' : ''}${humanBytes(total.delta)}` : ''
   const policy = comparison.violations.length ? `policy failed (${comparison.violations.length})` : 'policy passed'
-  return `${summaryLine(report)}${size}; ${policy}`
+  const inherited = comparison.inherited.length ? `; ${comparison.inherited.length} already on the baseline` : ''
+  return `${summaryLine(report)}${size}; ${policy}${inherited}`
 }
 
 function statusCell(variant: VariantReport): string {
@@ -75,10 +98,9 @@ function findingsCell(findings: Finding[]): string {
   return parts.join(' ') || '—'
 }
 
-export function sizeCell(variant: VariantReport): string {
-  return variant.image
-    ? `<span title="${variant.image.sizeBytes} bytes">${humanBytes(variant.image.sizeBytes)}</span>`
-    : '—'
+/** A size with its exact bytes in a tooltip. */
+export function sizeSpan(bytes: number | undefined): string {
+  return bytes === undefined ? '—' : `<span title="${bytes} bytes">${humanBytes(bytes)}</span>`
 }
 
 export function timeCell(variant: VariantReport): string {
@@ -88,79 +110,197 @@ export function timeCell(variant: VariantReport): string {
   return `${humanSeconds(variant.build.seconds)}${spread}`
 }
 
-/** `file:line` as text, or a link to the line when a base URL for blobs is known. */
-export function locationText(finding: Finding, blobBase?: string): string {
-  const label = escapeMarkdown(finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file)
-  if (!blobBase) return label
+/** `https://github.com/o/r/blob/<sha>/<dir>/<file>#L7`; each path component encoded, `(`, `)` and quotes too. */
+function lineUrl(blobBase: string, file: string, line: number): string {
   const encode = (part: string): string =>
     encodeURIComponent(part).replace(/[()'*!~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
-  const href = `${blobBase}/${finding.file.split('/').map(encode).join('/')}${finding.line > 0 ? `#L${finding.line}` : ''}`
-  return `[${label}](${href})`
+  return `${blobBase}/${file.split('/').map(encode).join('/')}${line > 0 ? `#L${line}` : ''}`
 }
 
-export function renderFindingsList(findings: Array<Finding & { variant: string }>, blobBase?: string): string {
-  const sorted = [...findings].sort(
-    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.file.localeCompare(b.file) || a.line - b.line
-  )
-  return sorted
-    .map(
-      (finding) =>
-        `- ${SEVERITY_ICONS[finding.severity]} **${finding.rule}** (${escapeMarkdown(finding.variant)}) ${locationText(finding, blobBase)}: ${escapeMessage(finding.message)}` +
-        `<br>Fix: ${escapeMessage(finding.fix)}`
+/** `file:line` in code, linked to the line when a base URL for blobs is known. */
+export function locationText(finding: Pick<Finding, 'file' | 'line'>, blobBase?: string, label?: string): string {
+  const text = code(label ?? (finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file))
+  return blobBase ? `[${text}](${lineUrl(blobBase, finding.file, finding.line)})` : text
+}
+
+function bySeverityThenPlace(a: Finding, b: Finding): number {
+  return severityRank(b.severity) - severityRank(a.severity) || a.file.localeCompare(b.file) || a.line - b.line
+}
+
+function renderFinding(finding: VariantFinding, blobBase?: string, withFix = true): string {
+  const fix = withFix ? `<br>Fix: ${message(finding.fix)}` : ''
+  return `- ${SEVERITY_ICONS[finding.severity]} **${finding.rule}** in ${code(finding.variant)} at ${locationText(finding, blobBase)}: ${message(finding.message)}${fix}`
+}
+
+export function renderFindingsList(findings: VariantFinding[], blobBase?: string, withFix = true): string {
+  return [...findings]
+    .sort(bySeverityThenPlace)
+    .map((finding) => renderFinding(finding, blobBase, withFix))
+    .join('\n')
+}
+
+const HEADLINE_LENGTH = 120
+/** What is left of each failure log when a comment must shrink. */
+export const SHORT_LOG_LINES = 5
+
+/** The first line of a build failure, short: what Policy and the verdict show. */
+export function failureHeadline(failure: VariantFailure | undefined): string {
+  const first = (failure?.message ?? '')
+    .split('\n')
+    .map((line) => oneLine(line).trim())
+    .find(Boolean)
+  const text = first ?? 'unknown error'
+  return text.length > HEADLINE_LENGTH ? `${text.slice(0, HEADLINE_LENGTH - 1)}…` : text
+}
+
+/** Consecutive repeats folded into one line with a count. */
+function foldRepeats(lines: string[]): string[] {
+  const folded: Array<{ line: string; count: number }> = []
+  for (const line of lines) {
+    const last = folded[folded.length - 1]
+    if (last?.line === line) last.count++
+    else folded.push({ line, count: 1 })
+  }
+  return folded.map(({ line, count }) => (count > 1 ? `${line} (×${count})` : line))
+}
+
+/** The failure's message (unless the log already shows it), then its log tail with repeats folded. */
+export function failureLog(failure: VariantFailure, lastLines = Infinity): string[] {
+  const tail = foldRepeats(failure.logTail)
+  const messageLines = failure.message.split('\n').filter((line) => line.trim())
+  const shown = messageLines.every((line) => tail.some((logLine) => logLine.includes(line.trim()))) ? [] : messageLines
+  return [...shown, ...tail.slice(Math.max(0, tail.length - lastLines))]
+}
+
+/** One failed build, on the baseline, in the PR, or (the same failure) on both. */
+export interface FailureEntry {
+  variant: VariantReport
+  onBase: boolean
+  onHead: boolean
+}
+
+/** Each variant's failures, an identical one on both sides once. */
+export function failureEntries(head: Report, base?: Report): FailureEntry[] {
+  const failed = (report: Report | undefined): VariantReport[] =>
+    (report?.variants ?? []).filter((variant) => variant.failure)
+  const entries: FailureEntry[] = failed(head).map((variant) => ({ variant, onBase: false, onHead: true }))
+  for (const variant of failed(base)) {
+    const same = entries.find(
+      (entry) =>
+        entry.variant.name === variant.name && JSON.stringify(entry.variant.failure) === JSON.stringify(variant.failure)
     )
-    .join('\n')
+    if (same) same.onBase = true
+    else entries.push({ variant, onBase: true, onHead: false })
+  }
+  return entries
 }
 
-export function renderFailures(variants: VariantReport[]): string {
-  return variants
-    .filter((variant) => variant.failure)
-    .map((variant) => {
-      const failure = variant.failure!
-      const log = failure.logTail.length ? `\n\n${preformatted(failure.logTail)}` : ''
-      return `<details><summary>${escapeMarkdown(variant.name)}: ${escapeMarkdown(failure.message)}</summary>${log}\n\n</details>`
-    })
-    .join('\n')
+function sidesText(entry: FailureEntry, baseLabel: string | undefined): string {
+  if (baseLabel === undefined) return ''
+  const onBase = `on ${htmlCode(baseLabel)}`
+  return ` (${entry.onBase && entry.onHead ? `${onBase} and in the PR` : entry.onBase ? onBase : 'in the PR'})`
 }
 
-export function measurementNotes(report: Report): string {
-  const built = report.variants.find((variant) => variant.image && variant.build)
-  if (!built) return ''
+/**
+ * Each failed build's log once, collapsed; `lastLines` keeps only the end of each log. With a `baseLabel` each block
+ * says which side failed.
+ */
+export function renderFailureLogs(entries: FailureEntry[], baseLabel?: string, lastLines = Infinity): string {
+  if (!entries.length) return ''
+  const blocks = entries.map((entry) => {
+    const lines = failureLog(entry.variant.failure!, lastLines)
+    const log = lines.length ? `\n\n${preformatted(lines)}` : ''
+    return `<details><summary>${htmlCode(entry.variant.name)}${sidesText(entry, baseLabel)}: build log, ${lines.length} line${lines.length === 1 ? '' : 's'}</summary>${log}\n\n</details>`
+  })
+  // A blank line between blocks: Markdown after a `</details>` line would otherwise stay part of that HTML block.
+  return `### Failed builds\n\n${blocks.join('\n\n')}`
+}
+
+function sourceOf(report: Report, pick: (variant: VariantReport) => string | undefined): string | undefined {
+  return report.variants.map(pick).find((text) => text !== undefined)
+}
+
+/** How sizes and times were measured, and on which engine: once, in small print. */
+export function measurementNotes(report: Report): string[] {
+  const size = sourceOf(report, (variant) => variant.image?.sizeSource)
+  const compressed = sourceOf(report, (variant) => variant.image?.compressedSource)
+  const method = sourceOf(report, (variant) => variant.build?.method)
   const engine = report.engine
-    ? ` Engine ${escapeMarkdown(report.engine.version)} (${report.engine.os}/${report.engine.arch}).`
-    : ''
-  return `<sub>Size: ${escapeMarkdown(built.image!.sizeSource)}. Build time: ${escapeMarkdown(built.build!.method)}.${engine}</sub>`
+  return [
+    size ? `Size: ${inline(size)}.` : '',
+    compressed ? `Compressed: ${inline(compressed)}.` : '',
+    method ? `Build time: ${inline(method)}.` : '',
+    engine ? `Engine ${inline(engine.version)} (${inline(`${engine.os}/${engine.arch}`)}, ${engine.store} store).` : ''
+  ].filter(Boolean)
 }
 
-/** The Markdown report of one checkout: variants by size, then findings with file:line, then failed builds' logs. */
-export function renderReportMarkdown(report: Report, blobBase?: string): string {
+export function smallPrint(notes: string[]): string {
+  return notes.length ? `<sub>${notes.join(' ')}</sub>` : ''
+}
+
+/**
+ * The Markdown report of one checkout, as sections that can give way to fit a limit: variants by size, then findings
+ * with file:line, failed builds' logs, exact sizes and how they were measured.
+ */
+export function reportSections(report: Report, blobBase?: string): Section[] {
   const variants = sortBySize(report.variants)
   const rows = variants.map((variant) => [
-    escapeMarkdown(variant.name),
+    cellCode(variant.name),
     statusCell(variant),
-    sizeCell(variant),
+    sizeSpan(variant.image?.sizeBytes),
+    sizeSpan(variant.image?.compressedBytes),
     variant.image ? String(variant.image.layers.length) : '—',
     timeCell(variant),
     findingsCell(variant.findings)
   ])
   const findings = allFindings(report)
-  const sections = [
-    `## slimcheck: ${escapeMarkdown(summaryLine(report))}`,
-    table(['Variant', 'Status', 'Size', 'Layers', 'Build time', 'Findings'], rows, ['l', 'l', 'r', 'r', 'r', 'l']),
-    findings.length ? `### Findings\n\n${renderFindingsList(findings, blobBase)}` : '',
-    variants.some((variant) => variant.failure) ? `### Failed builds\n\n${renderFailures(variants)}` : '',
-    renderExactSizes(variants),
-    measurementNotes(report)
+  const failures = failureEntries(report)
+  return [
+    section(`## slimcheck: ${summaryLine(report)}`),
+    section(report.problems.map((problem) => `- ❌ ${inline(problem)}`).join('\n')),
+    section(
+      rows.length
+        ? table(['Variant', 'Status', 'Size', 'Compressed', 'Layers', 'Build time', 'Findings'], rows, [
+            'l',
+            'l',
+            'r',
+            'r',
+            'r',
+            'r',
+            'l'
+          ])
+        : ''
+    ),
+    {
+      levels: findings.length
+        ? [
+            `### Findings\n\n${renderFindingsList(findings, blobBase)}`,
+            `### Findings\n\n${renderFindingsList(findings, blobBase, false)}`
+          ]
+        : [''],
+      priority: 4
+    },
+    {
+      levels: [renderFailureLogs(failures), renderFailureLogs(failures, undefined, SHORT_LOG_LINES)],
+      priority: 3
+    },
+    section(renderExactSizes(variants), 1),
+    section(smallPrint(measurementNotes(report)), 2)
   ]
-  return `${sections.filter(Boolean).join('\n\n')}\n`
+}
+
+export function renderReportMarkdown(report: Report, blobBase?: string): string {
+  return fitSections(reportSections(report, blobBase), Infinity, '')
 }
 
 function renderExactSizes(variants: VariantReport[]): string {
   const built = variants.filter((variant) => variant.image)
   if (built.length === 0) return ''
-  const lines = built.map(
-    (variant) =>
-      `- ${escapeMarkdown(variant.name)}: ${variant.image!.sizeBytes} bytes, image ${escapeMarkdown(variant.image!.id)}, ${largestLayers(variant)}`
-  )
+  const lines = built.map((variant) => {
+    const image = variant.image!
+    const compressed = typeof image.compressedBytes === 'number' ? `, ${image.compressedBytes} compressed` : ''
+    return `- ${code(variant.name)}: ${image.sizeBytes} bytes${compressed}, image ${code(image.id)}, ${largestLayers(variant)}`
+  })
   return `<details><summary>Exact sizes and largest layers</summary>\n\n${lines.join('\n')}\n\n</details>`
 }
 
@@ -170,49 +310,9 @@ function largestLayers(variant: VariantReport): string {
     const where = layer.instruction
       ? `${variant.dockerfile}:${layer.instruction.line} ${layer.instruction.text}`
       : 'base image'
-    return `${humanBytes(layer.sizeBytes)} ${escapeMarkdown(where.length > 80 ? `${where.slice(0, 77)}...` : where)}`
+    return `${humanBytes(layer.sizeBytes)} ${code(where.length > 80 ? `${where.slice(0, 79)}…` : where)}`
   })
   return `largest layers: ${described.join('; ')}`
-}
-
-/** Plain text for a terminal. */
-export function renderText(report: Report): string {
-  const variants = sortBySize(report.variants)
-  const rows = variants.map((variant) => [
-    variant.name,
-    variant.status,
-    variant.image ? humanBytes(variant.image.sizeBytes) : '-',
-    variant.image ? String(variant.image.sizeBytes) : '-',
-    variant.build ? `${variant.build.seconds.toFixed(1)}s` : '-',
-    String(variant.findings.length)
-  ])
-  const header = ['VARIANT', 'STATUS', 'SIZE', 'BYTES', 'BUILD', 'FINDINGS']
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
-  const format = (cells: string[]): string =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]))
-      .join('  ')
-      .trimEnd()
-  const lines = [format(header), ...rows.map(format)]
-  const findings = allFindings(report).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
-  if (findings.length) {
-    lines.push('', 'Findings:')
-    for (const finding of findings) {
-      lines.push(
-        `  ${finding.file}:${finding.line} ${finding.severity} ${finding.rule} [${finding.variant}] ${finding.message}`,
-        `    fix: ${finding.fix}`
-      )
-    }
-  }
-  for (const variant of variants.filter((item) => item.failure)) {
-    lines.push(
-      '',
-      `${variant.name} failed: ${variant.failure!.message}`,
-      ...variant.failure!.logTail.map((line) => `  | ${line}`)
-    )
-  }
-  lines.push('', summaryLine(report))
-  return `${stripControlCharacters(lines.join('\n'))}\n`
 }
 
 /** Text for a terminal carries no escape sequences from file names or build logs: control characters become `?`. */

@@ -37,7 +37,15 @@ export interface Finding {
 }
 
 export interface Layer {
+  /**
+   * Uncompressed bytes of the layer as the classic image store counts them: on the classic store the engine's own
+   * figure; on the containerd store counted from the layer's content the same way (see `ImageMeasurement.sizeBytes`).
+   */
   sizeBytes: number
+  /** The layer's compressed blob: as stored (containerd store) or as gzip would send it (classic store). */
+  compressedBytes?: number
+  /** The layer's uncompressed digest (`rootfs.diff_ids`); absent for history entries that made no layer. */
+  diffId?: string
   /** The history entry's CreatedBy, as the engine reports it. */
   createdBy: string
   /** The Dockerfile instruction that made the layer, when it could be matched. */
@@ -48,10 +56,20 @@ export type ImageStore = 'overlay2' | 'containerd'
 
 export interface ImageMeasurement {
   id: string
-  /** Unpacked size of the image for the built platform, in bytes, exactly as the engine reports it. */
+  /**
+   * Uncompressed bytes of the image's content for the built platform, the same on every engine and store: what the
+   * classic store reports (`docker image inspect` Size there, exactly), and on the containerd store the same count
+   * made from the layers' content.
+   */
   sizeBytes: number
-  /** Which engine field the size came from, e.g. `Size from GET /images/{id}/json (overlay2 store)`. */
+  /** How `sizeBytes` was obtained, in words a reader can check. */
   sizeSource: string
+  /** The compressed layer blobs for the built platform: what a registry stores and a `docker pull` transfers. */
+  compressedBytes: number
+  /** How `compressedBytes` was obtained: from the image manifest, or computed (and how). */
+  compressedSource: string
+  /** The engine's own figure for the image and the field it came from, kept for traceability. */
+  engineReported: { sizeBytes: number; source: string }
   store: ImageStore
   platform: string
   layers: Layer[]
@@ -66,6 +84,40 @@ export interface BuildMeasurement {
   cache: CacheMode
   /** How the time was measured, in words a reader can check. */
   method: string
+  /** The steps of the last build, from BuildKit's trace, in the order they started. */
+  steps?: BuildStep[]
+}
+
+/** One step (vertex) of a BuildKit build. */
+export interface BuildStep {
+  /** The step as BuildKit names it, e.g. `[runtime 2/4] RUN apt-get install -y curl`. */
+  name: string
+  /** The Dockerfile line the step comes from, when it could be matched. */
+  line?: number
+  /** From the step's start to its completion, as BuildKit timed it. */
+  seconds: number
+  cached: boolean
+}
+
+/**
+ * How a variant's measurement was obtained when it was not built for this side alone. `shared`: base and head had
+ * identical inputs (fingerprints), so one build measured both sides. `carried`: the inputs equal those of the stored
+ * baseline report, so its measurement was carried forward and nothing was built.
+ */
+export interface Reuse {
+  kind: 'shared' | 'carried'
+  /** The commit the measurement was made at (`carried`). */
+  commit?: string
+  /** The workflow run that stored it (`carried` from an artifact). */
+  runId?: number
+}
+
+/** What a variant's build can read, hashed; equal fingerprints mean an identical build. */
+export interface Fingerprint {
+  /** `sha256:…` over every input; absent when some input cannot be fingerprinted. */
+  digest?: string
+  /** Why the variant must always be rebuilt (e.g. `ADD https://…` at Dockerfile.app:4). */
+  unfingerprintable?: string
 }
 
 export type VariantStatus = 'built' | 'failed' | 'skipped'
@@ -91,9 +143,12 @@ export interface VariantReport {
   failure?: VariantFailure
   /** Bytes taken by a conda prefix found in the built image. */
   condaBytes?: number
+  fingerprint?: Fingerprint
+  /** Set when the measurement was not made by this side's own build. */
+  reused?: Reuse
 }
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 export interface Report {
   schemaVersion: typeof SCHEMA_VERSION
@@ -140,6 +195,8 @@ export interface TimeDelta extends Delta {
 export interface LayerChange {
   /** The Dockerfile instruction (head side when both have it), or `base image`. */
   instruction: string
+  /** The base side's text of an instruction the pull request edited (paired by line). */
+  beforeInstruction?: string
   line?: number
   before: number
   after: number
@@ -154,6 +211,8 @@ export interface VariantComparison {
   baseStatus?: VariantStatus
   headStatus?: VariantStatus
   size?: Delta
+  /** The change of the compressed size, when both sides measured it. */
+  compressed?: Delta
   time?: TimeDelta
   layers?: { before: number; after: number; delta: number; changes: LayerChange[] }
   findings: { added: Finding[]; fixed: Finding[]; unchanged: Finding[] }
@@ -166,11 +225,18 @@ export interface PolicyViolation {
   message: string
   file?: string
   line?: number
+  /** The `fail-on` rule a finding violated. */
+  rule?: RuleId
+  /** Already on the baseline: the pull request did not cause it. */
+  inherited?: boolean
 }
 
 export interface Comparison {
   baseline: BaselineInfo
   variants: VariantComparison[]
   totalSize?: Delta
+  /** What fails the check: new violations, and inherited ones too with `fail-on-inherited`. */
   violations: PolicyViolation[]
+  /** Violations already on the baseline that do not fail the check (`fail-on-inherited` is off). */
+  inherited: PolicyViolation[]
 }

@@ -55,7 +55,7 @@ describe('analyzeDockerfile', () => {
       { line: 12, keyword: 'ENTRYPOINT', text: 'ENTRYPOINT ["micromamba", "run", "-p", "/opt/env", "python"]' }
     ])
     expect(analysis.productionFromLine).toBe(6)
-    expect(analysis.stages).toEqual([
+    expect(analysis.stages).toMatchObject([
       { name: 'base', line: 2, base: 'python:3.12' },
       { name: 'build', line: 4, base: 'mambaorg/micromamba' },
       { name: 'runtime', line: 6, base: 'base' }

@@ -1,9 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import type { Report } from '../../src/types.js'
+import type { Log } from 'sarif'
+import { SCHEMA_VERSION, type Report } from '../../src/types.js'
+import { renderGfm, visibleText } from '../support/gfm.js'
 import { runAction } from '../support/runner.js'
-import { inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
+import { expectConsistentSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
 const CONDA_DOCKERFILE = [
   `FROM ${TEST_BASE}`,
@@ -30,22 +32,28 @@ describe('the bundled action, run as the runner runs it', () => {
     const reportPath = path.join(workspace, 'out/report.json')
     expect(run.outputs['report-path']).toBe(reportPath)
     const report = JSON.parse(fs.readFileSync(reportPath, 'utf8')) as Report
-    expect(report.schemaVersion).toBe(1)
+    expect(report.schemaVersion).toBe(SCHEMA_VERSION)
     expect(report.variants.map((variant) => [variant.name, variant.status])).toEqual([
       ['app', 'built'],
       ['conda', 'built'],
       ['docs/<b>evil|name</b>', 'failed']
     ])
-    for (const variant of report.variants.filter((item) => item.image))
-      expect(variant.image!.sizeBytes).toBe(inspectedSize(variant.image!.id))
+    for (const variant of report.variants.filter((item) => item.image)) expectConsistentSize(variant.image!)
 
     expect(run.outputs.summary).toBe('3 variants (2 built, 1 failed); 3 errors; policy failed (4)')
-    expect(run.summary).toContain('| Variant | Status | Size | Layers | Build time | Findings |')
+    expect(run.outputs).toMatchObject({ passed: 'false', violations: '4', 'size-delta': '' })
+    expect(run.summary).toContain('| Variant | Status | Size | Compressed | Layers | Build time | Findings |')
     expect(run.summary.trim()).toBe(run.outputs['comment-body'].trim())
-    expect(run.summary).not.toContain('<script>')
-    expect(run.summary).not.toContain('<b>')
-    expect(run.summary).toContain('&lt;script&gt;')
+    const rendered = renderGfm(run.summary)
+    expect(rendered).not.toMatch(/<(script|b|img)[\s>]/)
+    expect(visibleText(rendered)).toContain("echo '<script>alert(1)</script>'")
+    expect(visibleText(rendered)).toContain('docs/<b>evil|name</b>')
     expect(run.summary).toContain('::error title=injected::from the build log')
+    const sarif = JSON.parse(fs.readFileSync(run.outputs['sarif-path'], 'utf8')) as Log
+    expect(run.outputs['sarif-path']).toBe(path.join(workspace, 'slimcheck.sarif'))
+    expect(
+      sarif.runs[0].results?.map((result) => result.locations?.[0].physicalLocation?.artifactLocation?.uri)
+    ).toContain('Dockerfile.conda')
     expect(
       run.annotations.filter(
         (annotation) => annotation.properties.title === 'injected' || annotation.message === 'from the build log'

@@ -109,14 +109,20 @@ describe('a pull request that changes one variant', () => {
     expect(comments).toHaveLength(1)
     const body = comments[0].body
     expect(body.startsWith(MARKER)).toBe(true)
-    expect(body.split('\n')[2]).toMatch(/^\*\*slimcheck\*\*: ✅ policy passed: total image size \+786 kB/)
-    expect(body).toContain('| app |')
+    expect(body.split('\n')[2]).toMatch(
+      /^✅ \*\*slimcheck\*\*: no new violations\. Largest change: `app` \+786 kB \(\+\d+\.\d%\)\. Total \+\d+ kB \(.* → .*\), with 1 added and 1 removed variant\.$/
+    )
+    expect(body).toContain('| `app` |')
     expect(body).toContain('🆕 added')
     expect(body).toContain('🗑️ removed')
-    expect(body).toMatch(/<details><summary>1 unchanged variant<\/summary>[\s\S]*\| stable \|/)
-    expect(body).toContain('```mermaid')
+    expect(body).toMatch(/<details><summary>1 unchanged variant<\/summary>[\s\S]*\| `stable` \|/)
+    // One variant changed size, so there is no chart to draw.
+    expect(body).not.toContain('```mermaid')
     expect(first.outputs['comment-body']).toBe(body)
-    expect(first.summary).toContain('| app |')
+    expect(first.outputs).toMatchObject({ passed: 'true', violations: '0' })
+    // app's growth, plus the added variant, less the removed one (which has 8 KiB less data than the new one).
+    expect(Number(first.outputs['size-delta'])).toBeGreaterThan(786_432)
+    expect(first.summary).toContain('| `app` |')
     expect(fs.existsSync(path.join(first.workspace, '.git'))).toBe(true)
     expect(github.violations).toEqual([])
 
@@ -153,10 +159,11 @@ describe('a pull request that changes one variant', () => {
     )
     expect(violation?.properties.file).toBe('Dockerfile.app')
     expect(violation?.message).toMatch(
-      /^app: size grew by 786 kB \(786432 bytes, \+\d+\.\d%\), over max-size-increase 10% by /
+      /^app: uncompressed size grew by 786 kB \(786432 bytes, \+\d+\.\d%\), over max-size-increase 10% by /
     )
     expect(run.outputs['comment-body']).toContain('### Policy')
     expect(run.outputs.summary).toMatch(/policy failed \(1\)$/)
+    expect(run.outputs).toMatchObject({ passed: 'false', violations: '1' })
   })
 
   it('warns and still passes by policy when a fork pull request cannot comment', async () => {
@@ -189,7 +196,7 @@ describe('a pull request that changes one variant', () => {
       })
     })
     expect(push.exitCode).toBe(0)
-    expect(push.summary).toContain('| app | ✅ built |')
+    expect(push.summary).toContain('| `app` | ✅ built |')
     expect(push.stdout).not.toContain('slimcheck comment')
     expect(results.violations).toEqual([])
     const commentsBefore = github.requests.filter((request) => request.operationId.startsWith('issues/')).length
@@ -296,7 +303,7 @@ describe('a pull request that breaks one variant', () => {
     })
     expect(comparisonOf(run.report, 'ok')).toMatchObject({ kind: 'unchanged', size: { delta: 0 } })
     const body = run.outputs['comment-body']
-    expect(body).toMatch(/\| fragile \| .* → ❌ failed \| head build failed \|/)
+    expect(body).toMatch(/\| ❌ `fragile` \| .* → ❌ failed \| PR build failed \|/)
     expect(body).toContain('half way')
     expect(
       run.annotations.some(

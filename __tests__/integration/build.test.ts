@@ -1,28 +1,11 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import Docker from 'dockerode'
 import { parseSettings } from '../../src/config.js'
-import { createEngine, EngineUnreachableError, type Engine } from '../../src/engine.js'
-import type { Logger } from '../../src/log.js'
+import { createEngine, EngineUnreachableError, type Engine } from '../../src/engine/index.js'
+import { recordingLogger } from '../support/logger.js'
 import { runPipeline } from '../../src/pipeline.js'
 import type { Report, VariantReport } from '../../src/types.js'
 import { dockerCli, historyLength, inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = []
-  return {
-    lines,
-    info: (message) => lines.push(message),
-    warning: (message) => lines.push(`warning: ${message}`),
-    group: async (title, body) => {
-      lines.push(`group: ${title}`)
-      return body()
-    },
-    untrusted: (body) => body(),
-    secret: () => undefined,
-    annotate: () => undefined
-  }
-}
 
 function variant(report: Report, name: string): VariantReport {
   const found = report.variants.find((item) => item.name === name)
@@ -72,13 +55,23 @@ describe('building real images', () => {
     ])
   })
 
-  it('reports sizes exactly as docker image inspect does, and every history entry as a layer', () => {
+  it('reports sizes as the classic store counts them, the compressed size, and every history entry as a layer', async () => {
+    const { store } = await engine.info()
     for (const name of ['big', 'small', 'conda']) {
       const image = variant(report, name).image!
-      expect(image.sizeBytes).toBe(inspectedSize(image.id))
+      expect(image.store).toBe(store)
       expect(image.layers).toHaveLength(historyLength(image.id))
-      expect(image.sizeSource).toContain('classic image store')
-      expect(image.store).toBe('overlay2')
+      expect(image.sizeBytes).toBe(image.layers.reduce((sum, layer) => sum + layer.sizeBytes, 0))
+      expect(image.compressedBytes).toBe(image.layers.reduce((sum, layer) => sum + (layer.compressedBytes ?? 0), 0))
+      expect(image.compressedBytes).toBeGreaterThan(0)
+      if (store === 'overlay2') {
+        expect(image.sizeBytes).toBe(inspectedSize(image.id))
+        expect(image.engineReported).toEqual({ sizeBytes: image.sizeBytes, source: expect.stringContaining('classic') })
+        expect(image.compressedSource).toContain('gzip')
+      } else {
+        expect(image.sizeSource).toContain("counted from the layers' content")
+        expect(image.compressedSource).toContain('image manifest')
+      }
     }
     expect(variant(report, 'big').image!.sizeBytes - variant(report, 'small').image!.sizeBytes).toBeGreaterThan(
       3_000_000
@@ -242,7 +235,7 @@ describe('engine problems', () => {
 
   it('names DOCKER_HOST and how to start an engine when none answers, and still reports static findings', async () => {
     const dir = makeWorkspace({ Dockerfile: 'FROM python:3.12\n' })
-    const unreachable = createEngine(new Docker({ socketPath: path.join(dir, 'no-such.sock') }))
+    const unreachable = createEngine({ socketPath: path.join(dir, 'no-such.sock') })
     await expect(unreachable.info()).rejects.toThrow(EngineUnreachableError)
     const report = await runPipeline({
       settings: parseSettings({}, dir),

@@ -1,5 +1,13 @@
 import { parseFailOn, type Policy } from '../../src/config.js'
-import { SCHEMA_VERSION, type Finding, type Report, type VariantReport } from '../../src/types.js'
+import {
+  SCHEMA_VERSION,
+  type BuildMeasurement,
+  type Finding,
+  type ImageMeasurement,
+  type Layer,
+  type Report,
+  type VariantReport
+} from '../../src/types.js'
 
 export function finding(overrides: Partial<Finding> = {}): Finding {
   return {
@@ -24,7 +32,46 @@ export function report(variants: VariantReport[], problems: string[] = []): Repo
   }
 }
 
-/** No limits and nothing in fail-on, unless overridden. */
+/** No limits, nothing in fail-on and no noise threshold, unless overridden. */
 export function policy(overrides: Partial<Policy> = {}): Policy {
-  return { failOn: parseFailOn('none'), maxSize: [], ...overrides }
+  return {
+    failOn: parseFailOn('none'),
+    failOnInherited: false,
+    sizeMetric: 'uncompressed',
+    sizeNoise: { bytes: 0 },
+    maxSize: [],
+    ...overrides
+  }
+}
+
+/** An image as the classic store measures it; compressed to 40% unless given. */
+export function image(sizeBytes: number, layers: Layer[], overrides: Partial<ImageMeasurement> = {}): ImageMeasurement {
+  return {
+    id: `sha256:${'0'.repeat(64)}`,
+    sizeBytes,
+    sizeSource: 'Size from GET /images/{id}/json (overlay2 store)',
+    compressedBytes: Math.round(sizeBytes * 0.4),
+    compressedSource: 'the gzip-compressed layer blobs, as a push would send them',
+    engineReported: { sizeBytes, source: 'Size from GET /images/{id}/json' },
+    store: 'overlay2',
+    platform: 'linux/amd64',
+    layers,
+    ...overrides
+  }
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+export function build(samples: number[], overrides: Partial<BuildMeasurement> = {}): BuildMeasurement {
+  return {
+    seconds: median(samples),
+    samples,
+    cache: 'cold',
+    method: 'wall clock from sending the build context to the end of the build stream',
+    ...overrides
+  }
 }

@@ -23,6 +23,13 @@ export interface ActionRunOptions {
 }
 
 const DIST = path.resolve('dist/index.js')
+/** The Node.js the runner uses for `runs.using: node24`, provided by scripts/provision-runner-node.sh. */
+export function runnerNode(): string {
+  const node = process.env.SLIMCHECK_RUNNER_NODE
+  if (!node)
+    throw new Error('SLIMCHECK_RUNNER_NODE is not set: run the tests with npm test, which provisions Node.js 24')
+  return node
+}
 
 /** Runs the bundled action the way the runner does: `node dist/index.js` with INPUT_*, GITHUB_* and file commands. */
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
@@ -65,7 +72,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     ...inputs,
     ...options.env
   }
-  const child = spawn(process.execPath, [DIST], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(runnerNode(), [DIST], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk) => (stdout += chunk))

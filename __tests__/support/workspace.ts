@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { expect } from '@jest/globals'
+import type { ImageMeasurement } from '../../src/types.js'
 
 /** A temporary directory holding the given files; Buffers and strings are written as they are. */
 export function makeWorkspace(files: Record<string, string | Buffer>, prefix = 'slimcheck-test-'): string {
@@ -29,3 +31,12 @@ export function historyLength(image: string): number {
 
 /** The base image every fast fixture builds on: busybox from Debian's busybox-static, imported by scripts/provision-engine.sh. */
 export const TEST_BASE = 'slimcheck/busybox:test'
+
+/**
+ * What a reported size must satisfy on any engine: the sum of its layers, and on the classic store exactly what
+ * `docker image inspect` says.
+ */
+export function expectConsistentSize(image: ImageMeasurement): void {
+  expect(image.sizeBytes).toBe(image.layers.reduce((sum, layer) => sum + layer.sizeBytes, 0))
+  if (image.store === 'overlay2') expect(image.sizeBytes).toBe(inspectedSize(image.id))
+}

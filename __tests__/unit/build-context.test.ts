@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { contextEntries, contextWithDockerfile, EXTERNAL_DOCKERFILE } from '../../src/build-context.js'
+import { buildContext, contextEntries, EXTERNAL_DOCKERFILE } from '../../src/build-context.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 const names = (dir: string, dockerfile = 'Dockerfile'): string[] =>
@@ -64,19 +64,57 @@ describe('the build context', () => {
 describe('a Dockerfile outside the context', () => {
   it('travels inside it under its own name, read from where it lies', () => {
     const dir = makeWorkspace({ 'docker/app.Dockerfile': 'FROM scratch\n', 'app/main.sh': 'echo\n' })
-    const { entries, dockerfile } = contextWithDockerfile(`${dir}/app`, '../docker/app.Dockerfile')
+    const { entries, dockerfile } = buildContext(`${dir}/app`, '../docker/app.Dockerfile')
     expect(dockerfile).toBe(EXTERNAL_DOCKERFILE)
     expect(entries).toEqual([
-      { name: 'main.sh', type: 'file' },
+      { name: 'main.sh', type: 'file', source: `${dir}/app/main.sh` },
       { name: EXTERNAL_DOCKERFILE, type: 'file', source: `${dir}/docker/app.Dockerfile` }
     ])
   })
 
   it('leaves a Dockerfile inside the context where it is', () => {
     const dir = makeWorkspace({ Dockerfile: 'FROM scratch\n' })
-    expect(contextWithDockerfile(dir, 'Dockerfile')).toEqual({
-      entries: [{ name: 'Dockerfile', type: 'file' }],
+    expect(buildContext(dir, 'Dockerfile')).toEqual({
+      entries: [{ name: 'Dockerfile', type: 'file', source: `${dir}/Dockerfile` }],
       dockerfile: 'Dockerfile'
     })
+  })
+})
+
+describe('files another checkout lends', () => {
+  const base = (): string =>
+    makeWorkspace({ Dockerfile: 'FROM scratch\n', '.git': 'gitdir: /elsewhere\n', 'app/main.py': 'base' })
+  const head = (): string =>
+    makeWorkspace({
+      '.git/HEAD': 'ref: refs/heads/pr\n',
+      'app/main.py': 'head',
+      'app/generated.txt': 'g',
+      'dist/bundle.js': 'b',
+      '.dockerignore': 'ignored-by-base-rules\n'
+    })
+
+  it('replace what this checkout has at their paths, and are read from the other checkout', () => {
+    const baseDir = base()
+    const headDir = head()
+    const entries = contextEntries(baseDir, 'Dockerfile', {
+      dir: headDir,
+      roots: ['.git', 'app/generated.txt', 'dist']
+    })
+    expect(entries.map((entry) => [entry.name, entry.source])).toEqual([
+      ['.git', `${headDir}/.git`],
+      ['.git/HEAD', `${headDir}/.git/HEAD`],
+      ['Dockerfile', `${baseDir}/Dockerfile`],
+      ['app', `${baseDir}/app`],
+      ['app/generated.txt', `${headDir}/app/generated.txt`],
+      ['app/main.py', `${baseDir}/app/main.py`],
+      ['dist', `${headDir}/dist`],
+      ['dist/bundle.js', `${headDir}/dist/bundle.js`]
+    ])
+  })
+
+  it("follow this side's .dockerignore", () => {
+    const baseDir = makeWorkspace({ Dockerfile: 'FROM scratch\n', '.dockerignore': 'dist\n.git\n' })
+    const entries = contextEntries(baseDir, 'Dockerfile', { dir: head(), roots: ['.git', 'dist'] })
+    expect(entries.map((entry) => entry.name)).toEqual(['.dockerignore', 'Dockerfile'])
   })
 })

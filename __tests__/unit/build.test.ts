@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
-import { condaMarkersIn, historyKeyword, imageTagFor, mapLayers, median, redactorFor } from '../../src/build.js'
-import { decodeBuildLines, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine.js'
+import { imageTagFor, median, sharedFilesFor } from '../../src/build.js'
+import { apiAtLeast, contextMustBeFetched, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine/index.js'
+import { condaMarkersIn } from '../../src/image-conda.js'
+import { historyKeyword, mapLayers, stepLine } from '../../src/layers.js'
+import { redactorFor, secretFragments } from '../../src/redact.js'
 
 describe('history keywords', () => {
   it.each([
@@ -47,14 +50,6 @@ describe('mapLayers', () => {
 })
 
 describe('build output', () => {
-  it('decodes the base64 log lines dockerode leaves encoded and keeps the rest', () => {
-    const encoded = Buffer.from('hello\nworld\n').toString('base64')
-    const warning = Buffer.from('deprecated syntax').toString('base64')
-    expect(
-      decodeBuildLines(`[sha256:ab12c] RUN echo hi\n${encoded}\nWARNING: ${warning}\nERROR: failed to solve\n`)
-    ).toEqual(['[sha256:ab12c] RUN echo hi', 'hello', 'world', 'WARNING: deprecated syntax', 'ERROR: failed to solve'])
-  })
-
   it('redacts every NAME=value of a build-arg, and bare values of three or more characters', () => {
     const redact = redactorFor({ TOKEN: 'hunter2', SHORT: 'ab', BASE: 'slim' })
     expect(redact('RUN |3 TOKEN=hunter2 SHORT=ab BASE=slim /bin/sh -c echo hunter2 ab')).toBe(
@@ -62,6 +57,15 @@ describe('build output', () => {
     )
     expect(redact('OTHER=ab SHORT=abc')).toBe('OTHER=ab SHORT=abc')
     expect(redactorFor({})('unchanged')).toBe('unchanged')
+  })
+
+  it('redacts each line of a multi-line value, its JSON form, and secrets', () => {
+    const redact = redactorFor({ ML: 'part1-AAA\npart2-BBB' }, { token: 'ghp_abc123' })
+    expect(redact('part1-AAA')).toBe('***')
+    expect(redact('#7 0.2 part2-BBB')).toBe('#7 0.2 ***')
+    expect(redact('error: "part1-AAA\\npart2-BBB" is bad')).toBe('error: "***" is bad')
+    expect(redact('curl -H "Authorization: ghp_abc123"')).toBe('curl -H "Authorization: ***"')
+    expect(secretFragments('a\nbcd\n\n')).toEqual(['a\nbcd\n\n', 'bcd', 'a\\nbcd\\n\\n'])
   })
 
   it('makes valid, side-specific image tags from any variant name', () => {
@@ -95,14 +99,84 @@ describe('image store', () => {
       { Kind: 'image', ImageData: { Platform: { os: 'linux', architecture: 'arm64' }, Size: { Unpacked: 5 } } },
       { Kind: 'image', ImageData: { Platform: { os: 'linux', architecture: 'amd64' }, Size: { Unpacked: 7 } } }
     ]
-    expect(unpackedSizeForPlatform(manifests, 'linux', 'amd64', 99, 'linux/amd64')).toMatchObject({
+    expect(unpackedSizeForPlatform(manifests, 'linux', 'amd64', 99)).toMatchObject({
       sizeBytes: 7,
-      sizeSource: expect.stringContaining('Unpacked for linux/amd64')
+      source: expect.stringContaining('Unpacked for linux/amd64')
     })
-    expect(unpackedSizeForPlatform([], 'linux', 'amd64', 99, 'linux/amd64')).toMatchObject({
+    expect(unpackedSizeForPlatform([], 'linux', 'amd64', 99)).toMatchObject({
       sizeBytes: 99,
-      sizeSource: expect.stringContaining('no per-platform unpacked size')
+      source: expect.stringContaining('compressed content')
     })
+  })
+
+  it('knows which engines must fetch the build context (moby/moby#47717)', () => {
+    expect(contextMustBeFetched({ version: '26.1.5+dfsg1', store: 'containerd' })).toBe(true)
+    expect(contextMustBeFetched({ version: '27.4.1', store: 'containerd' })).toBe(true)
+    expect(contextMustBeFetched({ version: '27.5.0', store: 'containerd' })).toBe(false)
+    expect(contextMustBeFetched({ version: '28.5.2', store: 'containerd' })).toBe(false)
+    expect(contextMustBeFetched({ version: '26.1.5', store: 'overlay2' })).toBe(false)
+    expect(contextMustBeFetched({ version: '23.0.1', store: 'containerd' })).toBe(false)
+  })
+
+  it('compares API versions', () => {
+    expect(apiAtLeast('1.51', '1.48')).toBe(true)
+    expect(apiAtLeast('1.48', '1.48')).toBe(true)
+    expect(apiAtLeast('1.45', '1.48')).toBe(false)
+    expect(apiAtLeast('2.0', '1.48')).toBe(true)
+  })
+})
+
+describe('build steps', () => {
+  const stages = [
+    {
+      name: 'builder',
+      line: 1,
+      base: 'debian:bookworm-slim',
+      instructions: [
+        { line: 1, keyword: 'FROM', text: 'FROM debian:bookworm-slim AS builder' },
+        { line: 2, keyword: 'RUN', text: 'RUN make' },
+        { line: 3, keyword: 'RUN', text: 'RUN   make   install' }
+      ]
+    },
+    {
+      line: 4,
+      base: 'debian:bookworm-slim',
+      instructions: [
+        { line: 4, keyword: 'FROM', text: 'FROM debian:bookworm-slim' },
+        { line: 5, keyword: 'COPY', text: 'COPY --from=builder /out /out' },
+        { line: 6, keyword: 'RUN', text: 'RUN make' }
+      ]
+    }
+  ]
+
+  it('pairs steps with the lines of their stage by keyword and text', () => {
+    const taken = new Set<number>()
+    expect(stepLine('[builder 3/3] RUN make install', stages, taken)).toBe(3)
+    expect(stepLine('[builder 2/3] RUN make', stages, taken)).toBe(2)
+    expect(stepLine('[stage-1 2/3] COPY --from=builder /out /out', stages, taken)).toBe(5)
+    expect(stepLine('[stage-1 3/3] RUN make', stages, taken)).toBe(6)
+    expect(stepLine('[stage-1 1/3] FROM docker.io/library/debian:bookworm-slim', stages, taken)).toBe(4)
+    expect(stepLine('[internal] load build definition from Dockerfile', stages, taken)).toBeUndefined()
+    expect(stepLine('exporting to image', stages, taken)).toBeUndefined()
+  })
+
+  it('takes the one stage when BuildKit names none', () => {
+    expect(stepLine('[2/3] RUN make', [stages[1]], new Set())).toBe(6)
+  })
+})
+
+describe('what the base side borrows from the head checkout', () => {
+  const shared = { root: '/tmp/base', from: '/work/head', paths: ['.git', 'out', 'api/gen.txt', 'tools'] }
+
+  it('maps repository paths onto each context', () => {
+    expect(sharedFilesFor(shared, '/tmp/base')).toEqual({
+      dir: '/work/head',
+      roots: ['.git', 'out', 'api/gen.txt', 'tools']
+    })
+    expect(sharedFilesFor(shared, '/tmp/base/api')).toEqual({ dir: '/work/head/api', roots: ['gen.txt'] })
+    expect(sharedFilesFor(shared, '/tmp/base/tools/img')).toEqual({ dir: '/work/head/tools/img', roots: [''] })
+    expect(sharedFilesFor(shared, '/tmp/base/web')).toBeUndefined()
+    expect(sharedFilesFor(undefined, '/tmp/base')).toBeUndefined()
   })
 })
 

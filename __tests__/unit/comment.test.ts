@@ -1,40 +1,33 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  aroundChange,
   COMMENT_LIMIT,
   commentMarker,
   renderComment,
-  sizeChart,
-  sizeDeltaText,
-  timeText,
-  verdict,
+  verdictMarkdown,
   type CommentContext
 } from '../../src/comment.js'
-import { compareReports, compareVariant, delta, timeDelta } from '../../src/compare.js'
-import { parseFailOn, parseSizeBudgets, type Policy } from '../../src/config.js'
-import { escapeMarkdown } from '../../src/markdown.js'
-import { finding, policy, report } from '../support/reports.js'
-import type { BaselineInfo, Comparison, Finding, Report, VariantReport, VariantStatus } from '../../src/types.js'
+import { compareReports, delta, timeDelta } from '../../src/compare.js'
+import { parseFailOn, parseLimit, parseSizeBudgets, type Policy } from '../../src/config.js'
+import { sizeDeltaText, timeText } from '../../src/variant-table.js'
+import { build, finding, image, policy, report } from '../support/reports.js'
+import { demoScenario, largeScenario } from '../support/scenarios.js'
+import type {
+  BaselineInfo,
+  BuildStep,
+  Comparison,
+  Finding,
+  Report,
+  Reuse,
+  VariantReport,
+  VariantStatus
+} from '../../src/types.js'
 
 const MB = 1_000_000
 const BLOB = 'https://github.com/octo/app/blob/0123abcd/services'
 const SUMMARY = 'https://github.com/octo/app/actions/runs/42'
 const CONTEXT: CommentContext = { key: 'ci/images', baseLabel: 'main', blobBase: BLOB, summaryUrl: SUMMARY }
 const BASELINE: BaselineInfo = { source: 'build', commit: 'b'.repeat(40) }
-const ARTIFACT: BaselineInfo = {
-  source: 'artifact',
-  commit: 'c'.repeat(40),
-  runId: 9,
-  runUrl: 'https://github.com/octo/app/actions/runs/9',
-  note: '@admin <b>stale</b>'
-}
-const HOSTILE = [
-  '</details><img src=x onerror=alert(1)>',
-  '@octocat',
-  '| pipe |',
-  '</pre><script>alert(1)</script>',
-  '[x](javascript:alert(1))',
-  '"quoted" `tick` ; %% ]'
-]
 
 interface VariantOptions {
   status?: VariantStatus
@@ -42,13 +35,15 @@ interface VariantOptions {
   samples?: number[]
   findings?: Finding[]
   logTail?: string[]
+  message?: string
   layers?: Array<[number, string?]>
+  steps?: BuildStep[]
+  reused?: Reuse
 }
 
 function variant(name: string, options: VariantOptions = {}): VariantReport {
   const status = options.status ?? 'built'
   const size = options.size ?? 100 * MB
-  const samples = options.samples ?? [10]
   const layers = (options.layers ?? [[size]]).map(([sizeBytes, text], index) => ({
     sizeBytes,
     createdBy: text ?? 'ADD rootfs /',
@@ -63,30 +58,19 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
     findings: options.findings ?? [],
     ...(status === 'built'
       ? {
-          image: {
-            id: `sha256:${name.length}`,
-            sizeBytes: size,
-            sizeSource: 'Size from the engine',
-            store: 'overlay2' as const,
-            platform: 'linux/amd64',
-            layers
-          },
-          build: {
-            seconds: [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)],
-            samples,
-            cache: 'cold' as const,
-            method: 'wall clock'
-          }
+          image: image(size, layers, { id: `sha256:${name.length}` }),
+          build: build(options.samples ?? [10], options.steps ? { steps: options.steps } : {})
         }
       : {}),
     ...(status === 'failed'
       ? {
           failure: {
-            message: 'build failed: exit code 7',
+            message: options.message ?? 'build failed: exit code 7',
             logTail: options.logTail ?? ['RUN make', 'make: *** error 7']
           }
         }
-      : {})
+      : {}),
+    ...(options.reused ? { reused: options.reused } : {})
   }
 }
 
@@ -152,13 +136,17 @@ function count(body: string, text: string): number {
   return body.split(text).length - 1
 }
 
+function rowOf(body: string, name: string): string {
+  return lines(body).find((line) => line.startsWith(`| \`${name}\` |`) || line.startsWith(`| ❌ \`${name}\` |`)) ?? ''
+}
+
 /** Cells of a Markdown table row, split at pipes that are not escaped. */
 function cells(row: string): string[] {
   return row.split(/(?<!\\)\|/).slice(1, -1)
 }
 
-/** Each run of table lines, as cell counts: every row has as many cells as its header. */
-function tableShapes(body: string): number[][] {
+/** Every table's rows have as many cells as its header, and every block we open is closed. */
+function expectWellFormed(body: string): void {
   const shapes: number[][] = []
   let previous = ''
   for (const line of lines(body)) {
@@ -168,23 +156,9 @@ function tableShapes(body: string): number[][] {
     }
     previous = line
   }
-  return shapes
-}
-
-/** Every tag in the body is one that slimcheck writes itself. */
-function foreignTags(body: string): string[] {
-  const ours =
-    /^<(\/?(details|summary|pre|sub|code|br)|span title="\d+ bytes"|\/span|!-- slimcheck:comment [^<>]* --)>$/
-  return (body.match(/<[^>]*>/g) ?? []).filter((tag) => !ours.test(tag))
-}
-
-function expectSafe(body: string): void {
-  expect(foreignTags(body)).toEqual([])
-  expect(body).not.toMatch(/@[A-Za-z0-9]/)
+  for (const shape of shapes) expect(new Set(shape).size).toBe(1)
   expect(count(body, '<details>')).toBe(count(body, '</details>'))
-  expect(count(body, '<pre>')).toBe(count(body, '</pre>'))
-  expect(count(body, '<summary>')).toBe(count(body, '</summary>'))
-  for (const shape of tableShapes(body)) expect(new Set(shape).size).toBe(1)
+  expect((body.match(/^<pre>/gm) ?? []).length).toBe((body.match(/<\/pre>$/gm) ?? []).length)
 }
 
 describe('commentMarker', () => {
@@ -199,267 +173,292 @@ describe('commentMarker', () => {
 
 describe('table cells', () => {
   it.each([
-    [delta(100 * MB, 123_456_789), '+23.5 MB (+23.5%) 🔺'],
-    [delta(100 * MB, 90 * MB), '-10.0 MB (-10.0%) 🔻'],
-    [delta(0, 5 * MB), '+5.00 MB 🔺'],
-    [delta(7, 7), '0 B']
-  ])('size change %p → %p', (size, text) => {
-    expect(sizeDeltaText(size)).toBe(text)
+    [delta(100 * MB, 123_456_789), false, '+23.5 MB (+23.5%) ⏫'],
+    [delta(100 * MB, 105 * MB), false, '+5.00 MB (+5.0%) 🔺'],
+    [delta(100 * MB, 97 * MB), false, '-3.00 MB (-3.0%) 🔻'],
+    [delta(100 * MB, 80 * MB), false, '-20.0 MB (-20.0%) ⏬'],
+    [delta(0, 5 * MB), false, '+5.00 MB ⏫'],
+    [delta(100 * MB, 100 * MB + 2_100), true, '≈ +2.10 kB (+0.002%)'],
+    [delta(7, 7), false, '0 B']
+  ])('size change %p (within noise: %p) → %p', (size, noise, text) => {
+    expect(sizeDeltaText(size, noise)).toBe(text)
   })
 
   it.each([
-    ['one run a side', [10], [30], '10.0 s → 30.0 s (spread unknown: 1 run a side)'],
-    ['noise', [10, 11, 15], [12, 13, 14], '11.0 s → 13.0 s ≈ (within 10.0–15.0 vs 12.0–14.0 s)'],
+    ['one run a side: the caveat is in the footnote, not the row', [10], [30], '10.0 s → 30.0 s'],
+    ['noise', [10, 11, 15], [12, 13, 14], '11.0 s → 13.0 s ≈'],
     ['a real change', [10, 10, 11], [20, 20, 21], '10.0 s → 20.0 s (+100%)'],
     ['a real speed-up', [100, 100, 101], [50, 50, 51], '1 min 40 s → 50.0 s (-50%)']
   ])('build time, %s', (_, before, after, text) => {
     expect(timeText(timeDelta(before, after, before[1] ?? before[0], after[1] ?? after[0]))).toBe(text)
   })
+
+  it('shows a long instruction around where the PR edited it', () => {
+    const before = `RUN apt-get update && apt-get install -y --no-install-recommends ${'pkg '.repeat(8)}python3 && rm -rf /var/lib/apt/lists/*`
+    const after = before.replace('python3', 'python3 curl')
+    const shown = aroundChange(after, before)
+    expect(shown).toContain('python3 curl')
+    expect(shown.startsWith('…')).toBe(true)
+    expect(shown.length).toBeLessThanOrEqual(82)
+    expect(aroundChange('RUN make', undefined)).toBe('RUN make')
+    expect(aroundChange('x'.repeat(100), undefined)).toBe(`${'x'.repeat(80)}…`)
+  })
 })
 
-describe('verdict', () => {
-  it.each([
-    [
-      'a failed build',
-      policy(),
-      '**slimcheck**: ❌ policy failed (1 violation): total image size +23.5 MB (150 MB → 173 MB), 4 of 5 variants changed.'
-    ],
-    [
-      'a failed build and a budget',
-      policy({ maxSize: parseSizeBudgets('app=100MB') }),
-      '**slimcheck**: ❌ policy failed (2 violations): total image size +23.5 MB (150 MB → 173 MB), 4 of 5 variants changed.'
-    ]
-  ])('growth with %s', (_, limits, text) => {
-    const { comparison, head } = pullRequest({ policy: limits })
-    expect(verdict(comparison, head)).toBe(text)
+describe('the verdict line', () => {
+  const verdictOf = (rendered: Rendered): string =>
+    verdictMarkdown(rendered.comparison, rendered.head, rendered.base, 'main')
+
+  it('gives the cause, the largest change, and totals that count added and removed variants and name the rest', () => {
+    expect(verdictOf(pullRequest())).toBe(
+      '❌ **slimcheck**: 1 new violation: `fragile` fails to build. Largest change: `app` +23.5 MB (+23.5%). Total +13.5 MB (180 MB → 193 MB), with 1 added and 1 removed variant; not counted: `fragile`.'
+    )
   })
 
-  it('says when the total size did not change, and without a baseline how many variants were built', () => {
-    const same = render(report([variant('a')]), report([variant('a')]))
-    expect(verdict(same.comparison, same.head)).toBe(
-      '**slimcheck**: ✅ policy passed: total image size unchanged at 100 MB, 0 of 1 variants changed.'
+  it('separates new violations from those already on main', () => {
+    const { comparison, head, base } = pullRequest({ policy: policy({ failOn: parseFailOn('warning') }) })
+    expect(verdictMarkdown(comparison, head, base, 'main')).toMatch(
+      /^❌ \*\*slimcheck\*\*: 2 new violations: `fragile` fails to build; `app` adds conda-in-production \(`app\/Dockerfile:7`\); already on main and not failing: 1 finding\./
     )
-    const alone = render(report([variant('a'), variant('b', { status: 'failed' })]), undefined)
-    expect(verdict(alone.comparison, alone.head)).toBe(
-      '**slimcheck**: ❌ policy failed (1 violation): 1 of 2 variants built.'
+  })
+
+  it('passes a PR with only inherited violations, and says so', () => {
+    const { body } = render(demoScenario().head, demoScenario().base, {
+      policy: policy({ failOn: parseFailOn('conda-in-production') })
+    })
+    expect(lines(body)[2]).toBe(
+      '✅ **slimcheck**: no new violations; already on main and not failing: 3 findings, 1 failed build. Largest change: `multistage` +5.31 MB (+2.1%). Total +5.31 MB (1.129 GB → 1.134 GB); not counted: `conda`.'
+    )
+  })
+
+  it('counts inherited violations as failing with fail-on-inherited, and says how many are new', () => {
+    const { head, base } = demoScenario()
+    const rendered = render(head, base, {
+      policy: policy({ failOn: parseFailOn('conda-in-production'), failOnInherited: true })
+    })
+    expect(verdictOf(rendered)).toMatch(
+      /^❌ \*\*slimcheck\*\*: 4 violations, 0 new and 4 already on main \(fail-on-inherited\): `conda` still fails to build; `conda` has conda-in-production \(`Dockerfile.conda:7`, `:8`, `:11`\)\./
+    )
+  })
+
+  it('says when nothing changed, and without a baseline that every finding counts', () => {
+    const same = render(report([variant('a')]), report([variant('a')]))
+    expect(verdictOf(same)).toBe('✅ **slimcheck**: no new violations. Total unchanged at 100 MB.')
+    const alone = render(report([variant('a'), variant('b', { status: 'failed' })]), undefined, {
+      baseline: { source: 'none', note: 'push' }
+    })
+    expect(verdictOf(alone)).toBe(
+      '❌ **slimcheck**: 1 violation (no baseline, so every finding counts): `b` fails to build. 1 of 2 variants built, 100 MB in all.'
+    )
+  })
+
+  it('lists three causes and counts the rest', () => {
+    const names = ['a', 'b', 'c', 'd', 'e']
+    const rendered = render(
+      report(names.map((name) => variant(name, { status: 'failed' }))),
+      report(names.map((name) => variant(name)))
+    )
+    expect(verdictOf(rendered)).toMatch(
+      /^❌ \*\*slimcheck\*\*: 5 new violations: `a` fails to build; `b` fails to build; `c` fails to build and 2 more causes\./
     )
   })
 })
 
 describe('renderComment', () => {
-  const { body, comparison, head } = pullRequest()
+  const { body, comparison, head, base } = pullRequest()
 
   it('starts with the hidden marker, then the one-line verdict', () => {
     expect(lines(body)[0]).toBe(commentMarker(CONTEXT.key))
     expect(lines(body)[1]).toBe('')
-    expect(lines(body)[2]).toBe(verdict(comparison, head))
+    expect(lines(body)[2]).toBe(verdictMarkdown(comparison, head, base, 'main'))
   })
 
-  it('lists changed, added, removed and failed variants first, and collapses the unchanged ones', () => {
+  it('lists violations first, then by the size of the change, and folds unchanged variants away', () => {
     const rows = lines(body).filter((line) => line.startsWith('| '))
-    expect(rows[0]).toBe('| Variant | Size (main → PR) | Δ | Build time (main → PR) | Findings |')
-    const named = (name: string): string => rows.find((row) => row.startsWith(`| ${name} |`)) ?? ''
-    expect(named('app')).toContain('+23.5 MB (+23.5%) 🔺')
-    expect(named('app')).toContain('🔴 1 new · ✅ 1 fixed')
-    expect(named('new')).toMatch(/\| — → <span title="20000000 bytes">20.0 MB<\/span> \| 🆕 added \|/)
-    expect(named('old')).toMatch(/\| <span title="30000000 bytes">30.0 MB<\/span> → — \| 🗑️ removed \|/)
-    expect(named('fragile')).toMatch(
-      /\| <span title="40000000 bytes">40.0 MB<\/span> → ❌ failed \| head build failed \|/
+    expect(rows[0]).toBe('| Variant | Size (main → PR) | Δ | Compressed Δ | Build time (main → PR) | Findings |')
+    expect(rows.slice(2, 6).map((row) => cells(row)[0].trim())).toEqual(['❌ `fragile`', '`old`', '`app`', '`new`'])
+    expect(rowOf(body, 'app')).toContain('+23.5 MB (+23.5%) ⏫')
+    expect(rowOf(body, 'app')).toContain('🔴 1 new · ✅ 1 fixed')
+    expect(rowOf(body, 'new')).toMatch(/\| — → <span title="20000000 bytes">20.0 MB<\/span> \| 🆕 added \|/)
+    expect(rowOf(body, 'old')).toMatch(/\| <span title="30000000 bytes">30.0 MB<\/span> → — \| 🗑️ removed \|/)
+    expect(rowOf(body, 'fragile')).toMatch(
+      /\| <span title="40000000 bytes">40.0 MB<\/span> → ❌ failed \| PR build failed \|/
     )
     const details = body.indexOf('<details><summary>1 unchanged variant</summary>')
-    expect(details).toBeGreaterThan(0)
-    for (const name of ['app', 'new', 'old', 'fragile']) expect(body.indexOf(named(name))).toBeLessThan(details)
-    expect(body.indexOf('| stable |')).toBeGreaterThan(details)
-    expect(count(body, '| stable |')).toBe(1)
+    expect(details).toBeGreaterThan(body.indexOf(rowOf(body, 'new')))
+    expect(body.indexOf(rowOf(body, 'stable'))).toBeGreaterThan(details)
+    expect(rowOf(body, 'stable')).toContain('| 1 on main |')
   })
 
-  it('shows exact bytes in title attributes and in a details block', () => {
-    expect(body).toContain('<span title="123456789 bytes">123 MB</span>')
-    expect(body).toMatch(
-      /<details><summary>Exact sizes in bytes<\/summary>[\s\S]*- app: 100000000 → 123456789 bytes \(\+23456789\)/
+  it('shows sizes with enough digits to see the change, exact bytes in tooltips and in the details', () => {
+    expect(body).toContain('<span title="100000000 bytes">100 MB</span> → <span title="123456789 bytes">123 MB</span>')
+    const demo = demoScenario()
+    expect(renderComment(demo.head, demo.base, demo.comparison, demo.context)).toContain(
+      '<span title="250759685 bytes">251 MB</span> → <span title="256069822 bytes">256 MB</span>'
     )
-    expect(body).toContain('- new: 20000000 bytes (PR only)')
-    expect(body).toContain('- old: 30000000 bytes (main only)')
+    expect(body).toMatch(
+      /<details><summary>Exact sizes in bytes<\/summary>[\s\S]*- `app`: 100000000 → 123456789 bytes \(\+23456789\); compressed 40000000 → 49382716 \(\+9382716\)/
+    )
+    expect(body).toContain('- `new`: 20000000 bytes, 8000000 compressed (PR; PR only)')
+    expect(body).toContain('- `old`: 30000000 bytes, 12000000 compressed (main; main only)')
+    expect(body).toContain('- `fragile`: 40000000 bytes, 16000000 compressed (main; PR build failed)')
+  })
+
+  it('shows the compressed change as a column', () => {
+    expect(rowOf(body, 'app')).toContain('| +9.38 MB |')
+    expect(rowOf(body, 'new')).toContain('| +8.00 MB |')
   })
 
   it('links new findings to their line at the head commit, and lists fixed ones without a link', () => {
-    expect(body).toContain(`### New findings`)
+    expect(body).toContain('### New findings')
     expect(body).toContain(
-      `[app/Dockerfile:7](${BLOB}/app/Dockerfile#L7): RUN <code>conda install numpy</code> ships conda`
+      `in \`app\` at [\`app/Dockerfile:7\`](${BLOB}/app/Dockerfile#L7): RUN \`conda install numpy\` ships conda`
     )
-    expect(body).toMatch(/### Fixed findings\n\n- ✅ \*\*shared-tag\*\* \(app\) app\/Dockerfile:3: old problem/)
-    expect(body).not.toContain(`${BLOB}/app/Dockerfile#L3`)
+    expect(body).toMatch(/### Fixed findings\n\n- ✅ \*\*shared-tag\*\* in `app` at `app\/Dockerfile:3`: old problem/)
   })
 
-  it('names the instructions whose layers changed most', () => {
+  it('names the instructions whose layers changed most, linked to their line', () => {
     expect(body).toMatch(
-      /<details><summary>app: 2 → 2 layers \(history entries\); instructions whose layers changed most<\/summary>[\s\S]*\| app\/Dockerfile:3 RUN pip install \\-r requirements.txt \|/
+      /<details><summary>Layers: the instructions whose layers changed most, in 1 variant \(layers are history entries\)<\/summary>\n\n\*\*`app`\*\*: 2 → 2 layers\n\n\| Line \| Instruction \| main \| PR \| Δ \|[\s\S]*\| \[`3`\]\([^)]*app\/Dockerfile#L3\) \| `RUN pip install -r requirements.txt` \|/
     )
   })
 
-  it('shows the failed build with its log, and the baseline it compared with', () => {
+  it('puts one short line per failure in Policy and its log once, collapsed', () => {
+    expect(body).toContain('- ❌ **build**: `fragile` failed: `build failed: exit code 7`')
     expect(body).toMatch(
-      /### Failed builds\n\n<details><summary>fragile \(PR\): build failed: exit code 7<\/summary>\n\n<pre>RUN make\nmake: \*\*\* error 7<\/pre>/
+      /### Failed builds\n\n<details><summary><code>fragile<\/code> \(in the PR\): build log, 3 lines<\/summary>\n\n<pre>build failed: exit code 7\nRUN make\nmake: \*\*\* error 7<\/pre>/
     )
-    expect(body).toContain(`<sub>Baseline: main at ${'b'.repeat(12)}, built on this runner`)
+    expect(count(body, 'exit code 7')).toBe(2)
   })
 
-  it('draws a Mermaid bar chart of size per variant, main next to PR', () => {
-    const chart = /```mermaid\nxychart-beta\n.*\n {2}x-axis \[(.*)\]\n {2}y-axis "MB"\n {2}bar \[(.*)\]\n```/.exec(body)
-    expect(chart).not.toBeNull()
-    expect(chart![1]).toBe('"app (main)", "app (PR)", "stable (main)", "stable (PR)"')
-    expect(chart![2]).toBe('100.0, 123.5, 50.0, 50.0')
+  it('shows a failure both sides share once, and folds repeated log lines', () => {
+    const failing = (): VariantReport =>
+      variant('conda', {
+        status: 'failed',
+        message: 'pull failed',
+        logTail: ['#2 ERROR: pull failed', 'retry', 'retry', 'retry']
+      })
+    const rendered = render(report([failing(), variant('a')]), report([failing(), variant('a')])).body
+    expect(rendered).toContain(
+      '<summary><code>conda</code> (on <code>main</code> and in the PR): build log, 2 lines</summary>'
+    )
+    expect(rendered).toContain('<pre>#2 ERROR: pull failed\nretry (×3)</pre>')
+    expect(count(rendered, '<pre>')).toBe(1)
   })
 
-  it('is not shortened when it fits, and writes only safe Markdown', () => {
-    expect(renderComment(head, pullRequest().base, comparison, CONTEXT, Infinity)).toBe(body)
+  it('groups fail-on hits of one rule and variant on one line', () => {
+    const { head: demoHead, base: demoBase } = demoScenario()
+    const rendered = render(demoHead, demoBase, { policy: policy({ failOn: parseFailOn('conda-in-production') }) }).body
+    const grouped = lines(rendered).filter((line) => line.includes('**fail-on**'))
+    expect(grouped).toEqual([
+      `- **fail-on** conda-in-production in \`conda\` at [\`Dockerfile.conda:7\`](${BLOB}/Dockerfile.conda#L7), [\`:8\`](${BLOB}/Dockerfile.conda#L8), [\`:11\`](${BLOB}/Dockerfile.conda#L11)`
+    ])
+    expect(rendered).toContain(
+      'Already on main, so not failing this pull request (`fail-on-inherited: true` fails on these too):'
+    )
+  })
+
+  it('says once, in the footnote, what every row would repeat', () => {
+    const footnote = lines(body).find((line) => line.startsWith('<sub>Baseline'))!
+    expect(footnote).toContain(`Baseline: main at \`${'b'.repeat(12)}\`, built on this runner`)
+    expect(footnote).toContain('Build times: one build a side, so the spread is unknown')
+    expect(footnote).toContain('≈ within `size-noise-threshold`')
+    expect(count(body, 'spread is unknown')).toBe(1)
+  })
+
+  it('draws no chart for fewer than two changed variants', () => {
+    expect(body).not.toContain('```mermaid')
+    expect(largeScenarioBody()).toContain('```mermaid')
+  })
+
+  it('says which variants were not rebuilt, and which were built once for both sides', () => {
+    const rendered = render(
+      report([
+        variant('carried', { reused: { kind: 'carried', commit: 'abc1234def', runId: 9 } }),
+        variant('shared', { reused: { kind: 'shared' } })
+      ]),
+      report([variant('carried'), variant('shared')])
+    ).body
+    expect(rowOf(rendered, 'carried')).toContain('| 0 B · inputs unchanged since `main@abc1234`; not rebuilt |')
+    expect(rowOf(rendered, 'shared')).toContain('| 0 B · built once for both sides; Δ 0 by construction |')
+    expect(rowOf(rendered, 'shared')).toContain('| 10.0 s, measured once |')
+  })
+
+  it('names variants that are always rebuilt, and why', () => {
+    const always = variant('fetch')
+    always.fingerprint = { unfingerprintable: 'ADD https://example.com/x.tar at fetch/Dockerfile:4' }
+    const rendered = render(report([always]), report([variant('fetch')])).body
+    expect(rendered).toContain(
+      'Always rebuilt, as their inputs cannot be fingerprinted: `fetch` (ADD `https://example.com/x.tar` at fetch/Dockerfile:4).'
+    )
+  })
+
+  it('names the build steps that got slower', () => {
+    const steps = (seconds: number): BuildStep[] => [
+      { name: '[2/3] RUN pip install -r req.txt', line: 4, seconds, cached: false }
+    ]
+    const rendered = render(
+      report([variant('api', { samples: [40], steps: steps(29.4) })]),
+      report([variant('api', { samples: [30], steps: steps(21) })])
+    ).body
+    expect(rendered).toContain(
+      '### Slower build steps\n\n- `api`: `RUN pip install -r req.txt` (line 4) 21.0 s → 29.4 s (+8.4 s)'
+    )
+  })
+
+  it('is not shortened when it fits, and is well formed', () => {
+    expect(renderComment(head, base, comparison, CONTEXT, Infinity)).toBe(body)
     expect(body).not.toContain('Shortened')
-    expectSafe(body)
+    expectWellFormed(body)
   })
 
-  it('lists policy violations with the variant, the limit and the excess', () => {
+  it('lists limit violations with the variant, the limit and the excess', () => {
     const failing = pullRequest({ policy: policy({ maxSize: parseSizeBudgets('app=100MB') }) }).body
     expect(failing).toContain('### Policy')
     expect(failing).toContain(
-      "- ❌ **max\\-size**: app: 123 MB \\(123456789 bytes\\) is over max\\-size 100 MB for 'app' by 23.5 MB \\(23456789 bytes\\)"
+      "- ❌ **max-size**: `app`: 123 MB uncompressed (123456789 bytes) is over max-size 100 MB for 'app' by 23.5 MB (23456789 bytes)"
     )
-    expect(failing).toContain('- ❌ **build**: fragile: build failed: build failed: exit code 7')
   })
 
   it.each([
-    ['the head build failed', 'built', 'failed', 'head build failed'],
-    ['the base build failed', 'failed', 'built', 'base build failed'],
-    ['both builds failed', 'failed', 'failed', 'base build failed, head build failed'],
-    ['the head was not built', 'built', 'skipped', 'head not built']
+    ['the head build failed', 'built', 'failed', 'PR build failed'],
+    ['the base build failed', 'failed', 'built', 'main build failed'],
+    ['both builds failed', 'failed', 'failed', 'main build failed, PR build failed'],
+    ['the head was not built', 'built', 'skipped', 'PR not built']
   ])('says which side has no measurement when %s', (_, baseStatus, headStatus, text) => {
     const rendered = render(
       report([variant('x', { status: headStatus as VariantStatus })]),
       report([variant('x', { status: baseStatus as VariantStatus })])
     )
-    expect(lines(rendered.body).find((line) => line.startsWith('| x |'))).toContain(`| ${text} |`)
+    expect(rowOf(rendered.body, 'x')).toContain(`| ${text} |`)
   })
 })
 
-describe('sizeChart', () => {
-  const chartOf = (names: string[], baseLabel = 'main'): string[] => {
-    const base = report(names.map((name) => variant(name, { size: 10 * MB })))
-    const head = report(names.map((name, index) => variant(name, { size: (11 + index) * MB })))
-    const comparison = compareReports(base, head, BASELINE, policy())
-    const axis = /x-axis \[(.*)\]/.exec(sizeChart(comparison, base, baseLabel))
-    return axis ? [...axis[1].matchAll(/"([^"]*)"/g)].map((match) => match[1]) : []
-  }
-
-  it.each(HOSTILE.map((name) => [name]))('reduces the label of %p to characters Mermaid cannot misread', (name) => {
-    const labels = chartOf([name], 'feat"]; %%{init}%%')
-    expect(labels).toHaveLength(2)
-    for (const label of labels) expect(label).toMatch(/^[A-Za-z0-9 ._/:+_-]+ \([A-Za-z0-9 ._/:+_-]+\)$/)
-  })
-
-  it('keeps the labels of one variant apart however long its name, and numbers names that clean up alike', () => {
-    const labels = chartOf(['a'.repeat(80), 'x<y', 'x>y'])
-    expect(new Set(labels).size).toBe(labels.length)
-    expect(labels).toContain(`${'a'.repeat(30)} (main)`)
-    expect(labels).toContain(`${'a'.repeat(30)} (PR)`)
-    expect(labels).toEqual(expect.arrayContaining(['x_y (main)', 'x_y 2 (PR)']))
-  })
-
-  it('shows the twelve largest changes', () => {
-    const names = Array.from({ length: 20 }, (_, index) => `v${index}`)
-    expect(chartOf(names)).toHaveLength(24)
-    expect(chartOf(names)[0]).toBe('v19 (main)')
-  })
-
-  it('is empty without a baseline or without a variant built on both sides', () => {
-    const head = report([variant('a')])
-    expect(sizeChart(compareReports(undefined, head, BASELINE, policy()), undefined, 'main')).toBe('')
-    const base = report([variant('b')])
-    expect(sizeChart(compareReports(base, head, BASELINE, policy()), base, 'main')).toBe('')
-  })
-})
-
-describe('escaping text from the repository and build logs', () => {
-  const hostileFinding = (index: number): Finding =>
-    finding({
-      file: `dir ${HOSTILE[index % HOSTILE.length]}/Dockerfile`,
-      line: index + 1,
-      message: `${HOSTILE[index % HOSTILE.length]} in \`${HOSTILE[(index + 1) % HOSTILE.length]}\``,
-      fix: `@team ${HOSTILE[index % HOSTILE.length]}`
-    })
-  const hostileRun = (): Rendered => {
-    const names = HOSTILE.map((name, index) => `${name} ${index}`)
-    const base = report(
-      names.map((name, index) =>
-        variant(name, { size: 10 * MB, findings: [hostileFinding(index + 3)], layers: [[10 * MB, `RUN echo ${name}`]] })
-      )
-    )
-    const head = report([
-      ...names.map((name, index) =>
-        variant(name, {
-          size: (11 + index) * MB,
-          findings: [hostileFinding(index), hostileFinding(index + 1)],
-          layers: [[(11 + index) * MB, `RUN echo ${name}`]]
-        })
-      ),
-      variant('broken', {
-        status: 'failed',
-        logTail: ['</pre><script>alert(1)</script>', '@here </details>', '| a | b |', '```']
-      })
-    ])
-    return render(head, base, {
-      policy: policy({ failOn: parseFailOn('warning'), maxSize: parseSizeBudgets('1B') }),
-      baseline: ARTIFACT
-    })
-  }
-
-  it('writes no HTML, link, table cell or mention that came from a name, a message or a log', () => {
-    const { body } = hostileRun()
-    expectSafe(body)
-    expect(body).toContain('&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;')
-    expect(body).toContain('@\u200bhere &lt;/details&gt;')
-    expect(body).toContain(
-      `the report stored by [run 9](${ARTIFACT.runUrl}) on main at ${'c'.repeat(12)}. @\u200badmin &lt;b&gt;stale&lt;/b&gt;`
-    )
-    expect(body).toContain(escapeMarkdown('</details><img src=x onerror=alert(1)> 0'))
-    expect(body).not.toMatch(/\]\(javascript:/)
-    expect(body).not.toContain('<img')
-    expect(body).not.toContain('<script')
-  })
-
-  it('keeps the variant column of every row to one escaped cell', () => {
-    const rows = lines(hostileRun().body).filter((line) => line.startsWith('| '))
-    for (const [index, name] of HOSTILE.entries())
-      expect(rows.some((row) => cells(row)[0] === ` ${escapeMarkdown(`${name} ${index}`)} `)).toBe(true)
-  })
-
-  it('escapes the base label and the key of the marker', () => {
-    const context = { ...CONTEXT, key: 'ci --> <img>', baseLabel: '<b>@main</b>' }
-    const { body } = render(report([variant('a', { size: 2 * MB })]), report([variant('a')]), { context })
-    expectSafe(body)
-    expect(body).toContain('Size (&lt;b&gt;@\u200bmain&lt;/b&gt; → PR)')
-  })
-})
+function largeScenarioBody(): string {
+  const large = largeScenario()
+  return renderComment(large.head, large.base, large.comparison, large.context)
+}
 
 describe('fitting GitHub’s limit', () => {
-  const longName = (index: number): string =>
-    `${HOSTILE[index % HOSTILE.length]} ${'very-long-variant-name-'.repeat(6)}${index}`
+  const longName = (index: number): string => `service-${'very-long-variant-name-'.repeat(6)}${index}`
   const huge = (): Rendered => {
-    const count = 300
+    const size = 300
     const findings = (index: number, side: string): Finding[] =>
       Array.from({ length: 4 }, (_, item) =>
         finding({
           severity: item % 2 ? 'error' : 'warning',
           line: item + 1,
-          message: `${side} ${HOSTILE[item % HOSTILE.length]} ${index}`,
+          message: `${side} problem ${index}`,
           file: `${index}/Dockerfile`
         })
       )
     const base = report(
-      Array.from({ length: count }, (_, index) =>
+      Array.from({ length: size }, (_, index) =>
         variant(longName(index), { size: (100 + index) * MB, findings: findings(index, 'old') })
       )
     )
     const head = report(
-      Array.from({ length: count }, (_, index) =>
+      Array.from({ length: size }, (_, index) =>
         index % 50 === 7
           ? variant(longName(index), {
               status: 'failed',
@@ -471,17 +470,17 @@ describe('fitting GitHub’s limit', () => {
     return render(head, base, { policy: policy({ failOn: parseFailOn('error'), maxSize: parseSizeBudgets('150MB') }) })
   }
 
-  it('stays within 65,536 characters with 300 hostile variants, keeping the marker, the verdict, the policy and the pointer', () => {
+  it('stays within 65,536 characters with 300 variants, keeping the marker, the verdict, the policy and the pointer', () => {
     const { body, comparison, head, base } = huge()
     expect(renderComment(head, base, comparison, CONTEXT, Infinity).length).toBeGreaterThan(COMMENT_LIMIT)
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT)
     expect(lines(body)[0]).toBe(commentMarker(CONTEXT.key))
-    expect(lines(body)[2]).toBe(verdict(comparison, head))
-    expect(lines(body)[2]).toContain('❌ policy failed')
+    expect(lines(body)[2]).toBe(verdictMarkdown(comparison, head, base, 'main'))
+    expect(lines(body)[2]).toMatch(/^❌/)
     expect(body).toContain('### Policy')
     expect(body).toContain(`Shortened to fit GitHub's comment limit. See the [job summary](${SUMMARY}) for everything.`)
     expect(body.trimEnd().endsWith('for everything.')).toBe(true)
-    expectSafe(body)
+    expectWellFormed(body)
   })
 
   it('points to the job summary even without its address', () => {
@@ -491,31 +490,34 @@ describe('fitting GitHub’s limit', () => {
     expect(body).toContain('See the job summary for everything.')
   })
 
-  it('drops optional sections least useful first', () => {
-    const { head, base, comparison } = pullRequest({ policy: policy({ maxSize: parseSizeBudgets('app=100MB') }) })
+  it('gives way least useful first, shortening the logs before they go', () => {
+    const { head: largeHead, base: largeBase, comparison: largeComparison, context } = largeScenario()
     const sections: Array<[string, string]> = [
       ['exact sizes', '<summary>Exact sizes in bytes'],
-      ['layer changes', 'instructions whose layers changed most'],
-      ['unchanged findings', 'unchanged finding'],
-      ['unchanged variants', 'unchanged variant</summary>'],
+      ['layer changes', 'the instructions whose layers changed most'],
+      ['slower steps', '### Slower build steps'],
+      ['findings already on main', 'already on <code>main</code></summary>'],
+      ['unchanged variants', 'unchanged variants</summary>'],
       ['chart', '```mermaid'],
+      ['whole failure logs', 'Looking in indexes'],
       ['failure logs', '### Failed builds'],
-      ['baseline note', '<sub>Baseline'],
-      ['fixed findings', '### Fixed findings'],
-      ['new findings', '### New findings']
+      ['new findings', '### New findings'],
+      ['footnote', '<sub>Baseline']
     ]
-    const full = renderComment(head, base, comparison, CONTEXT, Infinity)
+    const full = renderComment(largeHead, largeBase, largeComparison, context, Infinity)
     for (const [, text] of sections) expect(full).toContain(text)
     const goneAt = new Map<string, number>()
-    for (let limit = full.length; limit > 0 && goneAt.size < sections.length; limit--) {
-      const body = renderComment(head, base, comparison, CONTEXT, limit)
+    for (let limit = full.length; limit > 0 && goneAt.size < sections.length; limit -= 25) {
+      const body = renderComment(largeHead, largeBase, largeComparison, context, limit)
       expect(body.length).toBeLessThanOrEqual(limit)
-      if (limit < full.length) expect(body).toContain('Shortened to fit')
       for (const [name, text] of sections) if (!goneAt.has(name) && !body.includes(text)) goneAt.set(name, limit)
-      if (goneAt.size === sections.length) {
-        expect(body.startsWith(`${commentMarker(CONTEXT.key)}\n\n${verdict(comparison, head)}\n\n`)).toBe(true)
-        expect(body).toContain('| app |')
-        expect(body).toContain('### Policy')
+      if (goneAt.size < sections.length) {
+        expect(
+          body.startsWith(
+            `${commentMarker(context.key)}\n\n${verdictMarkdown(largeComparison, largeHead, largeBase, 'main')}\n\n`
+          )
+        ).toBe(true)
+        expect(body).toContain('- ❌ **build**: `broken` failed:')
       }
     }
     expect([...goneAt.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name)).toEqual(
@@ -523,18 +525,31 @@ describe('fitting GitHub’s limit', () => {
     )
   })
 
-  it('then shortens the table by whole rows, keeping the policy', () => {
-    const { head, base, comparison } = huge()
-    const body = renderComment(head, base, comparison, CONTEXT, 20_000)
-    expect(body.length).toBeLessThanOrEqual(20_000)
-    const rows = lines(body).filter((line) => line.startsWith('| '))
-    expect(rows.length).toBeGreaterThan(10)
-    expect(rows.length).toBeLessThan(head.variants.length)
-    expect(body).toContain('### Policy')
-    expectSafe(body)
+  it('keeps every failure’s first error line however many builds fail with however long logs; the report keeps all', () => {
+    const names = Array.from({ length: 41 }, (_, index) => `svc-${index}`)
+    const failing = (name: string): VariantReport =>
+      variant(name, {
+        status: 'failed',
+        message: `${name}: process "/bin/sh -c make" did not complete successfully: exit code: 2\nmore detail`,
+        logTail: Array.from({ length: 400 }, (_, line) => `${name} log line ${line} ${'y'.repeat(300)}`)
+      })
+    const head = report(names.map(failing))
+    const base = report(names.map((name) => variant(name)))
+    const comparison = compareReports(base, head, BASELINE, policy())
+    const summary = renderComment(head, base, comparison, CONTEXT, 1_000_000)
+    const comment = renderComment(head, base, comparison, CONTEXT)
+    expect(summary.length).toBeLessThanOrEqual(1_000_000)
+    expect(renderComment(head, base, comparison, CONTEXT, Infinity).length).toBeGreaterThan(1_000_000)
+    for (const name of names) {
+      const first = `- ❌ **build**: \`${name}\` failed: \`${name}: process "/bin/sh -c make" did not complete successfully: exit code: 2\``
+      expect(summary).toContain(first)
+      expect(comment).toContain(first)
+    }
+    expect(summary).toContain(`${names[40]} log line 399`)
+    expect(head.variants[0].failure!.logTail).toHaveLength(400)
   })
 
-  it('without a baseline renders the head report, and closes what a cut leaves open', () => {
+  it('without a baseline renders the head report with the policy, and closes what a cut leaves open', () => {
     const head = report([
       variant('a'),
       variant('b', {
@@ -545,38 +560,32 @@ describe('fitting GitHub’s limit', () => {
     ])
     const none: BaselineInfo = { source: 'none', note: 'no report stored for main yet' }
     const full = render(head, undefined, { baseline: none, limit: Infinity }).body
-    expect(lines(full)[2]).toBe('**slimcheck**: ❌ policy failed (2 violations): 1 of 3 variants built.')
-    expect(full).toContain('## slimcheck: 3 variants \\(1 built, 2 failed\\)')
-    expect(full).toContain('<sub>No baseline: no report stored for main yet</sub>')
+    expect(lines(full)[2]).toBe(
+      '❌ **slimcheck**: 2 violations (no baseline, so every finding counts): `b` fails to build; `c` fails to build. 1 of 3 variants built, 100 MB in all.'
+    )
+    expect(full).toContain('### Policy\n\nNo baseline, so every finding counts.')
+    expect(full).toContain('## slimcheck: 3 variants (1 built, 2 failed)')
+    expect(full).toContain('<sub>No baseline: no report stored for main yet.</sub>')
     expect(full).not.toContain('```mermaid')
-    expectSafe(full)
+    expectWellFormed(full)
     const short = render(head, undefined, { baseline: none, limit: 4_000 }).body
     expect(short.length).toBeLessThanOrEqual(4_000)
     expect(short.startsWith(commentMarker(CONTEXT.key))).toBe(true)
-    expect(short).toContain('<sub>No baseline: no report stored for main yet</sub>')
+    expect(short).toContain('- ❌ **build**: `b` failed:')
     expect(short.trimEnd().endsWith('for everything.')).toBe(true)
-    expect(short.lastIndexOf('</pre>')).toBeGreaterThan(short.lastIndexOf('<pre>'))
-    expectSafe(short)
+    expectWellFormed(short)
   })
 })
 
 describe('a variant that is new and failed', () => {
   it('stays visible as added, with its failed head', () => {
-    const variantComparison = compareVariant('x', undefined, variant('x', { status: 'failed' }))
-    expect(variantComparison).toMatchObject({ kind: 'added', headStatus: 'failed' })
     const { body } = render(report([variant('x', { status: 'failed' })]), report([]))
-    expect(lines(body).find((line) => line.startsWith('| x |'))).toMatch(/\| — → ❌ failed \| 🆕 added \|/)
+    expect(rowOf(body, 'x')).toMatch(/\| — → ❌ failed \| 🆕 added \|/)
   })
 })
 
 describe('layer counts', () => {
   it('says when only the number of layers changed', () => {
-    const base = report([variant('app', { layers: [[100 * MB]] })])
-    const head = report([variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })])
-    expect(render(head, base).body).toContain('- app: 1 → 2 layers (history entries); no layer changed size')
-  })
-
-  it('keeps such a line apart from a preceding details block, so it renders as a list item', () => {
     const base = report([
       variant('api', { layers: [[100 * MB], [5 * MB, 'RUN make']] }),
       variant('app', { layers: [[100 * MB]] })
@@ -585,6 +594,16 @@ describe('layer counts', () => {
       variant('api', { layers: [[100 * MB], [6 * MB, 'RUN make']] }),
       variant('app', { layers: [[100 * MB], [0, 'ENV A=1']] })
     ])
-    expect(render(head, base).body).toContain('</details>\n\n- app: 1 → 2 layers')
+    expect(render(head, base).body).toContain('\n\n**`app`**: 1 → 2 layers; no layer changed size.\n\n</details>')
+  })
+})
+
+describe('the noise threshold in the comment', () => {
+  it('folds a change within the noise away with the unchanged variants, marked ≈', () => {
+    const { body } = render(report([variant('edge', { size: 100 * MB + 2_100 })]), report([variant('edge')]), {
+      policy: policy({ sizeNoise: parseLimit('size-noise-threshold', '10kB') })
+    })
+    expect(body).toContain('No variant changed.')
+    expect(rowOf(body, 'edge')).toContain('| ≈ +2.10 kB (+0.002%) |')
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  beyondNoise,
   compareReports,
   compareVariant,
   delta,
@@ -8,12 +9,14 @@ import {
   failOnViolations,
   policyViolations,
   runFailures,
+  sizeTotals,
   spreadMeasured,
   timeDelta
 } from '../../src/compare.js'
 import { parseFailOn, parseLimit, parseSizeBudgets } from '../../src/config.js'
-import { finding, policy, report } from '../support/reports.js'
-import type { BaselineInfo, Finding, Layer, VariantReport, VariantStatus } from '../../src/types.js'
+import { slowerSteps } from '../../src/steps.js'
+import { build, finding, image, policy, report } from '../support/reports.js'
+import type { BaselineInfo, BuildStep, Finding, Layer, VariantReport, VariantStatus } from '../../src/types.js'
 
 const MB = 1_000_000
 const BASELINE: BaselineInfo = { source: 'build', commit: 'a'.repeat(40) }
@@ -29,22 +32,17 @@ function layer(sizeBytes: number, text?: string, line?: number): Layer {
 interface VariantOptions {
   status?: VariantStatus
   size?: number
+  compressed?: number
   samples?: number[]
+  steps?: BuildStep[]
   layers?: Layer[]
   findings?: Finding[]
   dockerfile?: string
 }
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
 function variant(name: string, options: VariantOptions = {}): VariantReport {
   const status = options.status ?? 'built'
   const size = options.size ?? 100 * MB
-  const samples = options.samples ?? [10]
   return {
     name,
     dockerfile: options.dockerfile ?? `${name}/Dockerfile`,
@@ -54,19 +52,19 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
     findings: options.findings ?? [],
     ...(status === 'built'
       ? {
-          image: {
+          image: image(size, options.layers ?? [layer(size)], {
             id: `sha256:${name}`,
-            sizeBytes: size,
-            sizeSource: 'Size',
-            store: 'overlay2' as const,
-            platform: 'linux/amd64',
-            layers: options.layers ?? [layer(size)]
-          },
-          build: { seconds: median(samples), samples, cache: 'cold' as const, method: 'wall clock' }
+            ...(options.compressed === undefined ? {} : { compressedBytes: options.compressed })
+          }),
+          build: build(options.samples ?? [10], options.steps ? { steps: options.steps } : {})
         }
       : {}),
     ...(status === 'failed' ? { failure: { message: 'exit code 1', logTail: ['step 2 failed'] } } : {})
   }
+}
+
+function median(samples: number[]): number {
+  return build(samples).seconds
 }
 
 function limits(violations: { limit: string; variant?: string }[]): string[] {
@@ -141,14 +139,43 @@ describe('diffFindings', () => {
 
   it.each([
     ['moved to another line', { line: 30 }, 'unchanged'],
-    ['in another file', { file: 'Dockerfile.slim' }, 'added'],
-    ['with another message', { message: '`python:3.13` uses a shared tag' }, 'added'],
-    ['of another rule', { rule: 'floating-tag' as const }, 'added']
+    ['in a moved Dockerfile', { file: 'docker/Dockerfile' }, 'unchanged'],
+    [
+      'with other numbers in its message, on another line',
+      { line: 30, message: '`python:3.13` uses a shared tag' },
+      'unchanged'
+    ],
+    [
+      'with another message on the same line (an edited instruction)',
+      { message: '`node:20` uses a shared tag' },
+      'unchanged'
+    ],
+    ['with another message on another line', { line: 30, message: '`node:20` uses a shared tag' }, 'added'],
+    ['of another rule', { rule: 'floating-tag' as const }, 'added'],
+    ['of another evidence', { evidence: 'image' as const }, 'added']
   ])('the same finding %s counts as %s', (_, change, expected) => {
     const moved = { ...shared, ...change }
     const diff = diffFindings([shared], [moved])
     expect(expected === 'unchanged' ? diff.unchanged : diff.added).toEqual([moved])
     expect(diff.fixed).toEqual(expected === 'unchanged' ? [] : [shared])
+  })
+
+  it('pairs the exact finding before a moved look-alike, so the one that really went away is the fix', () => {
+    const first = { ...shared, line: 3 }
+    const second = { ...shared, line: 12 }
+    expect(diffFindings([first, second], [{ ...second }])).toEqual({ added: [], fixed: [first], unchanged: [second] })
+  })
+
+  it('recognises the image conda finding after its byte counts changed', () => {
+    const fromImage = (bytes: number): Finding =>
+      finding({
+        rule: 'conda-in-production',
+        severity: 'error',
+        evidence: 'image',
+        line: 4,
+        message: `The built image carries conda: a conda prefix at /opt/conda (${bytes} bytes).`
+      })
+    expect(diffFindings([fromImage(412_000_000)], [fromImage(415_300_000)]).unchanged).toHaveLength(1)
   })
 
   it('pairs identical findings one to one, so fixing one of two is a fix', () => {
@@ -206,7 +233,14 @@ describe('diffLayers', () => {
       layers: [layer(70 * MB), layer(138 * MB, 'RUN apt-get install -y python3 curl', 11)]
     })
     expect(diffLayers(base, head)).toEqual([
-      { instruction: 'RUN apt-get install -y python3 curl', line: 11, before: 133 * MB, after: 138 * MB, delta: 5 * MB }
+      {
+        instruction: 'RUN apt-get install -y python3 curl',
+        beforeInstruction: 'RUN apt-get install -y python3',
+        line: 11,
+        before: 133 * MB,
+        after: 138 * MB,
+        delta: 5 * MB
+      }
     ])
   })
 
@@ -280,9 +314,10 @@ describe('compareVariant', () => {
     expect(comparison).toMatchObject(statuses)
   })
 
-  it('measures size, time and layers only when both sides were built', () => {
+  it('measures size, compressed size, time and layers only when both sides were built', () => {
     const comparison = compareVariant('app', built({ samples: [10, 12] }), built({ size: 150 * MB, samples: [11, 13] }))
     expect(comparison.size).toEqual({ before: 100 * MB, after: 150 * MB, delta: 50 * MB, percent: 50 })
+    expect(comparison.compressed).toEqual({ before: 40 * MB, after: 60 * MB, delta: 20 * MB, percent: 50 })
     expect(comparison.time).toMatchObject({ before: 11, after: 12, noise: true, runs: { before: 2, after: 2 } })
     expect(comparison.layers).toMatchObject({
       before: 1,
@@ -295,6 +330,7 @@ describe('compareVariant', () => {
       compareVariant('app', undefined, built())
     ]) {
       expect(kind).not.toHaveProperty('size')
+      expect(kind).not.toHaveProperty('compressed')
       expect(kind).not.toHaveProperty('time')
       expect(kind).not.toHaveProperty('layers')
     }
@@ -444,10 +480,10 @@ describe('policy', () => {
 
     it('names the variant, the limit and by how much', () => {
       expect(check('10%', 100 * MB, 125 * MB)).toEqual([
-        'app: size grew by 25.0 MB (25000000 bytes, +25.0%), over max-size-increase 10% by 15.0 MB'
+        'app: uncompressed size grew by 25.0 MB (25000000 bytes, +25.0%), over max-size-increase 10% by 15.0 MB'
       ])
       expect(check('5MB', 100 * MB, 112 * MB)).toEqual([
-        'app: size grew by 12.0 MB (12000000 bytes, +12.0%), over max-size-increase 5.00 MB (5000000 bytes) by 7.00 MB'
+        'app: uncompressed size grew by 12.0 MB (12000000 bytes, +12.0%), over max-size-increase 5.00 MB (5000000 bytes) by 7.00 MB'
       ])
     })
 
@@ -495,7 +531,7 @@ describe('policy', () => {
   describe('max-size', () => {
     const check = (budgets: string, variants: Array<[string, number]>): string[] => {
       const head = report(variants.map(([name, size]) => variant(name, { size })))
-      return policyViolations(head, [], policy({ maxSize: parseSizeBudgets(budgets) })).map(
+      return policyViolations(head, policy({ maxSize: parseSizeBudgets(budgets) })).map(
         (violation) => `${violation.variant}`
       )
     }
@@ -527,19 +563,241 @@ describe('policy', () => {
 
     it('names the variant, the budget and by how much, in bytes too', () => {
       const head = report([variant('api-gpu', { size: 1_500_000_123 })])
-      expect(policyViolations(head, [], policy({ maxSize: parseSizeBudgets('api*=1GB') }))).toEqual([
+      expect(policyViolations(head, policy({ maxSize: parseSizeBudgets('api*=1GB') }))).toEqual([
         {
           limit: 'max-size',
           variant: 'api-gpu',
           file: 'api-gpu/Dockerfile',
-          message: "api-gpu: 1.50 GB (1500000123 bytes) is over max-size 1.00 GB for 'api*' by 500 MB (500000123 bytes)"
+          message:
+            "api-gpu: 1.50 GB uncompressed (1500000123 bytes) is over max-size 1.00 GB for 'api*' by 500 MB (500000123 bytes)"
         }
       ])
     })
 
     it('skips variants that were not built', () => {
       const head = report([variant('api', { status: 'failed' }), variant('web', { status: 'skipped' })])
-      expect(limits(policyViolations(head, [], policy({ maxSize: parseSizeBudgets('1B') })))).toEqual(['build api'])
+      expect(limits(policyViolations(head, policy({ maxSize: parseSizeBudgets('1B') })))).toEqual(['build api'])
     })
+  })
+})
+
+describe('the size noise threshold', () => {
+  it.each([
+    [{ bytes: 10_000 }, 100 * MB, 100 * MB + 10_000, false],
+    [{ bytes: 10_000 }, 100 * MB, 100 * MB + 10_001, true],
+    [{ bytes: 10_000 }, 100 * MB, 100 * MB - 10_001, true],
+    [{ percent: 1 }, 100 * MB, 101 * MB, false],
+    [{ percent: 1 }, 100 * MB, 101 * MB + 1, true]
+  ])('%p from %d to %d: beyond %p', (noise, before, after, beyond) => {
+    expect(beyondNoise(delta(before, after), noise)).toBe(beyond)
+  })
+
+  it('keeps a variant that moved within the noise unchanged, with its exact Δ, and limits still see it', () => {
+    const base = report([variant('app', { size: 100 * MB, compressed: 40 * MB })])
+    const head = report([variant('app', { size: 100 * MB + 2_100, compressed: 40 * MB + 800 })])
+    const comparison = compareReports(
+      base,
+      head,
+      BASELINE,
+      policy({ sizeNoise: parseLimit('size-noise-threshold', '10kB'), maxSizeIncrease: { bytes: 0 } })
+    )
+    expect(comparison.variants[0]).toMatchObject({ kind: 'unchanged', size: { delta: 2_100 } })
+    expect(limits(comparison.violations)).toEqual(['max-size-increase app'])
+    expect(compareReports(base, head, BASELINE, policy()).variants[0].kind).toBe('changed')
+  })
+
+  it('counts a compressed change beyond the noise as a change', () => {
+    const base = report([variant('app', { size: 100 * MB, compressed: 40 * MB })])
+    const head = report([variant('app', { size: 100 * MB, compressed: 41 * MB })])
+    const comparison = compareReports(base, head, BASELINE, policy({ sizeNoise: { bytes: 10_000 } }))
+    expect(comparison.variants[0].kind).toBe('changed')
+  })
+})
+
+describe('reports stored before compressed sizes were measured', () => {
+  it('compare without a compressed Δ, and compressed limits skip them', () => {
+    const old = variant('app', { size: 100 * MB })
+    delete (old.image as Partial<typeof old.image>)!.compressedBytes
+    const head = report([variant('app', { size: 200 * MB })])
+    const comparison = compareReports(
+      report([old]),
+      head,
+      BASELINE,
+      policy({ sizeMetric: 'compressed', maxSizeIncrease: { bytes: 0 } })
+    )
+    expect(comparison.variants[0]).not.toHaveProperty('compressed')
+    expect(comparison.violations).toEqual([])
+  })
+})
+
+describe('size-metric: compressed', () => {
+  it('applies max-size-increase and max-size to the compressed size, and says so', () => {
+    const base = report([variant('app', { size: 100 * MB, compressed: 40 * MB })])
+    const head = report([variant('app', { size: 101 * MB, compressed: 48 * MB })])
+    const comparison = compareReports(
+      base,
+      head,
+      BASELINE,
+      policy({
+        sizeMetric: 'compressed',
+        maxSizeIncrease: parseLimit('max-size-increase', '10%'),
+        maxSize: parseSizeBudgets('45MB')
+      })
+    )
+    expect(comparison.violations.map((violation) => violation.message)).toEqual([
+      "app: 48.0 MB compressed (48000000 bytes) is over max-size 45.0 MB for '*' by 3.00 MB (3000000 bytes)",
+      'app: compressed size grew by 8.00 MB (8000000 bytes, +20.0%), over max-size-increase 10% by 4.00 MB'
+    ])
+    const uncompressed = compareReports(
+      base,
+      head,
+      BASELINE,
+      policy({ maxSizeIncrease: parseLimit('max-size-increase', '10%'), maxSize: parseSizeBudgets('45MB') })
+    )
+    expect(limits(uncompressed.violations)).toEqual(['max-size app'])
+  })
+})
+
+describe('gating on what the pull request changed', () => {
+  const conda = (line: number): Finding =>
+    finding({
+      rule: 'conda-in-production',
+      severity: 'error',
+      file: 'conda/Dockerfile',
+      line,
+      message: `conda at ${line}`
+    })
+  const base = report([
+    variant('conda', { findings: [conda(7), conda(8)] }),
+    variant('app', { size: 100 * MB }),
+    variant('fragile', { status: 'failed' }),
+    variant('big', { size: 600 * MB })
+  ])
+  const head = report([
+    variant('conda', { findings: [conda(9), conda(10)] }),
+    variant('app', { size: 105 * MB, findings: [conda(2)] }),
+    variant('fragile', { status: 'failed' }),
+    variant('big', { size: 600 * MB }),
+    variant('new', { status: 'failed' })
+  ])
+  const limitsOf = (violations: { limit: string; variant?: string; line?: number }[]): string[] =>
+    violations.map(
+      (violation) => `${violation.limit} ${violation.variant}${violation.line ? `:${violation.line}` : ''}`
+    )
+  const gate = policy({ failOn: parseFailOn('conda-in-production'), maxSize: parseSizeBudgets('500MB') })
+
+  it('fails on new findings, new build failures and limits; lists what main had as inherited', () => {
+    const comparison = compareReports(base, head, BASELINE, gate)
+    expect(limitsOf(comparison.violations)).toEqual(['build new', 'fail-on app:2'])
+    expect(limitsOf(comparison.inherited)).toEqual([
+      'build fragile',
+      'fail-on conda:9',
+      'fail-on conda:10',
+      'max-size big'
+    ])
+    expect(comparison.inherited.every((violation) => violation.inherited)).toBe(true)
+  })
+
+  it('passes a pull request that changes only an unrelated variant while main has conda in production', () => {
+    const unrelated = report([variant('conda', { findings: [conda(7), conda(8)] }), variant('app', { size: 105 * MB })])
+    const comparison = compareReports(
+      report([variant('conda', { findings: [conda(7), conda(8)] }), variant('app')]),
+      unrelated,
+      BASELINE,
+      gate
+    )
+    expect(comparison.violations).toEqual([])
+    expect(limitsOf(comparison.inherited)).toEqual(['fail-on conda:7', 'fail-on conda:8'])
+  })
+
+  it('fails on inherited ones too with fail-on-inherited, still marked', () => {
+    const comparison = compareReports(base, head, BASELINE, { ...gate, failOnInherited: true })
+    expect(limitsOf(comparison.violations)).toEqual([
+      'build fragile',
+      'build new',
+      'fail-on conda:9',
+      'fail-on conda:10',
+      'fail-on app:2',
+      'max-size big'
+    ])
+    expect(comparison.violations.filter((violation) => violation.inherited)).toHaveLength(4)
+    expect(comparison.inherited).toEqual([])
+  })
+
+  it('holds a variant that grew while over its budget to the budget', () => {
+    const grown = report([variant('big', { size: 610 * MB })])
+    const comparison = compareReports(report([variant('big', { size: 600 * MB })]), grown, BASELINE, gate)
+    expect(limitsOf(comparison.violations)).toEqual(['max-size big'])
+  })
+
+  it('counts everything without a baseline, as on push runs', () => {
+    const comparison = compareReports(undefined, head, { source: 'none', note: 'push' }, gate)
+    expect(comparison.violations.some((violation) => violation.inherited)).toBe(false)
+    expect(comparison.violations).toHaveLength(6)
+    expect(comparison.inherited).toEqual([])
+  })
+})
+
+describe('sizeTotals', () => {
+  it('counts added variants in full, removed ones as gone, and names those measured on one side only', () => {
+    const base = report([variant('app', { size: 100 * MB }), variant('old', { size: 30 * MB }), variant('fragile')])
+    const head = report([
+      variant('app', { size: 110 * MB }),
+      variant('new', { size: 20 * MB }),
+      variant('fragile', { status: 'failed' }),
+      variant('broken-new', { status: 'failed' })
+    ])
+    const comparison = compareReports(base, head, BASELINE, policy())
+    expect(sizeTotals(comparison, base, head)).toEqual({
+      total: delta(130 * MB, 130 * MB),
+      added: 1,
+      removed: 1,
+      unmeasured: ['fragile', 'broken-new']
+    })
+  })
+})
+
+describe('slowerSteps', () => {
+  const step = (name: string, seconds: number, line?: number, cached = false): BuildStep => ({
+    name,
+    seconds,
+    cached,
+    ...(line ? { line } : {})
+  })
+  const withSteps = (steps: BuildStep[]): VariantReport => variant('app', { steps })
+
+  it('names the steps that took at least a second and a fifth longer, and new ones of a second or more', () => {
+    const base = withSteps([
+      step('[1/5] FROM debian', 1),
+      step('[2/5] RUN apt-get install gcc', 20, 3),
+      step('[3/5] RUN make', 10, 4),
+      step('[4/5] RUN tiny', 0.2, 5),
+      step('[5/5] RUN tests', 30, 6)
+    ])
+    const head = withSteps([
+      step('[1/6] FROM debian', 1.5),
+      step('[2/6] RUN apt-get install gcc', 29, 3),
+      step('[3/6] RUN make', 10.8, 4),
+      step('[4/6] RUN tiny', 1, 5),
+      step('[5/6] RUN tests', 33, 6),
+      step('[6/6] RUN new step', 4, 7)
+    ])
+    expect(slowerSteps(base, head)).toEqual([
+      { name: 'RUN apt-get install gcc', line: 3, before: 20, after: 29, delta: 9, cacheMissed: false },
+      { name: 'RUN new step', line: 7, after: 4, delta: 4, cacheMissed: false }
+    ])
+  })
+
+  it('pairs an edited step with the one from the same line, and says when the base had it cached', () => {
+    const base = withSteps([step('[runtime 2/4] RUN apt-get install -y python3', 18, 11, true)])
+    const head = withSteps([step('[runtime 2/4] RUN apt-get install -y python3 curl', 22, 11)])
+    expect(slowerSteps(base, head)).toEqual([
+      { name: 'RUN apt-get install -y python3 curl', line: 11, before: 18, after: 22, delta: 4, cacheMissed: true }
+    ])
+  })
+
+  it('is empty without steps on either side', () => {
+    expect(slowerSteps(variant('app'), withSteps([step('RUN x', 50)]))).toEqual([])
+    expect(slowerSteps(undefined, withSteps([step('RUN x', 50)]))).toEqual([])
   })
 })

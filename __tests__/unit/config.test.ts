@@ -85,7 +85,10 @@ describe('parseSettings', () => {
     [{ 'max-size': '=5MB' }, "max-size: '=5MB' has an empty variant pattern; use 'pattern=size' such as 'api*=500MB'"],
     [{ 'artifact-name': 'a/b' }, "artifact-name: 'a/b' is not a valid artifact name"],
     [{ 'build-timeout': '1000h' }, "build-timeout: '1000h' is longer than the 24 h slimcheck allows"],
-    [{ comment: 'sometimes' }, "comment: 'sometimes' is not a boolean"]
+    [{ comment: 'sometimes' }, "comment: 'sometimes' is not a boolean"],
+    [{ 'fail-on-inherited': 'maybe' }, "fail-on-inherited: 'maybe' is not a boolean"],
+    [{ 'size-noise-threshold': 'tiny' }, "size-noise-threshold: 'tiny' is not a limit"],
+    [{ 'size-metric': 'zipped' }, "size-metric: 'zipped' is not allowed; use one of uncompressed, compressed"]
   ])('names the input and what is allowed: %p', (raw, message) => {
     expect(() => parseSettings(raw, workspace())).toThrow(InputError)
     expect(() => parseSettings(raw, workspace())).toThrow(message)
@@ -124,6 +127,28 @@ describe('policy values', () => {
     expect(parseSettings({ 'max-size-increase': '52428800' }, workspace()).policy.maxSizeIncrease).toEqual({
       bytes: 52428800
     })
+  })
+
+  it('gates on new violations, treats 10 kB as size noise and writes SARIF, unless told otherwise', () => {
+    const dir = workspace()
+    const defaults = parseSettings({}, dir)
+    expect(defaults.policy).toMatchObject({
+      failOnInherited: false,
+      sizeNoise: { bytes: 10_000 },
+      sizeMetric: 'uncompressed'
+    })
+    expect(defaults.sarifPath).toBe(path.join(dir, 'slimcheck.sarif'))
+    const given = parseSettings(
+      {
+        'fail-on-inherited': 'true',
+        'size-noise-threshold': '0.5%',
+        'sarif-path': 'out/x.sarif',
+        'size-metric': 'compressed'
+      },
+      dir
+    )
+    expect(given.policy).toMatchObject({ failOnInherited: true, sizeNoise: { percent: 0.5 }, sizeMetric: 'compressed' })
+    expect(given.sarifPath).toBe(path.join(dir, 'out/x.sarif'))
   })
 
   it('warns that a build-time limit needs more than one run', () => {

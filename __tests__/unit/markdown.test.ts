@@ -1,32 +1,82 @@
 import { describe, expect, it } from '@jest/globals'
-import { escapeMarkdown, escapeMessage, humanBytes, humanSeconds, preformatted } from '../../src/markdown.js'
+import {
+  cellCode,
+  code,
+  htmlCode,
+  humanBytes,
+  humanBytesPair,
+  humanSeconds,
+  inline,
+  message,
+  oneLine,
+  preformatted,
+  signedPercent,
+  visible
+} from '../../src/markdown.js'
 
-describe('escaping untrusted text', () => {
+describe('code spans', () => {
   it.each([
-    ['<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert\\(1\\)&gt;'],
-    ['a | b', 'a \\| b'],
-    ['**bold** _it_ `code`', '\\*\\*bold\\*\\* \\_it\\_ \\`code\\`'],
-    ['[link](http://evil)', '\\[link\\]\\(http://evil\\)'],
-    ['line1\nline2', 'line1 line2'],
-    ['@octocat', '@\u200boctocat'],
-    ['# heading', '\\# heading'],
-    ["it's <b>", "it's &lt;b&gt;"],
-    ['a & b', 'a &amp; b']
-  ])('%p', (text, escaped) => {
-    expect(escapeMarkdown(text)).toBe(escaped)
+    ['api-server', '`api-server`'],
+    ['worker_v2', '`worker_v2`'],
+    ['a`b', '``a`b``'],
+    ['`edge`', '`` `edge` ``'],
+    ['x ``` y', '````x ``` y````'],
+    [' both ', '`  both  `'],
+    ['line1\nline2', '`line1 line2`'],
+    ['', '` `']
+  ])('%p → %p', (text, rendered) => {
+    expect(code(text)).toBe(rendered)
   })
 
-  it('renders backtick spans of finding messages as escaped <code>', () => {
-    expect(escapeMessage('`python:3.12` is shared; pin `a*b</code><img>`')).toBe(
-      '<code>python:3.12</code> is shared; pin <code>a\\*b&lt;/code&gt;&lt;img&gt;</code>'
-    )
-    expect(escapeMessage('odd ` tick <b>')).toBe('odd \\` tick &lt;b&gt;')
+  it('escapes pipes in table cells only, where GFM splits cells before it reads code', () => {
+    expect(cellCode('a | b')).toBe('`a \\| b`')
+    expect(code('a | b')).toBe('`a | b`')
   })
 
-  it('keeps log lines verbatim inside <pre> with HTML neutralised', () => {
-    expect(preformatted(['</pre><script>x</script>', '@here ```'])).toBe(
-      '<pre>&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;\n@\u200bhere ```</pre>'
+  it('HTML-escapes code inside HTML blocks, on one line', () => {
+    expect(htmlCode('<b>x</b> & "y"\n\nz')).toBe('<code>&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;  z</code>')
+  })
+})
+
+describe('inline prose', () => {
+  it.each([
+    ['api-server worker_v2 a.b', 'api-server worker_v2 a.b'],
+    ['*bold* _it_ ~x~', '\\*bold\\* \\_it\\_ \\~x\\~'],
+    ['[link](http://evil) <img>', '`[link](http://evil`) \\<img>'],
+    ['a | b $x$', 'a \\| b \\$x\\$'],
+    ['&copy; & more', '&amp;copy; & more'],
+    ['ask @octocat.', 'ask `@octocat`.'],
+    ['see www.example.com, or #12', 'see `www.example.com`, or `#12`'],
+    ['commit 3f9c2a7; done', 'commit `3f9c2a7`; done'],
+    ['1000000 bytes', '1000000 bytes'],
+    ['main@3f9c2a7; not rebuilt', '`main@3f9c2a7`; not rebuilt'],
+    [':tada: line1\nline2', '`:tada`: line1 line2']
+  ])('%p → %p', (text, rendered) => {
+    expect(inline(text)).toBe(rendered)
+  })
+
+  it('puts words GitHub would link into cell code inside tables', () => {
+    expect(inline('a@b|c', { cell: true })).toBe('`a@b\\|c`')
+  })
+
+  it('renders backtick spans of finding messages as code, and the prose around them escaped', () => {
+    expect(message('`python:3.12` is shared; pin `a*b</code><img>`')).toBe(
+      '`python:3.12` is shared; pin `a*b</code><img>`'
     )
+    expect(message('odd ` tick <b>')).toBe('odd \\` tick \\<b>')
+  })
+})
+
+describe('untrusted lines', () => {
+  it('keeps log lines verbatim inside <pre> with HTML neutralised and no invisible characters added', () => {
+    expect(preformatted(['</pre><script>x</script>', '@here ```', 'pkg@1.2.3 @sha256:ab'])).toBe(
+      '<pre>&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;\n@here ```\npkg@1.2.3 @sha256:ab</pre>'
+    )
+  })
+
+  it('drops terminal colours, ends lines at carriage returns and shows other control characters', () => {
+    expect(visible('\u001b[31mred\u001b[0m\r\nnext\rover\u0007')).toBe('red\nnext\nover\ufffd')
+    expect(oneLine('a\nb\u2028c')).toBe('a b c')
   })
 })
 
@@ -40,6 +90,26 @@ describe('human units', () => {
     [-12_500_000, '-12.5 MB']
   ])('%d bytes → %s', (bytes, text) => {
     expect(humanBytes(bytes)).toBe(text)
+  })
+
+  it.each([
+    [1_128_600_000, 1_133_910_137, ['1.129 GB', '1.134 GB']],
+    [80_200_000, 80_500_000, ['80.2 MB', '80.5 MB']],
+    [64_440_000, 64_442_100, ['64.440 MB', '64.442 MB']],
+    [627_081_380, 627_081_380, ['627 MB', '627 MB']],
+    [1_000_000_000, 1_000_000_001, ['1000000000 B', '1000000001 B']]
+  ])('%d → %d shows the change: %p', (before, after, texts) => {
+    expect(humanBytesPair(before, after)).toEqual(texts)
+  })
+
+  it.each([
+    [23.456, '+23.5%'],
+    [-7, '-7.0%'],
+    [0.4712, '+0.47%'],
+    [0.00326, '+0.003%'],
+    [0, '0.0%']
+  ])('%d percent → %s', (percent, text) => {
+    expect(signedPercent(percent)).toBe(text)
   })
 
   it('formats seconds', () => {

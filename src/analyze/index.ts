@@ -34,6 +34,8 @@ export interface StageSummary {
   line: number
   /** The base as written after ARG substitution: an image, a stage name or `scratch`. */
   base: string
+  /** The stage's FROM and every instruction after it, in file order. */
+  instructions: InstructionRef[]
 }
 
 export interface Analysis {
@@ -63,10 +65,11 @@ export function analyzeDockerfile(input: AnalyzeInput): Analysis {
     productionInstructions: production ? chainInstructions(model, production) : [],
     productionFromLine: production?.line ?? 0,
     ...acceptedBy(model, production, input.allowedCondaImages),
-    stages: model.stages.map(({ name, line, base }) => ({
-      ...(name === undefined ? {} : { name }),
-      line,
-      base: base.text
+    stages: model.stages.map((stage) => ({
+      ...(stage.name === undefined ? {} : { name: stage.name }),
+      line: stage.line,
+      base: stage.base.text,
+      instructions: [stage.from, ...stage.instructions].map(({ line, keyword, text }) => ({ line, keyword, text }))
     }))
   }
 }

@@ -1,0 +1,144 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { describe, expect, it } from '@jest/globals'
+import { main, runnerSafeJson, withoutRunnerCommands, type CliIo } from '../../src/cli.js'
+import type { Report } from '../../src/types.js'
+import { VERSION } from '../../src/version.js'
+import { runnerCommands } from '../support/runner-commands.js'
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function collect(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough()
+  const chunks: Buffer[] = []
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+  return { stream, text: () => Buffer.concat(chunks).toString() }
+}
+
+async function cli(argv: string[], io: Partial<CliIo> = {}, stdin = ''): Promise<Run> {
+  const stdout = collect()
+  const stderr = collect()
+  const code = await main(argv, {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stdin: [Buffer.from(stdin)],
+    env: {},
+    stdoutIsTTY: false,
+    stdoutIsFile: false,
+    ...io
+  })
+  return { code, stdout: stdout.text(), stderr: stderr.text() }
+}
+
+function workspace(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-cli-'))
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+    fs.writeFileSync(path.join(dir, name), text)
+  }
+  return dir
+}
+
+const CONDA = 'FROM continuumio/miniconda3:24.7.1-0\nRUN conda install -y numpy\n'
+const HOSTILE_NAME = 'Dockerfile.x\n::error title=injected::from a file name\r##[add-mask]x'
+
+describe('the command line', () => {
+  it('prints its version with -V and --version, and its usage with -h', async () => {
+    for (const flag of ['-V', '--version'])
+      expect(await cli([flag])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' })
+    const help = await cli(['-h'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('slimcheck analyze [FILE|DIR|-...] [-f text|markdown|json|sarif] [-o FILE]')
+  })
+
+  it('reads a Dockerfile from standard input with analyze -, reported as file -', async () => {
+    const result = await cli(['analyze', '-', '-f', 'json'], {}, CONDA)
+    expect(result.code).toBe(1)
+    const report = JSON.parse(result.stdout) as Report
+    expect(report.variants).toMatchObject([{ name: 'stdin', dockerfile: '-' }])
+    expect(report.variants[0].findings.map((finding) => `${finding.file}:${finding.line} ${finding.rule}`)).toEqual([
+      '-:1 conda-in-production',
+      '-:2 conda-in-production'
+    ])
+  })
+
+  it('writes the chosen format to -o instead of standard output', async () => {
+    const dir = workspace({ Dockerfile: 'FROM debian:bookworm-slim\n' })
+    const out = path.join(dir, 'out.sarif')
+    const result = await cli(['analyze', path.join(dir, 'Dockerfile'), '-f', 'sarif', '-o', out])
+    expect(result).toMatchObject({ code: 0, stdout: '' })
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toMatchObject({ version: '2.1.0' })
+  })
+
+  it('exits 1 on a fail-on finding, 0 with fail-on none, 2 for bad usage', async () => {
+    expect((await cli(['analyze', '-'], {}, CONDA)).code).toBe(1)
+    expect((await cli(['analyze', '-', '--fail-on', 'none'], {}, CONDA)).code).toBe(0)
+    expect(await cli(['analyze', '-f', 'yaml'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--format: 'yaml' is not allowed; use one of text, markdown, json, sarif")
+    })
+  })
+
+  it('ends text with the verdict', async () => {
+    const result = await cli(['analyze', '-'], {}, CONDA)
+    expect(result.stdout.trimEnd().split('\n').pop()).toBe(
+      '❌ slimcheck: 2 violations (no baseline, so every finding counts): stdin has conda-in-production (-:1, :2). 0 of 1 variant built, 0 B in all.'
+    )
+  })
+
+  it('colours text on a terminal unless NO_COLOR is set, and on request with FORCE_COLOR', async () => {
+    const escape = '\u001b['
+    expect((await cli(['analyze', '-'], { stdoutIsTTY: true }, CONDA)).stdout).toContain(escape)
+    expect((await cli(['analyze', '-'], { stdoutIsTTY: true, env: { NO_COLOR: '1' } }, CONDA)).stdout).not.toContain(
+      escape
+    )
+    expect((await cli(['analyze', '-'], {}, CONDA)).stdout).not.toContain(escape)
+    expect((await cli(['analyze', '-'], { env: { FORCE_COLOR: '1' } }, CONDA)).stdout).toContain(escape)
+  })
+})
+
+describe('inside a workflow', () => {
+  const underActions: Partial<CliIo> = { env: { GITHUB_ACTIONS: 'true' } }
+
+  it('prints no line a runner would execute, whatever the file name holds, in every format', async () => {
+    const dir = workspace({ [HOSTILE_NAME]: 'FROM python\n' })
+    for (const format of ['text', 'markdown', 'json', 'sarif']) {
+      const result = await cli(['analyze', dir, '-f', format], underActions)
+      expect(result.code).toBe(0)
+      expect(runnerCommands(result.stdout)).toEqual([])
+      expect(runnerCommands(result.stderr)).toEqual([])
+      expect(result.stdout).toContain(format === 'text' || format === 'markdown' ? 'from a file name' : 'injected')
+    }
+  })
+
+  it('keeps file names on one line in text even outside a workflow', async () => {
+    const dir = workspace({ [HOSTILE_NAME]: 'FROM python\n' })
+    const result = await cli(['analyze', dir])
+    expect(result.stdout.split(/\r\n|\r|\n/).filter((line) => line.trimStart().startsWith('::'))).toEqual([])
+    expect(result.stdout).toContain('Dockerfile.x ::error title=injected::from a file name ##[add-mask]x')
+  })
+
+  it('wraps text and Markdown for the runner, but not what goes to a file, nor JSON for machines', async () => {
+    const text = await cli(['analyze', '-', '-f', 'markdown'], underActions, CONDA)
+    expect(text.stdout).toMatch(/^::stop-commands::([0-9a-f-]{36})\n[\s\S]*\n::\1::\n$/)
+    const redirected = await cli(['analyze', '-', '-f', 'markdown'], { ...underActions, stdoutIsFile: true }, CONDA)
+    expect(redirected.stdout).not.toContain('::stop-commands::')
+    const json = await cli(['analyze', '-', '-f', 'json'], underActions, CONDA)
+    expect(json.stdout.startsWith('{')).toBe(true)
+  })
+
+  it('shields log text from the runner in every form it reads', () => {
+    const log = ['::add-mask::secret', '  ::error::indented', 'ok ##[set-output name=x]y', 'a\r::warning::after CR']
+    expect(runnerCommands(log.join('\n'))).toHaveLength(4)
+    expect(runnerCommands(withoutRunnerCommands(log.join('\n')))).toEqual([])
+    const json = runnerSafeJson({ logTail: log })
+    expect(runnerCommands(json)).toEqual([])
+    expect(JSON.parse(json)).toEqual({ logTail: log })
+  })
+})

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
+import { describe, expect, it } from '@jest/globals'
+import tar from 'tar-stream'
+import { readImageArchive } from '../../src/image-archive.js'
+
+type TarEntry = {
+  name: string
+  content?: string | Buffer
+  type?: 'file' | 'directory' | 'symlink' | 'link'
+  linkname?: string
+}
+
+async function makeTar(entries: TarEntry[]): Promise<Buffer> {
+  const pack = tar.pack()
+  const collected = (async (): Promise<Buffer[]> => {
+    const chunks: Buffer[] = []
+    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk)
+    return chunks
+  })()
+  for (const entry of entries) {
+    const type = entry.type ?? 'file'
+    if (type === 'file') pack.entry({ name: entry.name }, entry.content ?? '')
+    else pack.entry({ name: entry.name, type, linkname: entry.linkname })
+  }
+  pack.finalize()
+  return Buffer.concat(await collected)
+}
+
+const sha = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex')
+const json = (value: unknown): string => JSON.stringify(value)
+
+const LOWER: TarEntry[] = [
+  { name: 'bin/', type: 'directory' },
+  { name: 'bin/tool', content: 'x'.repeat(1000) },
+  { name: 'bin/alias', type: 'symlink', linkname: 'tool' },
+  { name: 'bin/same', type: 'link', linkname: 'bin/tool' },
+  { name: 'etc/', type: 'directory' },
+  { name: 'etc/old.conf', content: 'old' },
+  { name: 'opt/conda/', type: 'directory' },
+  { name: 'opt/conda/conda-meta/', type: 'directory' },
+  { name: 'opt/conda/lib.so', content: 'y'.repeat(300) },
+  { name: 'data/', type: 'directory' },
+  { name: 'data/a', content: 'aaaa' }
+]
+const UPPER: TarEntry[] = [
+  { name: 'etc/.wh.old.conf' },
+  { name: 'data/.wh..wh..opq' },
+  { name: 'data/b', content: 'bb' },
+  { name: 'usr/lib/link', type: 'symlink', linkname: '/opt/conda/lib.so' }
+]
+
+const config = (diffIds: string[]): string =>
+  json({
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: [{ created_by: 'base' }, { created_by: 'ENV A=1', empty_layer: true }, { created_by: 'RUN x' }],
+    config: { Env: ['PATH=/opt/conda/bin:/bin', 'CONDA_DIR=/opt/conda'] }
+  })
+
+describe('reading an image archive', () => {
+  it('reads the legacy layout: layer tars counted, repeated layers linked, gzip sizes computed', async () => {
+    const lower = await makeTar(LOWER)
+    const upper = await makeTar(UPPER)
+    const cfg = config([`sha256:${sha(lower)}`, `sha256:${sha(upper)}`, `sha256:${sha(lower)}`])
+    const archive = await makeTar([
+      { name: 'aaa/layer.tar', content: lower },
+      { name: 'bbb/layer.tar', content: upper },
+      { name: 'ccc/layer.tar', type: 'symlink', linkname: '../aaa/layer.tar' },
+      { name: 'cfg.json', content: cfg },
+      {
+        name: 'manifest.json',
+        content: json([{ Config: 'cfg.json', Layers: ['aaa/layer.tar', 'bbb/layer.tar', 'ccc/layer.tar'] }])
+      }
+    ])
+    const decisions: Array<string | undefined> = []
+    const read = await readImageArchive(Readable.from([archive]), {
+      compressLayer: (diffId) => {
+        decisions.push(diffId)
+        return true
+      }
+    })
+    expect(decisions).toEqual([undefined, undefined])
+    expect(read.layers.map(({ regularBytes, symlinkBytes }) => [regularBytes, symlinkBytes])).toEqual([
+      [1000 + 3 + 300 + 4, 'tool'.length],
+      [2, '/opt/conda/lib.so'.length],
+      [1000 + 3 + 300 + 4, 'tool'.length]
+    ])
+    expect(read.compressedFrom).toBe('gzip')
+    expect(read.layers[0].compressedBytes).toBeGreaterThan(0)
+    expect(read.layers[0].compressedBytes).toBeLessThan(lower.length)
+    expect(read.config.config?.Env).toContain('CONDA_DIR=/opt/conda')
+  })
+
+  it('applies whiteouts and opaque directories to the filesystem', async () => {
+    const lower = await makeTar(LOWER)
+    const upper = await makeTar(UPPER)
+    const archive = await makeTar([
+      { name: 'aaa/layer.tar', content: lower },
+      { name: 'bbb/layer.tar', content: upper },
+      { name: 'cfg.json', content: config(['sha256:1', 'sha256:2']) },
+      { name: 'manifest.json', content: json([{ Config: 'cfg.json', Layers: ['aaa/layer.tar', 'bbb/layer.tar'] }]) }
+    ])
+    const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => false })
+    const names = read.filesystem.map((entry) => entry.name).sort()
+    expect(names).toEqual([
+      'bin',
+      'bin/alias',
+      'bin/same',
+      'bin/tool',
+      'data',
+      'data/b',
+      'etc',
+      'opt/conda',
+      'opt/conda/conda-meta',
+      'opt/conda/lib.so',
+      'usr/lib/link'
+    ])
+    expect(read.filesystem.find((entry) => entry.name === 'usr/lib/link')?.link).toBe('/opt/conda/lib.so')
+    expect(read.layers.every((layer) => layer.compressedBytes === undefined)).toBe(true)
+  })
+
+  it('takes compressed sizes from the OCI manifest when the blobs are compressed (containerd store)', async () => {
+    const lower = gzipSync(await makeTar(LOWER))
+    const upper = gzipSync(await makeTar(UPPER))
+    const cfg = config(['sha256:1', 'sha256:2'])
+    const manifest = json({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(cfg)}`, size: cfg.length },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+          digest: `sha256:${sha(lower)}`,
+          size: lower.length
+        },
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha(upper)}`, size: upper.length }
+      ]
+    })
+    const index = json({ schemaVersion: 2, manifests: [{ digest: `sha256:${sha(manifest)}`, size: manifest.length }] })
+    const blobs = [lower, upper, cfg, manifest].map((content) => ({
+      name: `blobs/sha256/${sha(content)}`,
+      content
+    }))
+    const layerNames = [blobs[0].name, blobs[1].name]
+    const archive = await makeTar([
+      ...[...blobs].sort((a, b) => a.name.localeCompare(b.name)),
+      { name: 'index.json', content: index },
+      {
+        name: 'manifest.json',
+        content: json([{ Config: `blobs/sha256/${sha(cfg)}`, Layers: layerNames }])
+      },
+      { name: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' }
+    ])
+    const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => true })
+    expect(read.compressedFrom).toBe('manifest')
+    expect(read.layers.map((layer) => layer.compressedBytes)).toEqual([lower.length, upper.length])
+    expect(read.layers[1]).toMatchObject({ regularBytes: 2, symlinkBytes: '/opt/conda/lib.so'.length })
+  })
+
+  it('asks before compressing an uncompressed OCI blob, by the diffID its name gives', async () => {
+    const lower = await makeTar(LOWER)
+    const cfg = json({ rootfs: { diff_ids: [`sha256:${sha(lower)}`] }, history: [{ created_by: 'base' }] })
+    const archive = await makeTar([
+      { name: `blobs/sha256/${sha(lower)}`, content: lower },
+      { name: `blobs/sha256/${sha(cfg)}`, content: cfg },
+      {
+        name: 'manifest.json',
+        content: json([{ Config: `blobs/sha256/${sha(cfg)}`, Layers: [`blobs/sha256/${sha(lower)}`] }])
+      }
+    ])
+    const asked: Array<string | undefined> = []
+    const read = await readImageArchive(Readable.from([archive]), {
+      compressLayer: (diffId) => {
+        asked.push(diffId)
+        return false
+      }
+    })
+    expect(asked).toEqual([`sha256:${sha(lower)}`])
+    expect(read.layers[0].compressedBytes).toBeUndefined()
+    expect(read.compressedFrom).toBe('none')
+  })
+
+  it('says what is missing from a broken archive', async () => {
+    const archive = await makeTar([{ name: 'cfg.json', content: '{}' }])
+    await expect(readImageArchive(Readable.from([archive]), { compressLayer: () => true })).rejects.toThrow(
+      'no manifest.json'
+    )
+  })
+})

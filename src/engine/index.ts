@@ -1,0 +1,309 @@
+/** The one place that talks to the Docker Engine API, through dockerode. Everything else uses the small `Engine` interface. */
+import type { Readable } from 'node:stream'
+import Docker from 'dockerode'
+import type { ImageStore } from '../types.js'
+import { runBuild, type BuildOutcome, type BuildRequest } from './buildkit.js'
+import { dial } from './dial.js'
+
+export type { BuildOutcome, BuildRequest } from './buildkit.js'
+
+export interface EngineInfo {
+  version: string
+  apiVersion: string
+  store: ImageStore
+  os: string
+  arch: string
+}
+
+export interface ImageDetails {
+  id: string
+  /** `os/arch[/variant]` of the image config. */
+  platform: string
+  /** `rootfs.diff_ids`, base-most first. */
+  diffIds: string[]
+  /** The engine's own size figure and the field it came from. */
+  engineReported: { sizeBytes: number; source: string }
+}
+
+export interface HistoryEntry {
+  createdBy: string
+  /** The layer size the engine stores for this entry (block-rounded disk usage on the containerd store). */
+  sizeBytes: number
+}
+
+export interface Engine {
+  info(): Promise<EngineInfo>
+  build(request: BuildRequest): Promise<BuildOutcome>
+  inspectImage(imageId: string, store: ImageStore, tag: string): Promise<ImageDetails>
+  history(imageId: string): Promise<HistoryEntry[]>
+  /** `GET /images/{id}/get`: the image as a tar archive (`docker save`), for the built platform only where the API allows. */
+  saveImage(imageId: string, platform: string): Promise<Readable>
+  removeImage(imageIdOrTag: string): Promise<void>
+}
+
+/** A wait on the engine that ended at its time limit. */
+export class EngineTimeoutError extends Error {
+  constructor(what: string, seconds: number) {
+    super(`the Docker engine at ${engineAddress()} did not answer ${what} within ${seconds} s`)
+    this.name = 'EngineTimeoutError'
+  }
+}
+
+export class EngineUnreachableError extends Error {
+  constructor(cause: string) {
+    super(
+      `cannot reach a Docker engine at ${engineAddress()}: ${cause}. Start one (GitHub-hosted Ubuntu runners have it ` +
+        `running; locally start Docker or dockerd, or run 'npm run provision' as root on Debian) or point DOCKER_HOST at it.`
+    )
+    this.name = 'EngineUnreachableError'
+  }
+}
+
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST
+    ? `DOCKER_HOST=${process.env.DOCKER_HOST}`
+    : 'the default socket /var/run/docker.sock (DOCKER_HOST is not set)'
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND'
+])
+
+/** Time limit of every engine call but builds (`build-timeout`) and image exports (limited by silence). */
+export const ENGINE_CALL_SECONDS = 60
+/** An image export that sends nothing for this long has stalled. */
+const EXPORT_IDLE_SECONDS = 120
+
+/** Runs one engine call with a time limit; connection failures become `EngineUnreachableError`. */
+async function limited<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController()
+  const timer = setTimeout(() => abort.abort(), ENGINE_CALL_SECONDS * 1000)
+  try {
+    return await call(abort.signal)
+  } catch (error) {
+    if (abort.signal.aborted) throw new EngineTimeoutError(what, ENGINE_CALL_SECONDS)
+    throw unreachableOr(error)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export function unreachableOr(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  return code && UNREACHABLE_CODES.has(code) ? new EngineUnreachableError(`${code} ${(error as Error).message}`) : error
+}
+
+/**
+ * `docker` makes every call but builds. Builds get a client of their own whose requests close their connection,
+ * as the Docker CLI's do: a streamed build context on a kept-alive connection can stall or arrive corrupted
+ * (apocas/docker-modem#196).
+ */
+export function createEngine(options: Docker.DockerOptions = {}): Engine {
+  const docker = new Docker(options)
+  const builds = new Docker({ ...options, headers: { Connection: 'close' } })
+  let info: EngineInfo | undefined
+  return {
+    async info() {
+      info = await readInfo(docker)
+      return info
+    },
+    build: (request) =>
+      runBuild(builds, request, {
+        version: info?.version ?? 'unknown',
+        store: info?.store ?? 'overlay2',
+        fetchesContext: contextMustBeFetched(info)
+      }),
+    inspectImage: (imageId, store, tag) => inspectImage(docker, imageId, store, tag),
+    async history(imageId) {
+      const entries = await get<Array<{ CreatedBy?: string; Size: number }>>(docker, `/images/${imageId}/history`)
+      return entries.reverse().map((entry) => ({ createdBy: entry.CreatedBy ?? '', sizeBytes: entry.Size }))
+    },
+    saveImage: (imageId, platform) => saveImage(docker, imageId, platform, info),
+    async removeImage(imageIdOrTag) {
+      // Not forced: an image another tag (the other side's identical build) still names stays.
+      await limited(`DELETE /images/${imageIdOrTag}`, (abortSignal) =>
+        dial(docker, {
+          path: `/images/${encodeURIComponent(imageIdOrTag)}?`,
+          method: 'DELETE',
+          options: { force: false, noprune: false },
+          abortSignal,
+          statusCodes: { 200: true, 404: 'no such image', 409: 'conflict', 500: 'server error' }
+        })
+      )
+    }
+  }
+}
+
+interface InfoResponse {
+  DriverStatus?: [string, string][]
+  OSType?: string
+  Architecture?: string
+}
+
+/** A GET answered with JSON, within ENGINE_CALL_SECONDS. */
+function get<T>(docker: Docker, pathAndQuery: string, query: Record<string, unknown> = {}): Promise<T> {
+  return limited(`GET ${pathAndQuery}`, (abortSignal) =>
+    dial<T>(docker, {
+      path: `${pathAndQuery}?`,
+      method: 'GET',
+      options: query,
+      abortSignal,
+      statusCodes: { 200: true, 404: 'not found', 500: 'server error' }
+    })
+  )
+}
+
+async function readInfo(docker: Docker): Promise<EngineInfo> {
+  const [info, version] = await Promise.all([
+    get<InfoResponse>(docker, '/info'),
+    get<{ Version: string; ApiVersion: string }>(docker, '/version')
+  ])
+  return {
+    version: version.Version,
+    apiVersion: version.ApiVersion,
+    store: imageStoreOf(info),
+    os: info.OSType ?? 'linux',
+    arch: info.Architecture ?? 'unknown'
+  }
+}
+
+/** Docker 24+ with the containerd image store reports `driver-type: io.containerd.snapshotter.v1` in DriverStatus. */
+export function imageStoreOf(info: { DriverStatus?: [string, string][] }): ImageStore {
+  const driverType = info.DriverStatus?.find(([key]) => key === 'driver-type')?.[1] ?? ''
+  return driverType.startsWith('io.containerd.snapshotter') ? 'containerd' : 'overlay2'
+}
+
+/** `28.5.2` → [28, 5]; unparsable versions compare as new. */
+function majorMinor(version: string): [number, number] {
+  const match = /^(\d+)\.(\d+)/.exec(version)
+  return match ? [Number(match[1]), Number(match[2])] : [Infinity, 0]
+}
+
+/**
+ * Docker 24.0–27.4 with the containerd store cannot read a build context uploaded with the request
+ * (moby/moby#47717, fixed in 27.5 by moby/moby#49194), so the context is served for the engine to fetch.
+ */
+export function contextMustBeFetched(info: Pick<EngineInfo, 'version' | 'store'> | undefined): boolean {
+  if (info?.store !== 'containerd') return false
+  const [major, minor] = majorMinor(info.version)
+  return major >= 24 && (major < 27 || (major === 27 && minor < 5))
+}
+
+/** `1.48` ≥ `1.47` */
+export function apiAtLeast(apiVersion: string | undefined, wanted: string): boolean {
+  const [major, minor] = (apiVersion ?? '0.0').split('.').map(Number)
+  const [wantedMajor, wantedMinor] = wanted.split('.').map(Number)
+  return major > wantedMajor || (major === wantedMajor && minor >= wantedMinor)
+}
+
+interface InspectResponse {
+  Id: string
+  Os: string
+  Architecture: string
+  Variant?: string
+  Size: number
+  RootFS?: { Layers?: string[] }
+}
+
+interface ManifestSummary {
+  Kind?: string
+  ImageData?: { Platform?: { os?: string; architecture?: string; variant?: string }; Size?: { Unpacked?: number } }
+}
+
+async function inspectImage(docker: Docker, imageId: string, store: ImageStore, tag: string): Promise<ImageDetails> {
+  const inspected = await get<InspectResponse>(docker, `/images/${encodeURIComponent(imageId)}/json`)
+  const platform = [inspected.Os, inspected.Architecture, inspected.Variant].filter(Boolean).join('/')
+  const details = { id: inspected.Id, platform, diffIds: inspected.RootFS?.Layers ?? [] }
+  if (store === 'overlay2') {
+    return {
+      ...details,
+      engineReported: { sizeBytes: inspected.Size, source: 'Size from GET /images/{id}/json (classic image store)' }
+    }
+  }
+  const summaries = await get<Array<{ Id: string; Manifests?: ManifestSummary[] }>>(docker, '/images/json', {
+    manifests: true,
+    filters: JSON.stringify({ reference: [tag] })
+  })
+  const summary = summaries.find((image) => image.Id === imageId) ?? summaries[0]
+  return {
+    ...details,
+    engineReported: unpackedSizeForPlatform(
+      summary?.Manifests ?? [],
+      inspected.Os,
+      inspected.Architecture,
+      inspected.Size
+    )
+  }
+}
+
+/**
+ * With the containerd image store the engine's figure for one platform is the snapshot's disk usage, per manifest
+ * (API 1.47+); `Size` of the inspect answer counts the compressed content instead.
+ */
+export function unpackedSizeForPlatform(
+  manifests: ManifestSummary[],
+  os: string,
+  arch: string,
+  inspectSize: number
+): { sizeBytes: number; source: string } {
+  const match = manifests.find(
+    (manifest) =>
+      manifest.Kind === 'image' &&
+      manifest.ImageData?.Platform?.os === os &&
+      manifest.ImageData?.Platform?.architecture === arch
+  )
+  const unpacked = match?.ImageData?.Size?.Unpacked
+  if (typeof unpacked === 'number') {
+    return {
+      sizeBytes: unpacked,
+      source: `ImageData.Size.Unpacked for ${os}/${arch} from GET /images/json?manifests=1 (containerd image store: disk usage of the unpacked snapshots)`
+    }
+  }
+  return {
+    sizeBytes: inspectSize,
+    source: 'Size from GET /images/{id}/json (containerd image store: the compressed content)'
+  }
+}
+
+/** The export stream; a stall longer than EXPORT_IDLE_SECONDS ends it with an error. */
+async function saveImage(
+  docker: Docker,
+  imageId: string,
+  platform: string,
+  info: EngineInfo | undefined
+): Promise<Readable> {
+  const [os, architecture, variant] = platform.split('/')
+  // `platform` (API 1.48+) keeps the export to the built platform on the containerd store, which can hold several.
+  const query =
+    info?.store === 'containerd' && apiAtLeast(info.apiVersion, '1.48')
+      ? { platform: JSON.stringify({ os, architecture, ...(variant ? { variant } : {}) }) }
+      : {}
+  const stream = await limited(`GET /images/${imageId}/get`, (abortSignal) =>
+    dial<Readable>(docker, {
+      path: `/images/${encodeURIComponent(imageId)}/get?`,
+      method: 'GET',
+      options: query,
+      abortSignal,
+      isStream: true,
+      statusCodes: { 200: true, 404: 'no such image', 500: 'server error' }
+    })
+  )
+  let idle: NodeJS.Timeout | undefined
+  const watch = (): void => {
+    clearTimeout(idle)
+    idle = setTimeout(
+      () => stream.destroy(new EngineTimeoutError(`GET /images/${imageId}/get (no data)`, EXPORT_IDLE_SECONDS)),
+      EXPORT_IDLE_SECONDS * 1000
+    )
+  }
+  watch()
+  stream.on('data', watch)
+  stream.once('close', () => clearTimeout(idle))
+  return stream
+}

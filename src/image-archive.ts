@@ -1,0 +1,292 @@
+/**
+ * Reads an image archive (`docker save`, `GET /images/{id}/get`) in one pass: every layer's content counted the way
+ * the classic image store counts it, its compressed size, and the final filesystem for the image conda check.
+ * Handles the legacy layout (Docker ≤ 24: `<id>/layer.tar`, uncompressed), the OCI layout of the classic store
+ * (Docker 25+: uncompressed blobs) and the containerd store's (the compressed blobs it keeps).
+ */
+import { Readable, Transform, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
+import tar from 'tar-stream'
+
+export interface FilesystemEntry {
+  /** Path without the leading slash. */
+  name: string
+  size: number
+  /** A symbolic link's target, as stored. */
+  link?: string
+}
+
+export interface ArchiveLayer {
+  /** Regular files' bytes; hard links count once, as the file they link to. */
+  regularBytes: number
+  /** The lengths of symbolic links' targets (what `lstat` reports as their size). */
+  symlinkBytes: number
+  /** The compressed blob's size: as stored, or counted by gzip when the archive holds the layer uncompressed. */
+  compressedBytes?: number
+}
+
+export interface ImageConfig {
+  history?: Array<{ created_by?: string; empty_layer?: boolean }>
+  rootfs?: { diff_ids?: string[] }
+  config?: { Env?: string[] }
+}
+
+export interface ImageArchive {
+  config: ImageConfig
+  /** In `rootfs.diff_ids` order, base-most first. */
+  layers: ArchiveLayer[]
+  /** Where the compressed sizes came from: the image manifest's layer descriptors, or gzip. */
+  compressedFrom: 'manifest' | 'gzip' | 'none'
+  /** The image's filesystem after every layer and whiteout. */
+  filesystem: FilesystemEntry[]
+}
+
+export interface ReadOptions {
+  /**
+   * Whether to gzip an uncompressed layer to learn its compressed size; `diffId` is known for OCI-layout blobs
+   * (their name) and undefined for the legacy layout. Return false for layers whose size is already known.
+   */
+  compressLayer: (diffId: string | undefined) => boolean
+}
+
+/** gzip at the level `docker push` uses (Go's default compression, level 6). */
+const GZIP_LEVEL = 6
+const JSON_LIMIT = 4 * 1024 * 1024
+const GZIP_MAGIC = [0x1f, 0x8b]
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd]
+
+interface BlobLayer extends ArchiveLayer {
+  entries: FilesystemEntry[]
+  whiteouts: string[]
+  opaqueDirs: string[]
+}
+
+const startsWith = (bytes: Buffer, magic: number[]): boolean => magic.every((byte, index) => bytes[index] === byte)
+
+export async function readImageArchive(archive: Readable, options: ReadOptions): Promise<ImageArchive> {
+  const json = new Map<string, unknown>()
+  const blobs = new Map<string, BlobLayer>()
+  const aliases = new Map<string, string>()
+  const extract = tar.extract()
+  const handle = async (header: tar.Header, body: AsyncIterable<Buffer>): Promise<void> => {
+    const name = header.name.replace(/^\.\//, '')
+    if (header.type === 'symlink' && header.linkname) aliases.set(name, resolveLink(name, header.linkname))
+    if (header.type !== 'file') {
+      for await (const chunk of body) void chunk
+      return
+    }
+    const blob = await readBlob(name, header.size ?? 0, body, options)
+    if (blob.kind === 'json') json.set(name, blob.value)
+    else if (blob.kind === 'layer') blobs.set(name, blob.layer)
+  }
+  extract.on('entry', (header, body, next) => {
+    handle(header, body as unknown as AsyncIterable<Buffer>).then(
+      () => next(),
+      (error: Error) => extract.destroy(error)
+    )
+  })
+  await pipeline(archive, extract)
+  return assemble(json, blobs, aliases)
+}
+
+/** Legacy archives link a repeated layer to its first copy: `../<id>/layer.tar`. */
+function resolveLink(name: string, target: string): string {
+  const parts = name.split('/').slice(0, -1)
+  for (const part of target.split('/')) {
+    if (part === '..') parts.pop()
+    else if (part !== '.') parts.push(part)
+  }
+  return parts.join('/')
+}
+
+type Blob = { kind: 'json'; value: unknown } | { kind: 'layer'; layer: BlobLayer } | { kind: 'other' }
+
+async function readBlob(name: string, size: number, body: AsyncIterable<Buffer>, options: ReadOptions): Promise<Blob> {
+  const chunks = body[Symbol.asyncIterator]()
+  const first = await chunks.next()
+  if (first.done) return { kind: 'other' }
+  const head = first.value
+  const rest = (async function* (): AsyncGenerator<Buffer> {
+    yield head
+    for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) yield chunk.value
+  })()
+  if (size <= JSON_LIMIT && (head[0] === 0x7b || head[0] === 0x5b)) {
+    const parts: Buffer[] = []
+    for await (const chunk of rest) parts.push(chunk)
+    try {
+      return { kind: 'json', value: JSON.parse(Buffer.concat(parts).toString('utf8')) }
+    } catch {
+      return { kind: 'other' }
+    }
+  }
+  if (!name.endsWith('/layer.tar') && !name.startsWith('blobs/')) {
+    for await (const chunk of rest) void chunk
+    return { kind: 'other' }
+  }
+  const compressed = startsWith(head, GZIP_MAGIC) || startsWith(head, ZSTD_MAGIC)
+  const diffId = name.startsWith('blobs/') && !compressed ? name.replace(/^blobs\/([^/]+)\//, '$1:') : undefined
+  return {
+    kind: 'layer',
+    layer: await countLayer(rest, head, compressed ? size : undefined, options.compressLayer(diffId))
+  }
+}
+
+function decompressorFor(head: Buffer): Transform | undefined {
+  if (startsWith(head, GZIP_MAGIC)) return zlib.createGunzip()
+  if (!startsWith(head, ZSTD_MAGIC)) return undefined
+  const zstd = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress
+  if (!zstd)
+    throw new Error(`this Node.js (${process.version}) cannot read zstd-compressed layers; use Node.js 22.15 or later`)
+  return zstd()
+}
+
+async function countLayer(
+  source: AsyncIterable<Buffer>,
+  head: Buffer,
+  storedCompressedBytes: number | undefined,
+  compress: boolean
+): Promise<BlobLayer> {
+  const layer: BlobLayer = { regularBytes: 0, symlinkBytes: 0, entries: [], whiteouts: [], opaqueDirs: [] }
+  if (storedCompressedBytes !== undefined) layer.compressedBytes = storedCompressedBytes
+  const extract = tar.extract()
+  extract.on('entry', (header, body, next) => {
+    const name = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')
+    const base = name.slice(name.lastIndexOf('/') + 1)
+    const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : ''
+    if (base === '.wh..wh..opq') layer.opaqueDirs.push(dir)
+    else if (base.startsWith('.wh.')) layer.whiteouts.push(dir ? `${dir}/${base.slice(4)}` : base.slice(4))
+    else if (header.type === 'file' || header.type === 'contiguous-file') {
+      layer.regularBytes += header.size ?? 0
+      layer.entries.push({ name, size: header.size ?? 0 })
+    } else if (header.type === 'symlink') {
+      layer.symlinkBytes += Buffer.byteLength(header.linkname ?? '')
+      layer.entries.push({ name, size: 0, link: header.linkname ?? '' })
+    } else layer.entries.push({ name, size: 0 })
+    body.on('end', next)
+    body.resume()
+  })
+  const steps: NodeJS.ReadWriteStream[] = []
+  let counted: Promise<number> | undefined
+  if (compress && storedCompressedBytes === undefined) {
+    const { tee, size } = gzipCounter()
+    steps.push(tee)
+    counted = size
+  }
+  const decompress = decompressorFor(head)
+  if (decompress) steps.push(decompress)
+  await pipeline([Readable.from(source), ...steps, extract as unknown as NodeJS.WritableStream])
+  if (counted) layer.compressedBytes = await counted
+  return layer
+}
+
+/** Passes bytes through unchanged while counting what gzip makes of them. */
+function gzipCounter(): { tee: Transform; size: Promise<number> } {
+  const gzip = zlib.createGzip({ level: GZIP_LEVEL })
+  let bytes = 0
+  const size = pipeline(
+    gzip,
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length
+        callback()
+      }
+    })
+  ).then(() => bytes)
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (gzip.write(chunk)) callback(null, chunk)
+      else gzip.once('drain', () => callback(null, chunk))
+    },
+    flush(callback) {
+      gzip.end()
+      callback()
+    }
+  })
+  return { tee, size }
+}
+
+interface ManifestEntry {
+  Config: string
+  Layers: string[]
+}
+
+interface Descriptor {
+  mediaType?: string
+  digest: string
+  size: number
+  platform?: { os?: string; architecture?: string }
+}
+
+const COMPRESSED_LAYER = /(gzip|zstd)$/
+
+function assemble(
+  json: Map<string, unknown>,
+  blobs: Map<string, BlobLayer>,
+  aliases: Map<string, string>
+): ImageArchive {
+  const manifests = json.get('manifest.json') as ManifestEntry[] | undefined
+  const entry = manifests?.[0]
+  if (!entry) throw new Error('the image archive has no manifest.json')
+  const config = json.get(entry.Config) as ImageConfig | undefined
+  if (!config) throw new Error(`the image archive lacks its config ${entry.Config}`)
+  const layers = entry.Layers.map((layerPath) => {
+    const blob = blobs.get(aliases.get(layerPath) ?? layerPath)
+    if (!blob) throw new Error(`the image archive lacks the layer ${layerPath}`)
+    return blob
+  })
+  const descriptors = manifestLayers(json, entry.Config)
+  const fromManifest =
+    !!descriptors?.length && descriptors.every((layer) => COMPRESSED_LAYER.test(layer.mediaType ?? ''))
+  const withSizes: ArchiveLayer[] = layers.map((layer, index) => ({
+    regularBytes: layer.regularBytes,
+    symlinkBytes: layer.symlinkBytes,
+    ...(fromManifest
+      ? { compressedBytes: descriptors[index].size }
+      : layer.compressedBytes !== undefined
+        ? { compressedBytes: layer.compressedBytes }
+        : {})
+  }))
+  return {
+    config,
+    layers: withSizes,
+    compressedFrom: fromManifest
+      ? 'manifest'
+      : withSizes.some((layer) => layer.compressedBytes !== undefined)
+        ? 'gzip'
+        : 'none',
+    filesystem: unionOf(layers)
+  }
+}
+
+/** The OCI image manifest whose config is `configPath` (`blobs/sha256/<hex>`), found through index.json. */
+function manifestLayers(json: Map<string, unknown>, configPath: string): Descriptor[] | undefined {
+  const index = json.get('index.json') as { manifests?: Descriptor[] } | undefined
+  const blob = (descriptor: Descriptor): unknown => json.get(`blobs/${descriptor.digest.replace(':', '/')}`)
+  const pending = [...(index?.manifests ?? [])]
+  while (pending.length) {
+    const descriptor = pending.shift()!
+    const document = blob(descriptor) as
+      { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] } | undefined
+    if (document?.manifests) pending.push(...document.manifests)
+    else if (document?.config && `blobs/${document.config.digest.replace(':', '/')}` === configPath)
+      return document.layers
+  }
+  return undefined
+}
+
+/** Applies the layers in order: whiteouts remove what lower layers had, opaque directories hide their old content. */
+function unionOf(layers: BlobLayer[]): FilesystemEntry[] {
+  const files = new Map<string, FilesystemEntry>()
+  const removeTree = (path: string, keepSelf: boolean): void => {
+    if (!keepSelf) files.delete(path)
+    const prefix = path ? `${path}/` : ''
+    for (const name of files.keys()) if (name.startsWith(prefix)) files.delete(name)
+  }
+  for (const layer of layers) {
+    for (const dir of layer.opaqueDirs) removeTree(dir, true)
+    for (const path of layer.whiteouts) removeTree(path, false)
+    for (const entry of layer.entries) files.set(entry.name, entry)
+  }
+  return [...files.values()]
+}

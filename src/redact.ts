@@ -1,0 +1,43 @@
+/** Keeps build-arg and secret values out of everything slimcheck prints or writes: logs, findings, reports. */
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Shorter fragments would mangle ordinary log text; those values are still hidden wherever `NAME=` precedes them. */
+const MIN_FRAGMENT = 3
+
+/**
+ * The pieces of a value that can show up on their own: the value, each of its lines (logs come line by line), and
+ * the value as JSON writes it (error messages quote with `\n` escapes).
+ */
+export function secretFragments(value: string): string[] {
+  const fragments = [value, ...value.split(/\r?\n|\r/), JSON.stringify(value).slice(1, -1)]
+  return [...new Set(fragments.filter((fragment) => fragment.trim().length >= MIN_FRAGMENT))]
+}
+
+/**
+ * Replaces values with `***`: every `NAME=value` of a build-arg whatever the value's length (image history records
+ * them so), and every fragment of every value anywhere (see `secretFragments`).
+ */
+export function redactorFor(
+  buildArgs: Record<string, string>,
+  secrets: Record<string, string> = {}
+): (text: string) => string {
+  const entries = Object.entries(buildArgs).filter(([, value]) => value.length > 0)
+  const fragments = [...entries.map(([, value]) => value), ...Object.values(secrets)]
+    .flatMap(secretFragments)
+    .sort((a, b) => b.length - a.length)
+  if (entries.length === 0 && fragments.length === 0) return (text) => text
+  const assignments = entries.length
+    ? new RegExp(
+        `\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${entries
+          .map(([, value]) => escapeRegExp(value))
+          .join('|')})(?=\\s|$)`,
+        'g'
+      )
+    : undefined
+  const bare = fragments.length ? new RegExp(fragments.map(escapeRegExp).join('|'), 'g') : undefined
+  return (text) => {
+    const withoutAssignments = assignments ? text.replace(assignments, '$1=***') : text
+    return bare ? withoutAssignments.replace(bare, '***') : withoutAssignments
+  }
+}

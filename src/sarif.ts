@@ -1,0 +1,139 @@
+/**
+ * The findings as a SARIF 2.1.0 log, for GitHub code scanning (`github/codeql-action/upload-sarif`) and other SARIF
+ * viewers: one rule descriptor per rule with a help link to its README section, one result per finding. Pure apart
+ * from writing the file.
+ */
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Log, ReportingDescriptor, Result } from 'sarif'
+import { RULE_IDS, type Comparison, type Finding, type Report, type RuleId, type Severity } from './types.js'
+
+const README = 'https://github.com/slimcheck/slimcheck#'
+
+interface RuleHelp {
+  name: string
+  severity: Severity
+  short: string
+  full: string
+  help: string
+}
+
+/** What each rule finds and what to do, as the README's Rules table says it. */
+const RULE_HELP: Record<RuleId, RuleHelp> = {
+  'conda-in-production': {
+    name: 'CondaInProduction',
+    severity: 'error',
+    short: 'conda ships in the production image',
+    full: "The variant's production stage is conda-based: a conda-family base image, a RUN that installs or runs conda, a COPY of a conda prefix, a conda prefix on PATH, or conda run/activate in ENTRYPOINT, CMD or SHELL.",
+    help: 'conda makes images heavy and builds slow, `conda activate` breaks under systemd and cron, and its libraries pollute `LD_LIBRARY_PATH`. Keep conda in a builder stage (conda-pack the environment) or use a venv, and ship a slim runtime.'
+  },
+  'shared-tag': {
+    name: 'SharedTag',
+    severity: 'warning',
+    short: 'a Docker Hub official image by a shared tag',
+    full: 'A FROM or COPY --from names an official image by a tag that the official-images definitions list under SharedTags (such as python:3.12), or by no tag at all. A shared tag covers Linux and Windows variants, and it floats.',
+    help: 'Pin a simple tag such as `python:3.12-slim-bookworm`, ideally with its digest; the message names the alternatives.'
+  },
+  'floating-tag': {
+    name: 'FloatingTag',
+    severity: 'warning',
+    short: 'an external base image with no tag or latest, and no digest',
+    full: 'The base image moves whenever its publisher pushes, so the same commit can build a different image.',
+    help: 'Pin a version tag or a digest.'
+  },
+  'parse-error': {
+    name: 'ParseError',
+    severity: 'error',
+    short: 'a Dockerfile that cannot be read or parsed',
+    full: 'The Dockerfile cannot be read or parsed; that variant is not built.',
+    help: 'Fix the line named in the message.'
+  }
+}
+
+const LEVELS: Record<Severity, Result.level> = { error: 'error', warning: 'warning', info: 'note' }
+
+function ruleDescriptor(id: RuleId): ReportingDescriptor {
+  const help = RULE_HELP[id]
+  const helpUri = `${README}rule-${id}`
+  return {
+    id,
+    name: help.name,
+    shortDescription: { text: help.short },
+    fullDescription: { text: help.full },
+    help: { text: `${help.help} See ${helpUri}`, markdown: `${help.help} [More about \`${id}\`](${helpUri})` },
+    helpUri,
+    defaultConfiguration: { level: LEVELS[help.severity] },
+    properties: { tags: ['docker', 'dockerfile'] }
+  }
+}
+
+/** A repository path as a URI reference: each segment percent-encoded, so spaces and `#` stay part of the path. */
+function uriOf(file: string): string {
+  return file.split('/').map(encodeURIComponent).join('/')
+}
+
+/** Stable across line moves and number changes, as the comparison pairs findings. */
+function fingerprintOf(finding: Finding, variant: string): string {
+  return createHash('sha256')
+    .update([variant, finding.rule, finding.file, finding.message.replace(/\d+/g, '0')].join('\u0000'))
+    .digest('hex')
+}
+
+export interface SarifOptions {
+  version: string
+  /** The working directory relative to the repository root: results name repository paths. */
+  pathPrefix?: string
+  /** With a comparison, each result says whether the pull request brought it (`new`) or the baseline had it. */
+  comparison?: Comparison
+}
+
+export function renderSarif(report: Report, options: SarifOptions): Log {
+  const prefix = options.pathPrefix ? `${options.pathPrefix.replace(/\/+$/, '')}/` : ''
+  const added = new Set(options.comparison?.variants.flatMap((variant) => variant.findings.added))
+  const compared = options.comparison !== undefined && options.comparison.baseline.source !== 'none'
+  const results = report.variants.flatMap((variant) =>
+    variant.findings.map((finding): Result => ({
+      ruleId: finding.rule,
+      ruleIndex: RULE_IDS.indexOf(finding.rule),
+      level: LEVELS[finding.severity],
+      message: { text: finding.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: uriOf(`${prefix}${finding.file}`), uriBaseId: '%SRCROOT%' },
+            // A finding about the whole file (line 0) points at its first line: code scanning needs a line.
+            region: { startLine: Math.max(1, finding.line) }
+          }
+        }
+      ],
+      partialFingerprints: { 'slimcheckFinding/v1': fingerprintOf(finding, variant.name) },
+      ...(compared ? { baselineState: added.has(finding) ? ('new' as const) : ('unchanged' as const) } : {}),
+      properties: { variant: variant.name, evidence: finding.evidence, fix: finding.fix }
+    }))
+  )
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'slimcheck',
+            version: options.version,
+            semanticVersion: options.version,
+            informationUri: 'https://github.com/slimcheck/slimcheck',
+            rules: RULE_IDS.map(ruleDescriptor)
+          }
+        },
+        originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The root of the repository checkout.' } } },
+        results
+      }
+    ]
+  }
+}
+
+export function writeSarif(log: Log, file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.writeFileSync(file, `${JSON.stringify(log, null, 2)}\n`)
+}
