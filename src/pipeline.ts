@@ -104,6 +104,11 @@ export interface PipelineRun {
   runs: number
   /** Compressed layer sizes counted so far in this run, by diffID. */
   compressedSizes?: Map<string, number>
+  /**
+   * Picks the variants this run measures from the names all sides have (a shard of a matrix); the others are left
+   * out of every side's report.
+   */
+  select?: (names: string[]) => Set<string>
 }
 
 interface SideState {
@@ -132,7 +137,10 @@ export async function runPipelines(options: PipelineRun): Promise<Report[]> {
       run.logger.warning(error.message)
     }
   }
-  for (const name of interleavedNames(states)) {
+  const names = interleavedNames(states)
+  const selected = run.select ? run.select(names) : new Set(names)
+  for (const state of states) state.analyzed = state.analyzed.filter((item) => selected.has(item.variant.name))
+  for (const name of names.filter((item) => selected.has(item))) {
     const onSides = states.flatMap((state) => {
       const item = state.analyzed.find((analyzed) => analyzed.variant.name === name)
       return item ? [{ state, item }] : []
