@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { minimatch } from 'minimatch'
 import { InputError, type Settings, type VariantSpec } from './config.js'
+import type { Logger } from './log.js'
 import type { Variant } from './types.js'
 
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules'])
@@ -26,10 +27,10 @@ export function variantNameFor(dockerfile: string): string {
   return parts.length > 0 ? parts.join('/') : 'default'
 }
 
-export function discoverVariants(settings: Settings): Variant[] {
-  const variants = settings.variants
-    ? settings.variants.map((spec) => fromSpec(spec, settings))
-    : scanWorkspace(settings)
+/** Discovery's warnings (two Dockerfiles for one name, a directory it cannot read) go to `logger`. */
+export function discoverVariants(settings: Settings, logger?: Pick<Logger, 'warning'>): Variant[] {
+  const warn = (message: string): void => logger?.warning(message)
+  const variants = settings.variants ? declaredVariants(settings.variants, settings) : scanWorkspace(settings, warn)
   if (variants.length === 0) {
     throw new InputError(
       `no Dockerfile found in ${settings.workspace} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile; skipped .git, node_modules` +
@@ -37,38 +38,98 @@ export function discoverVariants(settings: Settings): Variant[] {
         ')'
     )
   }
-  assertUniqueNames(variants)
   return variants
 }
 
-function scanWorkspace(settings: Settings): Variant[] {
-  return findDockerfiles(settings.workspace, settings.exclude).map((dockerfile) => ({
-    name: variantNameFor(dockerfile),
-    dockerfile,
-    context: path.posix.dirname(dockerfile),
-    buildArgs: { ...settings.buildArgs },
-    platform: settings.platform
-  }))
+/**
+ * Every discovered Dockerfile becomes a variant. Two that map to one name (`Dockerfile.api` and `api/Dockerfile`)
+ * are both built: the first by path keeps the name, each later one is named by its path.
+ */
+function scanWorkspace(settings: Settings, warn: (message: string) => void): Variant[] {
+  const byName = new Map<string, string>()
+  return findDockerfiles(settings.workspace, settings.exclude, warn).map((dockerfile) => {
+    const wanted = variantNameFor(dockerfile)
+    const first = byName.get(wanted)
+    let name = wanted
+    if (first !== undefined) {
+      name = dockerfile
+      for (let count = 2; byName.has(name); count++) name = `${dockerfile}#${count}`
+      warn(
+        `${first} and ${dockerfile} would both be variant '${wanted}'; ${dockerfile} is built as variant '${name}'. ` +
+          'Rename one of them, or declare the variants with their names'
+      )
+    }
+    byName.set(name, dockerfile)
+    return {
+      name,
+      dockerfile,
+      context: path.posix.dirname(dockerfile),
+      buildArgs: { ...settings.buildArgs },
+      platform: settings.platform
+    }
+  })
 }
 
-/** Workspace-relative POSIX paths of every Dockerfile, sorted. Symbolic links to directories are not followed. */
-export function findDockerfiles(workspace: string, exclude: string[]): string[] {
+/**
+ * Workspace-relative POSIX paths of every Dockerfile, sorted. A symbolic link named like a Dockerfile counts, as
+ * `docker build -f` reads through it, and so does a broken one, which then fails as its variant; symbolic links to
+ * directories are not followed. A directory that cannot be read is skipped with a warning.
+ */
+export function findDockerfiles(workspace: string, exclude: string[], warn: (message: string) => void): string[] {
   const found: string[] = []
   const excluded = (relative: string): boolean =>
     exclude.some(
       (pattern) => minimatch(relative, pattern, { dot: true }) || minimatch(relative, `${pattern}/**`, { dot: true })
     )
   const walk = (relativeDir: string): void => {
-    const entries = fs.readdirSync(path.join(workspace, relativeDir), { withFileTypes: true })
-    for (const entry of entries) {
+    for (const entry of readDirectory(workspace, relativeDir, warn)) {
       const relative = relativeDir ? `${relativeDir}/${entry.name}` : entry.name
       if (excluded(relative)) continue
       if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name)) walk(relative)
-      else if (entry.isFile() && isDockerfileName(entry.name)) found.push(relative)
+      else if (
+        isDockerfileName(entry.name) &&
+        (entry.isFile() || (entry.isSymbolicLink() && !linksToDirectory(path.join(workspace, relative))))
+      )
+        found.push(relative)
     }
   }
   walk('')
   return found.sort()
+}
+
+function readDirectory(workspace: string, relativeDir: string, warn: (message: string) => void): fs.Dirent[] {
+  try {
+    return fs.readdirSync(path.join(workspace, relativeDir), { withFileTypes: true })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    if (!relativeDir) throw new InputError(`cannot look for Dockerfiles in ${workspace} (${code})`)
+    warn(`cannot look for Dockerfiles in ${relativeDir} (${code}); exclude it, or make it readable to this user`)
+    return []
+  }
+}
+
+/** False for a broken link (its target missing, or a loop): that Dockerfile is reported as its variant's problem. */
+function linksToDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** Declared variants; two with one name are an error naming both declarations. */
+function declaredVariants(specs: VariantSpec[], settings: Settings): Variant[] {
+  const origins = new Map<string, string>()
+  return specs.map((spec) => {
+    const variant = fromSpec(spec, settings)
+    const earlier = origins.get(variant.name)
+    if (earlier !== undefined)
+      throw new InputError(
+        `${earlier} and ${spec.origin} both declare a variant named '${variant.name}'; give each a distinct 'name'`
+      )
+    origins.set(variant.name, spec.origin)
+    return variant
+  })
 }
 
 function fromSpec(spec: VariantSpec, settings: Settings): Variant {
@@ -94,16 +155,4 @@ function insideWorkspace(given: string, workspace: string, label: string): strin
   if (relative.startsWith('..') || path.isAbsolute(relative))
     throw new InputError(`${label} '${given}' is outside the working directory ${workspace}`)
   return relative === '' ? '.' : relative.split(path.sep).join('/')
-}
-
-function assertUniqueNames(variants: Variant[]): void {
-  const seen = new Set<string>()
-  for (const variant of variants) {
-    if (seen.has(variant.name)) {
-      throw new InputError(
-        `two variants are named '${variant.name}'; give each a distinct 'name' in the variants declaration`
-      )
-    }
-    seen.add(variant.name)
-  }
 }

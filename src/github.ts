@@ -54,40 +54,101 @@ export class GitHubApiError extends Error {
 }
 
 const RUNS_TO_SEARCH = 30
-const MAX_RATE_LIMIT_WAIT = 60
+/** The longest slimcheck waits in all for one API request, for rate limits and 429s: past it, it goes on without. */
+const MAX_WAIT_SECONDS = 60
+const RATE_LIMIT_RETRIES = 2
+/** A 429 without a rate-limit signal (a proxy's, say) is retried twice: after its Retry-After, or 1 s, then 2 s. */
+const TOO_MANY_REQUESTS_RETRIES = 2
+
+interface RequestFailure {
+  status?: number
+  message?: string
+  response?: { data?: { message?: string }; headers?: Record<string, string | number | undefined> }
+}
+
+/** The wait a rate-limited answer asks for, in seconds: its Retry-After, or the time until the spent quota resets. */
+export function requestedWait(failure: RequestFailure, now = Date.now()): number | undefined {
+  if (failure.status !== 403 && failure.status !== 429) return undefined
+  const headers = failure.response?.headers ?? {}
+  const retryAfter = Number(headers['retry-after'])
+  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter)) return retryAfter
+  if (String(headers['x-ratelimit-remaining']) !== '0') return undefined
+  return Math.max(0, Math.ceil(Number(headers['x-ratelimit-reset']) - now / 1000))
+}
+
+/** What the throttling plugin handles: a secondary rate limit, or an exhausted quota. */
+function isRateLimit(failure: RequestFailure): boolean {
+  return (
+    /\bsecondary rate\b/i.test(failure.message ?? '') ||
+    String(failure.response?.headers?.['x-ratelimit-remaining']) === '0'
+  )
+}
+
+/** Seconds waited so far for each request (its options object, the same through every retry). */
+class WaitBudget {
+  private readonly waited = new WeakMap<object, number>()
+
+  /** Reserves `seconds` of the request's budget; false when that would take it past `MAX_WAIT_SECONDS`. */
+  take(request: object, seconds: number): boolean {
+    const total = (this.waited.get(request) ?? 0) + seconds
+    if (total > MAX_WAIT_SECONDS) return false
+    this.waited.set(request, total)
+    return true
+  }
+}
+
+type OctokitPlugin = Parameters<typeof getOctokit>[2]
+
+const sleep = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000))
 
 export function createGitHubClient(token: string, repository: Repository, logger: Logger): GitHubClient {
+  const budget = new WaitBudget()
+  const waitOut = (
+    limit: string,
+    seconds: number,
+    options: { method: string; url: string },
+    retryCount: number
+  ): boolean => {
+    if (retryCount >= RATE_LIMIT_RETRIES || !budget.take(options, seconds)) return false
+    logger.info(`GitHub ${limit} on ${options.method} ${options.url}: waiting ${seconds} s, as GitHub asks`)
+    return true
+  }
+  // Innermost of the plugins: a bare 429 is retried here, before plugin-retry and the throttling plugin see it. A 429
+  // was not processed, so even a create is safe to send again.
+  const retryTooManyRequests: OctokitPlugin = (octokit) => {
+    octokit.hook.wrap('request', async (request, options) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await request(options)
+        } catch (error) {
+          const failure = error as RequestFailure
+          if (failure.status !== 429 || isRateLimit(failure) || attempt >= TOO_MANY_REQUESTS_RETRIES) throw error
+          const seconds = requestedWait(failure) ?? 2 ** attempt
+          if (!budget.take(options, seconds)) throw error
+          logger.info(`GitHub answered 429 to ${options.method} ${options.url}: retrying in ${seconds} s`)
+          await sleep(seconds)
+        }
+      }
+    })
+  }
   const octokit = getOctokit(
     token,
     {
       throttle: {
-        onRateLimit: (
-          retryAfter: number,
-          options: { method: string; url: string },
-          _client: unknown,
-          retryCount: number
-        ) => {
-          const retrying = retryCount < 2 && retryAfter <= MAX_RATE_LIMIT_WAIT
-          logger.warning(
-            `GitHub rate limit hit on ${options.method} ${options.url}; ${retrying ? `retrying in ${retryAfter} s` : `not waiting ${retryAfter} s`}`
-          )
-          return retrying
-        },
+        onRateLimit: (retryAfter: number, options: { method: string; url: string }, _: unknown, retryCount: number) =>
+          waitOut('rate limit', retryAfter, options, retryCount),
         onSecondaryRateLimit: (
           retryAfter: number,
           options: { method: string; url: string },
-          _client: unknown,
+          _: unknown,
           retryCount: number
-        ) => {
-          logger.warning(
-            `GitHub secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`
-          )
-          return retryCount < 2
-        }
+        ) => waitOut('secondary rate limit', retryAfter, options, retryCount)
       },
-      // 403 and 429 are rate limits, left to the throttling plugin, which honours Retry-After.
+      // 403 and 429 are rate limits, left to the throttling plugin (which honours Retry-After) and to
+      // retryTooManyRequests.
       retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] }
     },
+    retryTooManyRequests,
     retry,
     throttling
   )
@@ -95,10 +156,15 @@ export function createGitHubClient(token: string, repository: Repository, logger
     try {
       return await request()
     } catch (error) {
-      const failure = error as { status?: number; response?: { data?: { message?: string } }; message?: string }
+      const failure = error as RequestFailure
+      const wait = requestedWait(failure)
+      const asked =
+        wait === undefined
+          ? ''
+          : ` (GitHub asked to wait ${wait} s; slimcheck waits at most ${MAX_WAIT_SECONDS} s a request)`
       throw new GitHubApiError(
         failure.status,
-        failure.response?.data?.message ?? failure.message ?? String(error),
+        `${failure.response?.data?.message ?? failure.message ?? String(error)}${asked}`,
         operation
       )
     }

@@ -310,6 +310,8 @@ interface Reply {
   status: number
   body?: unknown
   headers?: Record<string, string>
+  /** Sent without GitHub's x-ratelimit-* headers, as a proxy between the client and GitHub would answer. */
+  withoutRateLimitHeaders?: boolean
 }
 
 function notFound(docs = 'https://docs.github.com/rest'): Reply {
@@ -332,7 +334,28 @@ function requiresAuthentication(): Reply {
   }
 }
 
-export type Fault = 'forbidden' | 'not-found' | 'server-error' | 'bad-gateway' | 'secondary-rate-limit' | 'rate-limit'
+export type Fault =
+  | 'forbidden'
+  | 'not-found'
+  | 'server-error'
+  | 'bad-gateway'
+  | 'secondary-rate-limit'
+  | 'hour-long-secondary-rate-limit'
+  | 'rate-limit'
+  | 'too-many-requests'
+
+function secondaryRateLimit(retryAfter: number, requestId: string): Reply {
+  return {
+    status: 403,
+    headers: { 'retry-after': String(retryAfter) },
+    body: {
+      message: `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+      documentation_url:
+        'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+      status: '403'
+    }
+  }
+}
 
 function faultReply(fault: Fault, op: OperationInfo, requestId: string): Reply {
   switch (fault) {
@@ -349,16 +372,11 @@ function faultReply(fault: Fault, op: OperationInfo, requestId: string): Reply {
     case 'bad-gateway':
       return { status: 502, body: { message: 'Server Error' } }
     case 'secondary-rate-limit':
-      return {
-        status: 403,
-        headers: { 'retry-after': '1' },
-        body: {
-          message: `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
-          documentation_url:
-            'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
-          status: '403'
-        }
-      }
+      return secondaryRateLimit(1, requestId)
+    case 'hour-long-secondary-rate-limit':
+      return secondaryRateLimit(3600, requestId)
+    case 'too-many-requests':
+      return { status: 429, body: { message: 'Too Many Requests' }, withoutRateLimitHeaders: true }
     case 'rate-limit':
       return {
         status: 403,
@@ -1227,7 +1245,10 @@ class FakeServer {
     }
     const respond = (reply: Reply): void => {
       if (this.selfCheck) this.checkResponse(op, reply, where)
-      send(res, reply, headers)
+      const sent = reply.withoutRateLimitHeaders
+        ? Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('x-ratelimit-')))
+        : headers
+      send(res, reply, sent)
     }
     if (!hasToken(req.headers.authorization)) {
       this.violations.push(`${where} (${op.operationId}): no "Authorization: token …" or "Bearer …" header`)

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { parseSettings } from '../../src/config.js'
 import { discoverVariants, findDockerfiles, isDockerfileName, variantNameFor } from '../../src/discover.js'
+import { recordingLogger } from '../support/logger.js'
 
 function tree(files: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-discover-'))
@@ -47,8 +48,27 @@ describe('discovery', () => {
       'docker/api/Dockerfile',
       'docker/api/Dockerfile.dockerignore'
     ])
-    expect(findDockerfiles(dir, ['vendor'])).toEqual(['Dockerfile', 'Dockerfile.slim', 'docker/api/Dockerfile'])
-    expect(findDockerfiles(dir, ['**/api/**'])).toEqual(['Dockerfile', 'Dockerfile.slim', 'vendor/a/Dockerfile'])
+    const warnings: string[] = []
+    const warn = (message: string): number => warnings.push(message)
+    expect(findDockerfiles(dir, ['vendor'], warn)).toEqual(['Dockerfile', 'Dockerfile.slim', 'docker/api/Dockerfile'])
+    expect(findDockerfiles(dir, ['**/api/**'], warn)).toEqual(['Dockerfile', 'Dockerfile.slim', 'vendor/a/Dockerfile'])
+    expect(warnings).toEqual([])
+  })
+
+  it('finds a symlinked Dockerfile, valid or broken, and follows no link to a directory', () => {
+    const dir = tree(['shared/base.Dockerfile', 'real/Dockerfile.keep'])
+    fs.symlinkSync('shared/base.Dockerfile', path.join(dir, 'Dockerfile.linked'))
+    fs.symlinkSync('shared/gone.Dockerfile', path.join(dir, 'Dockerfile.broken'))
+    fs.symlinkSync('Dockerfile.loop', path.join(dir, 'Dockerfile.loop'))
+    fs.symlinkSync('real', path.join(dir, 'Dockerfile.dir'))
+    fs.symlinkSync('real', path.join(dir, 'elsewhere'))
+    expect(findDockerfiles(dir, [], () => undefined)).toEqual([
+      'Dockerfile.broken',
+      'Dockerfile.linked',
+      'Dockerfile.loop',
+      'real/Dockerfile.keep',
+      'shared/base.Dockerfile'
+    ])
   })
 
   it('gives each discovered variant its directory as context and the global build-args', () => {
@@ -101,10 +121,33 @@ describe('discovery', () => {
     expect(() => discoverVariants(parseSettings({}, dir))).toThrow(`no Dockerfile found in ${dir}`)
   })
 
-  it('rejects duplicate names and paths outside the working directory', () => {
-    const dir = tree(['Dockerfile'])
+  it('builds two discovered Dockerfiles that map to one name under names of their own, and says so', () => {
+    const dir = tree(['Dockerfile.api', 'api/Dockerfile', 'api/Dockerfile.Dockerfile', 'web/Dockerfile'])
+    const logger = recordingLogger()
+    const variants = discoverVariants(parseSettings({}, dir), logger)
+    expect(variants.map((variant) => [variant.name, variant.dockerfile, variant.context])).toEqual([
+      ['api', 'Dockerfile.api', '.'],
+      ['api/Dockerfile', 'api/Dockerfile', 'api'],
+      ['api/Dockerfile.Dockerfile', 'api/Dockerfile.Dockerfile', 'api'],
+      ['web', 'web/Dockerfile', 'web']
+    ])
+    expect(logger.lines).toEqual([
+      "warning: Dockerfile.api and api/Dockerfile would both be variant 'api'; api/Dockerfile is built as variant 'api/Dockerfile'. Rename one of them, or declare the variants with their names",
+      "warning: api/Dockerfile and api/Dockerfile.Dockerfile would both be variant 'api/Dockerfile'; api/Dockerfile.Dockerfile is built as variant 'api/Dockerfile.Dockerfile'. Rename one of them, or declare the variants with their names"
+    ])
+  })
+
+  it('rejects two declared variants of one name, naming both declarations, and paths outside the working directory', () => {
+    const dir = tree(['Dockerfile', 'Dockerfile.slim', '.github/slimcheck.yml'])
     expect(() => discoverVariants(parseSettings({ variants: '- Dockerfile\n- Dockerfile' }, dir))).toThrow(
-      "two variants are named 'default'"
+      "input variants:1 and input variants:2 both declare a variant named 'default'; give each a distinct 'name'"
+    )
+    fs.writeFileSync(
+      path.join(dir, '.github/slimcheck.yml'),
+      'variants:\n  - dockerfile: Dockerfile\n    name: app\n  - Dockerfile.slim\n  - name: app\n    dockerfile: Dockerfile.slim\n'
+    )
+    expect(() => discoverVariants(parseSettings({}, dir))).toThrow(
+      ".github/slimcheck.yml:2 and .github/slimcheck.yml:5 both declare a variant named 'app'"
     )
     expect(() => discoverVariants(parseSettings({ variants: '- ../Dockerfile' }, dir))).toThrow(
       "input variants:1: dockerfile '../Dockerfile' is outside the working directory"

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import type { GitHubClient, requestedWait as RequestedWait } from '../../src/github.js'
+import type { postComment as PostComment } from '../../src/publish.js'
+import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js'
+import { recordingLogger } from '../support/logger.js'
+
+const OWNER = 'acme'
+const REPO = 'shop'
+const MARKER = '<!-- slimcheck:comment test -->'
+
+let fake: FakeGitHub
+let github: GitHubClient
+let logger: ReturnType<typeof recordingLogger>
+let postComment: typeof PostComment
+let requestedWait: typeof RequestedWait
+
+beforeAll(async () => {
+  fake = await startFakeGitHub({ selfCheck: true })
+  // As on a runner, the API's address comes from GITHUB_API_URL, which @actions/github reads when it is loaded.
+  process.env.GITHUB_API_URL = fake.url
+  const client = await import('../../src/github.js')
+  ;({ postComment } = await import('../../src/publish.js'))
+  requestedWait = client.requestedWait
+  logger = recordingLogger()
+  github = client.createGitHubClient('ghs_fake_token', { owner: OWNER, repo: REPO }, logger)
+})
+
+afterAll(async () => {
+  await fake?.close()
+})
+
+beforeEach(() => {
+  logger.lines.length = 0
+  fake.requests.length = 0
+})
+
+const statuses = (): string[] => fake.requests.map((request) => `${request.operationId} ${request.status}`)
+
+describe('waiting for GitHub', () => {
+  it('does not wait out an hour-long secondary rate limit: it warns, naming the operation and the wait, and goes on', async () => {
+    fake.failNext({ operationId: 'issues/list-comments' }, 'hour-long-secondary-rate-limit')
+    const started = Date.now()
+    await postComment(github, 11, 'test', `${MARKER}\nbody`, false, logger)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(statuses()).toEqual(['issues/list-comments 403'])
+    expect(logger.lines).toEqual([
+      expect.stringMatching(
+        /^warning: could not post the slimcheck comment: listing the pull request comments failed with HTTP 403: You have exceeded a secondary rate limit\. .* \(GitHub asked to wait 3600 s; slimcheck waits at most 60 s a request\)\./
+      )
+    ])
+    expect(fake.comments(OWNER, REPO, 11)).toEqual([])
+    expect(fake.violations).toEqual([])
+  })
+
+  it('waits out a short secondary rate limit, as GitHub asks', async () => {
+    fake.failNext({ operationId: 'issues/list-comments' }, 'secondary-rate-limit')
+    await postComment(github, 12, 'test', `${MARKER}\nbody`, false, logger)
+    expect(statuses()).toEqual(['issues/list-comments 403', 'issues/list-comments 200', 'issues/create-comment 201'])
+    expect(logger.lines[0]).toMatch(
+      /^GitHub secondary rate limit on GET \S+\/issues\/12\/comments\S*: waiting 1 s, as GitHub asks$/
+    )
+    expect(fake.comments(OWNER, REPO, 12)).toHaveLength(1)
+  })
+
+  it('retries a 429 that carries no rate-limit headers, after 1 s and then 2 s', async () => {
+    fake.failNext({ operationId: 'issues/create-comment' }, 'too-many-requests', 2)
+    await postComment(github, 13, 'test', `${MARKER}\nbody`, false, logger)
+    expect(statuses()).toEqual([
+      'issues/list-comments 200',
+      'issues/create-comment 429',
+      'issues/create-comment 429',
+      'issues/create-comment 201'
+    ])
+    expect(logger.lines.slice(0, 2)).toEqual([
+      'GitHub answered 429 to POST /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 1 s',
+      'GitHub answered 429 to POST /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 2 s'
+    ])
+    expect(fake.comments(OWNER, REPO, 13)).toHaveLength(1)
+  })
+
+  it('gives up on a 429 after two retries, with a warning', async () => {
+    fake.failNext({ operationId: 'issues/list-comments' }, 'too-many-requests', 3)
+    await postComment(github, 14, 'test', `${MARKER}\nbody`, false, logger)
+    expect(statuses()).toEqual(['issues/list-comments 429', 'issues/list-comments 429', 'issues/list-comments 429'])
+    expect(logger.lines[2]).toBe(
+      'warning: could not post the slimcheck comment: listing the pull request comments failed with HTTP 429: Too Many Requests.'
+    )
+    expect(fake.comments(OWNER, REPO, 14)).toEqual([])
+  })
+
+  it.each([
+    [{ status: 403, response: { headers: { 'retry-after': '3600' } } }, 3600],
+    [{ status: 429, response: { headers: { 'retry-after': '0' } } }, 0],
+    [{ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1900' } } }, 900],
+    [{ status: 403, response: { headers: { 'x-ratelimit-remaining': '12' } } }, undefined],
+    [{ status: 500, response: { headers: { 'retry-after': '5' } } }, undefined]
+  ])('reads the wait GitHub asks for from %j', (failure, seconds) => {
+    expect(requestedWait(failure, 1_000_000)).toBe(seconds)
+  })
+})
