@@ -1,6 +1,10 @@
-// Speed and memory of slimcheck's pure stages, printed as a table with each target.
-// Usage: npm run bench (compiles src/ to build/ first). Add --engine to also time real builds (needs the engine).
-import { execFileSync } from 'node:child_process'
+// Speed and memory of slimcheck, as one table with every target.
+//   npm run bench                the pure stages (seconds)
+//   npm run bench -- --engine    also slimcheck side by side with a plain `docker build` of the bundled examples, on the
+//                                engine at DOCKER_HOST (minutes; builds fetch Debian packages). A plain `docker build`
+//                                needs the buildx plugin for BuildKit: as root on Debian, scripts/engines.sh provides it.
+// BENCH_PAIRS (default 3) sets how many interleaved pairs each ratio takes the median of.
+import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,12 +17,15 @@ const { renderComment, COMMENT_LIMIT } = await import('../build/comment.js')
 const { parseSettings } = await import('../build/config.js')
 
 const rows = []
+const row = (name, value, unit, target, met, why = '') =>
+  rows.push({ name, value, unit, target, verdict: met ? 'ok' : `MISSED${why ? `: ${why}` : ''}` })
+
 function measure(name, target, unit, iterations, body) {
   body()
   const started = performance.now()
   for (let index = 0; index < iterations; index++) body(index)
   const value = (performance.now() - started) / iterations
-  rows.push({ name, value: value.toFixed(3), unit, target: `≤ ${target}`, verdict: value <= target ? 'ok' : 'MISSED' })
+  row(name, value.toFixed(3), unit, `≤ ${target}`, value <= target)
 }
 
 const dockerfile = [
@@ -38,6 +45,12 @@ measure('analyze one 45-line Dockerfile', 2, 'ms', 500, () =>
 )
 
 function variant(name, size, seconds, findings) {
+  const layers = Array.from({ length: 12 }, (_, index) => ({
+    sizeBytes: size / 12,
+    compressedBytes: size / 36,
+    createdBy: `RUN step ${index}`,
+    instruction: { line: index + 2, text: `RUN step ${index}` }
+  }))
   return {
     name,
     dockerfile: `${name}/Dockerfile`,
@@ -49,13 +62,12 @@ function variant(name, size, seconds, findings) {
       id: `sha256:${'0'.repeat(64)}`,
       sizeBytes: size,
       sizeSource: 'bench',
+      compressedBytes: size / 3,
+      compressedSource: 'bench',
+      engineReported: { sizeBytes: size, source: 'bench' },
       store: 'overlay2',
       platform: 'linux/amd64',
-      layers: Array.from({ length: 12 }, (_, index) => ({
-        sizeBytes: size / 12,
-        createdBy: `RUN step ${index}`,
-        instruction: { line: index + 2, text: `RUN step ${index}` }
-      }))
+      layers
     },
     build: { seconds, samples: [seconds * 0.95, seconds, seconds * 1.05], cache: 'cold', method: 'bench' }
   }
@@ -70,7 +82,7 @@ const finding = (index) => ({
   evidence: 'static'
 })
 const report = (grow) => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   tool: { name: 'slimcheck', version: 'bench' },
   createdAt: '',
   problems: [],
@@ -94,66 +106,254 @@ let body = ''
 measure('render the comment for 300 variants', 100, 'ms', 20, () => {
   body = renderComment(head, base, comparison, { key: 'bench', baseLabel: 'main' })
 })
-rows.push({
-  name: 'comment length for 300 variants',
-  value: String(body.length),
-  unit: 'chars',
-  target: `≤ ${COMMENT_LIMIT}`,
-  verdict: body.length <= COMMENT_LIMIT ? 'ok' : 'MISSED'
-})
-
-if (process.argv.includes('--engine')) {
-  const { createEngine } = await import('../build/engine/index.js')
-  const engine = createEngine()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-bench-'))
-  fs.writeFileSync(
-    path.join(dir, 'Dockerfile'),
-    'FROM slimcheck/busybox:test\nRUN dd if=/dev/zero of=/blob bs=1024 count=1024\n'
-  )
-  const build = async (noCache) => {
-    const started = performance.now()
-    const outcome = await engine.build({
-      contextDir: dir,
-      dockerfile: 'Dockerfile',
-      tag: 'slimcheck/bench:latest',
-      buildArgs: {},
-      noCache,
-      timeoutSeconds: 120,
-      onLog: () => undefined
-    })
-    if (!outcome.ok) throw new Error(outcome.error)
-    return performance.now() - started
-  }
-  const cold = await build(true)
-  const warm = await build(false)
-  rows.push({
-    name: 'cold build of a 1 MB busybox variant',
-    value: cold.toFixed(0),
-    unit: 'ms',
-    target: '≤ 3000',
-    verdict: cold <= 3000 ? 'ok' : 'MISSED'
-  })
-  rows.push({
-    name: 'warm (cached) rebuild of it',
-    value: warm.toFixed(0),
-    unit: 'ms',
-    target: '≤ 1000',
-    verdict: warm <= 1000 ? 'ok' : 'MISSED'
-  })
-}
-
+row('comment length for 300 variants', String(body.length), 'chars', `≤ ${COMMENT_LIMIT}`, body.length <= COMMENT_LIMIT)
 const rss = process.memoryUsage().rss / 1e6
-rows.push({
-  name: 'resident memory after all of the above',
-  value: rss.toFixed(0),
-  unit: 'MB',
-  target: '≤ 300',
-  verdict: rss <= 300 ? 'ok' : 'MISSED'
-})
+row('resident memory after the pure stages', rss.toFixed(0), 'MB', '≤ 300', rss <= 300)
+
+if (process.argv.includes('--engine')) await engineRows()
 
 const header = ['benchmark', 'value', 'unit', 'target', 'verdict']
-const cells = rows.map((row) => [row.name, row.value, row.unit, row.target, row.verdict])
+const cells = rows.map((item) => [item.name, item.value, item.unit, item.target, item.verdict])
 const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => cell[column].length)))
 const line = (items) => `| ${items.map((item, column) => item.padEnd(widths[column])).join(' | ')} |`
 console.log([line(header), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n'))
-console.log(`\nnode ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; mean per iteration`)
+console.log(
+  `\nnode ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; pure stages: mean per iteration`
+)
+
+/** The engine rows: whole commands timed by wall clock, ratios of medians over interleaved pairs. */
+async function engineRows() {
+  const pairs = Number(process.env.BENCH_PAIRS ?? 3)
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-bench-'))
+  execFileSync('npx', [
+    'tsc',
+    '--outDir',
+    path.join(work, 'support'),
+    '--module',
+    'NodeNext',
+    '--moduleResolution',
+    'NodeNext',
+    '--target',
+    'ES2022',
+    '--types',
+    'node',
+    '--skipLibCheck',
+    '__tests__/support/engine-proxy.ts'
+  ])
+  const { startEngineProxy } = await import(path.join(work, 'support', 'engine-proxy.js'))
+  const { createEngine } = await import('../build/engine/index.js')
+  const { readImageArchive } = await import('../build/image-archive.js')
+  const proxy = await startEngineProxy()
+  const engine = createEngine({ socketPath: proxy.socketPath })
+  const info = await engine.info()
+  const env = { ...process.env, DOCKER_HOST: proxy.host, GITHUB_ACTIONS: '' }
+  const buildxConfig = dockerWithBuildx()
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]
+  const seconds = (command, args, options = {}) => {
+    const started = performance.now()
+    const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options })
+    if (result.status !== 0 && !options.allowFailure) {
+      throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${(result.stderr ?? '').slice(-2000)}`)
+    }
+    return (performance.now() - started) / 1000
+  }
+  const slimcheck = (args) => seconds(process.execPath, ['bin/slimcheck.js', ...args, '-f', 'json', '-o', '/dev/null'])
+  const rawBuild = (dir, names) =>
+    names.reduce(
+      (sum, name) =>
+        sum +
+        seconds(
+          'docker',
+          [
+            'build',
+            '--no-cache',
+            '-q',
+            '-f',
+            path.join(dir, `Dockerfile.${name}`),
+            '-t',
+            `slimcheck-bench/${name}:raw`,
+            dir
+          ],
+          {
+            env: { ...env, DOCKER_CONFIG: buildxConfig, DOCKER_BUILDKIT: '1' }
+          }
+        ),
+      0
+    )
+  const examples = (name, change) => {
+    const dir = path.join(work, name)
+    fs.cpSync('examples', dir, { recursive: true })
+    fs.rmSync(path.join(dir, 'Dockerfile.conda')) // needs Docker Hub
+    if (change) change(dir)
+    return dir
+  }
+  const addCurl = (dir) => {
+    const file = path.join(dir, 'Dockerfile.multistage')
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('python3 \\', 'python3 curl \\'))
+  }
+  const variants = ['slim', 'full', 'multistage']
+  const where = `Docker ${info.version}, ${info.store === 'containerd' ? 'containerd' : 'classic'} store`
+
+  // (a) a cold run against a plain docker build --no-cache of the same variants
+  const main = examples('main')
+  const stored = path.join(work, 'main-report.json')
+  const raw = []
+  const ours = []
+  for (let pair = 0; pair < pairs; pair++) {
+    const order = pair % 2 ? ['ours', 'raw'] : ['raw', 'ours']
+    for (const who of order) {
+      if (who === 'raw') raw.push(rawBuild(main, variants))
+      else ours.push(slimcheck(['run', '--dir', main, '--report-path', stored]))
+    }
+  }
+  const coldRatio = median(ours) / median(raw)
+  row(
+    `(a) cold run ÷ docker build --no-cache, 3 examples (${where})`,
+    coldRatio.toFixed(3),
+    '×',
+    '≤ 1.05',
+    coldRatio <= 1.05,
+    `median ${median(ours).toFixed(1)} s against ${median(raw).toFixed(1)} s; see the image-pass row`
+  )
+
+  // (b) a pull request with a stored baseline against building its one changed variant
+  const pr = examples('pr', addCurl)
+  const prRaw = []
+  const prOurs = []
+  for (let pair = 0; pair < pairs; pair++) {
+    const order = pair % 2 ? ['ours', 'raw'] : ['raw', 'ours']
+    for (const who of order) {
+      if (who === 'raw') prRaw.push(rawBuild(pr, ['multistage']))
+      else
+        prOurs.push(
+          slimcheck(['run', '--dir', pr, '--baseline-report', stored, '--report-path', path.join(work, 'pr.json')])
+        )
+    }
+  }
+  const prRatio = median(prOurs) / median(prRaw)
+  row(
+    '(b) PR against a stored baseline ÷ docker build of its changed variant',
+    prRatio.toFixed(3),
+    '×',
+    '≤ 1.10',
+    prRatio <= 1.1,
+    `median ${median(prOurs).toFixed(1)} s against ${median(prRaw).toFixed(1)} s`
+  )
+
+  // (c) a pull request that touches no variant input
+  const untouched = examples('untouched')
+  let before = proxy.builds()
+  const idle = slimcheck([
+    'run',
+    '--dir',
+    untouched,
+    '--baseline-report',
+    stored,
+    '--report-path',
+    path.join(work, 'idle.json')
+  ])
+  const idleBuilds = proxy.builds() - before
+  row(
+    '(c) PR touching no variant input: builds the engine received',
+    String(idleBuilds),
+    'builds',
+    '= 0',
+    idleBuilds === 0
+  )
+  row('(c) PR touching no variant input: wall time', idle.toFixed(1), 's', '< 10', idle < 10)
+
+  // (d) --base with k of n variants changed builds n + k
+  const repo = examples('repo')
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], { cwd: repo })
+  git('init', '-q', '-b', 'main')
+  git('add', '-A')
+  git('commit', '-q', '-m', 'main')
+  git('checkout', '-q', '-b', 'pr')
+  addCurl(repo)
+  git('commit', '-q', '-am', 'pr')
+  before = proxy.builds()
+  slimcheck(['run', '--dir', repo, '--base', 'main', '--report-path', path.join(work, 'base.json')])
+  const baseBuilds = proxy.builds() - before
+  row(
+    '(d) --base with 1 of 3 variants changed: builds the engine received',
+    String(baseBuilds),
+    'builds',
+    '= 3 + 1',
+    baseBuilds === 4
+  )
+
+  // (e) two shards merged against one unsharded run: the same variants and numbers
+  const shardDir = path.join(work, 'shards')
+  fs.mkdirSync(shardDir)
+  for (const [index, kilobytes] of [64, 128, 256, 512, 1024, 2048].entries()) {
+    fs.writeFileSync(
+      path.join(shardDir, `Dockerfile.v${index}`),
+      `FROM slimcheck/busybox:test\nRUN dd if=/dev/zero of=/blob bs=1024 count=${kilobytes}\n`
+    )
+  }
+  const whole = path.join(work, 'whole.json')
+  slimcheck(['run', '--dir', shardDir, '--report-path', whole])
+  const legs = [1, 2].map((leg) => path.join(work, `leg-${leg}.json`))
+  legs.forEach((leg, index) => slimcheck(['run', '--dir', shardDir, '--shard', `${index + 1}/2`, '--report-path', leg]))
+  const merged = path.join(work, 'merged.json')
+  seconds(process.execPath, [
+    'bin/slimcheck.js',
+    'merge',
+    ...legs,
+    '--report-path',
+    merged,
+    '-f',
+    'json',
+    '-o',
+    '/dev/null'
+  ])
+  const sizes = (file) =>
+    JSON.parse(fs.readFileSync(file, 'utf8'))
+      .variants.map((item) => `${item.name}=${item.image?.sizeBytes ?? item.status}`)
+      .sort()
+  const same = JSON.stringify(sizes(whole)) === JSON.stringify(sizes(merged))
+  row(
+    '(e) 2 shards merged ÷ unsharded: variants and sizes equal',
+    same ? `${sizes(whole).length} of ${sizes(whole).length}` : 'differ',
+    'variants',
+    'all equal',
+    same
+  )
+
+  // The image pass: one read of the image archive for sizes, compressed sizes and the conda check
+  slimcheck([
+    'run',
+    '--dir',
+    main,
+    '--report-path',
+    path.join(work, 'kept.json'),
+    '--keep-images',
+    '--variants',
+    '- Dockerfile.full'
+  ])
+  const full = JSON.parse(fs.readFileSync(path.join(work, 'kept.json'), 'utf8')).variants[0]
+  const started = performance.now()
+  await readImageArchive(await engine.saveImage(full.image.id, full.image.platform), { compressLayer: () => true })
+  const pass = (performance.now() - started) / 1000
+  const share = pass / full.build.seconds
+  row(
+    `image pass of full (${(full.image.sizeBytes / 1e6).toFixed(0)} MB): archive read, counted${info.store === 'containerd' ? '' : ', gzipped'}`,
+    pass.toFixed(2),
+    's',
+    '≤ 10% of its build',
+    share <= 0.1,
+    `${(share * 100).toFixed(0)}% of a ${full.build.seconds.toFixed(1)} s build`
+  )
+  await engine.removeImage(full.image.id).catch(() => undefined)
+  for (const name of variants) spawnSync('docker', ['image', 'rm', '-f', `slimcheck-bench/${name}:raw`], { env })
+  await proxy.close()
+}
+
+/** A DOCKER_CONFIG whose docker CLI has buildx: the user's own, else Debian's plugin through scripts/engines.sh. */
+function dockerWithBuildx() {
+  const own = spawnSync('docker', ['buildx', 'version'], { stdio: 'ignore' })
+  if (own.status === 0) return process.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker')
+  const printed = execFileSync('bash', ['scripts/engines.sh', 'buildx'], { encoding: 'utf8' })
+  return printed.trim().replace(/^DOCKER_CONFIG=/, '')
+}

@@ -3,6 +3,8 @@
 #   bash scripts/engines.sh start NAME   starts NAME if needed, then prints DOCKER_HOST=unix:///run/slimcheck/NAME.sock
 #   bash scripts/engines.sh stop NAME
 #   bash scripts/engines.sh list         the known names
+#   bash scripts/engines.sh buildx       prints a DOCKER_CONFIG whose CLI has Debian's buildx plugin (for benchmarks
+#                                        against a plain `docker build`, which needs it for BuildKit)
 # Usage in a test script: export "$(bash scripts/engines.sh start docker28-containerd)"
 #
 # Packages come from Debian's unstable / trixie suites through a private apt directory (the system's apt
@@ -48,6 +50,7 @@ engine_spec() {
     docker26-containerd) STORE=containerd BRIDGE=sc-d26ctr BRIDGE_ADDR=10.213.26.1/24 ;;
   esac
   ROOT=$CACHE/$BUNDLE/root
+  BINARIES=("usr/sbin/dockerd --version" "usr/bin/containerd --version")
   SOCK=$RUN/$NAME.sock
   HOST=unix://$SOCK
   PIDFILE=$RUN/$NAME.pid
@@ -104,7 +107,7 @@ EOF
     || { tail -n 5 "$dir/update.log" >&2; die "apt-get update for $suite failed; see $dir/update.log"; }
 }
 
-# Downloads and unpacks the bundle's packages once; $ROOT/.complete lists what is in it.
+# Downloads and unpacks the bundle's packages once and checks that each of BINARIES runs; $ROOT/.complete lists what is in it.
 ensure_bundle() {
   [ -f "$ROOT/.complete" ] && return 0
   take_lock "$CACHE/fetch.lock" # one fetch at a time: bundles share the apt directories
@@ -131,8 +134,10 @@ ensure_bundle() {
     dpkg-deb -x "$deb" "$tmp"
     printf '%s %s %s\n' "$suite" "$pkg" "$version" >>"$tmp/.complete.tmp"
   done
-  "$tmp/usr/sbin/dockerd" --version >/dev/null 2>&1 || die "the unpacked dockerd does not run on this system (glibc too old?)"
-  "$tmp/usr/bin/containerd" --version >/dev/null 2>&1 || die "the unpacked containerd does not run on this system (glibc too old?)"
+  local check
+  for check in "${BINARIES[@]}"; do # "PATH ARGUMENT": a command that must run
+    "$tmp/${check%% *}" "${check#* }" >/dev/null 2>&1 || die "the unpacked ${check%% *} does not run on this system (glibc too old?)"
+  done
   mv "$tmp/.complete.tmp" "$tmp/.complete"
   rm -rf "$ROOT" "$debs" "$CACHE/apt" # the lists are 40 MB; a later fetch refreshes them anyway
   mv "$tmp" "$ROOT"
@@ -274,11 +279,30 @@ cmd_stop() {
   rm -f "$PIDFILE" "$SOCK"
 }
 
+# Debian unstable's docker-buildx, unpacked like the engines, as a CLI plugin in a DOCKER_CONFIG of its own.
+cmd_buildx() {
+  NAME=buildx
+  BUNDLE=buildx
+  PACKAGES=(unstable:docker-buildx:0.)
+  ROOT=$CACHE/$BUNDLE/root
+  BINARIES=("usr/libexec/docker/cli-plugins/docker-buildx docker-cli-plugin-metadata")
+  local config=$CACHE/buildx/config plugin
+  if [ ! -x "$config/cli-plugins/docker-buildx" ]; then
+    need_root
+    ensure_bundle
+    plugin=$ROOT/usr/libexec/docker/cli-plugins/docker-buildx
+    mkdir -p "$config/cli-plugins"
+    ln -sf "$plugin" "$config/cli-plugins/docker-buildx"
+  fi
+  printf 'DOCKER_CONFIG=%s\n' "$config"
+}
+
 case ${1:-} in
   start | stop)
     [ $# = 2 ] || die "usage: $0 $1 NAME (one of: ${NAMES[*]})"
     "cmd_$1" "$2"
     ;;
   list) printf '%s\n' "${NAMES[@]}" ;;
+  buildx) cmd_buildx ;;
   *) die "usage: $0 start NAME | stop NAME | list (names: ${NAMES[*]})" ;;
 esac

@@ -1,7 +1,7 @@
 // Bundles the action (dist/index.js) and the CLI (dist/cli/index.js) with ncc.
 // ncc emits ESM for this "type": "module" package, but ssh2 (a dockerode dependency, loaded at start-up)
 // carries emscripten code that reads the CommonJS `__dirname`; the bundle gets it defined from import.meta.url.
-// dockerode's BuildKit .proto files are emitted by ncc next to each bundle (auth.proto, buildkit_status.proto).
+// ncc also copies dockerode's .proto files next to each bundle; slimcheck never loads them (see the README).
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -14,7 +14,6 @@ const DIRNAME_SHIM =
   "import { dirname as __slimcheckDirname } from 'node:path';\n" +
   "import { fileURLToPath as __slimcheckFileURLToPath } from 'node:url';\n" +
   'const __dirname = __slimcheckDirname(__slimcheckFileURLToPath(import.meta.url));\n'
-const REQUIRED_ASSETS = ['auth.proto', 'buildkit_status.proto']
 
 fs.rmSync('dist', { recursive: true, force: true })
 for (const entry of ENTRIES) {
@@ -23,8 +22,4 @@ for (const entry of ENTRIES) {
   })
   const bundle = path.join(entry.out, 'index.js')
   fs.writeFileSync(bundle, DIRNAME_SHIM + fs.readFileSync(bundle, 'utf8'))
-  for (const asset of REQUIRED_ASSETS) {
-    if (!fs.existsSync(path.join(entry.out, asset)))
-      throw new Error(`${entry.out}/${asset} is missing: dockerode's BuildKit session would fail at run time`)
-  }
 }

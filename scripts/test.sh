@@ -31,6 +31,7 @@ bash scripts/provision-tools.sh
 bash scripts/provision-engine.sh
 SLIMCHECK_RUNNER_NODE=$(bash scripts/provision-runner-node.sh)
 export SLIMCHECK_RUNNER_NODE
+if [ "$(id -u)" = 0 ]; then SLIMCHECK_TEST_USER=$(bash scripts/provision-test-user.sh); export SLIMCHECK_TEST_USER; fi
 if [ "${SLIMCHECK_DOCKER26_HOST:-}" = unset ]; then
   SLIMCHECK_DOCKER26_HOST=$(bash scripts/engines.sh start docker26-containerd | sed -n 's/^DOCKER_HOST=//p')
   export SLIMCHECK_DOCKER26_HOST
@@ -59,9 +60,11 @@ for engine in "${engines[@]}"; do
   else
     host=$(bash scripts/engines.sh start "$engine" | sed -n 's/^DOCKER_HOST=//p')
   fi
-  DOCKER_HOST=$host SLIMCHECK_ENGINE_NAME=$engine run_jest "engine:$engine" --selectProjects engine
+  # In band: the tests share the engine, and a build running beside another would skew both.
+  DOCKER_HOST=$host SLIMCHECK_ENGINE_NAME=$engine run_jest "engine:$engine" --selectProjects engine --runInBand
 done
 
+# shellcheck disable=SC2016 # the script is JavaScript: its ${} are template literals
 node -e '
   let total = 0, failed = 0
   for (const arg of process.argv.slice(1)) {

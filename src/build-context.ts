@@ -52,11 +52,27 @@ export const EXTERNAL_DOCKERFILE = '.slimcheck.Dockerfile'
  */
 export function buildContext(contextDir: string, dockerfile: string, shared?: SharedFiles): BuildContext {
   const entries = contextEntries(contextDir, dockerfile, shared)
-  if (!dockerfile.startsWith('../')) return { entries, dockerfile }
-  const source = path.resolve(contextDir, dockerfile)
-  readable(source, dockerfile)
-  entries.push({ name: EXTERNAL_DOCKERFILE, type: 'file', source })
+  if (!dockerfile.startsWith('../')) {
+    const index = entries.findIndex((entry) => entry.name === dockerfile && entry.type === 'symlink')
+    if (index >= 0) entries[index] = dockerfileContent(entries[index].name, entries[index].source, dockerfile)
+    return { entries, dockerfile }
+  }
+  entries.push(dockerfileContent(EXTERNAL_DOCKERFILE, path.resolve(contextDir, dockerfile), dockerfile))
   return { entries, dockerfile: EXTERNAL_DOCKERFILE }
+}
+
+/**
+ * The Dockerfile as a regular file: `docker build -f` reads a symbolic link through and sends the content, so the
+ * context carries the file the link points to, wherever that is.
+ */
+function dockerfileContent(name: string, source: string, relative: string): ContextEntry {
+  try {
+    const target = fs.realpathSync(source)
+    fs.accessSync(target, fs.constants.R_OK)
+    return { name, type: 'file', source: target }
+  } catch (error) {
+    throw new ContextError(relative, error as NodeJS.ErrnoException)
+  }
 }
 
 /**

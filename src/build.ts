@@ -2,7 +2,7 @@
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Analysis } from './analyze/index.js'
-import { buildContext, ContextError, packContext, type SharedFiles } from './build-context.js'
+import { packContext, type BuildContext, type SharedFiles } from './build-context.js'
 import type { Engine, HistoryEntry, ImageDetails } from './engine/index.js'
 import type { TracedStep } from './engine/trace.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
@@ -84,6 +84,7 @@ export function sharedFilesFor(shared: SharedCheckout | undefined, contextDir: s
 export async function buildOnce(
   engine: Engine,
   variant: Variant,
+  context: BuildContext,
   options: BuildOptions,
   run: number,
   logger: Logger
@@ -91,18 +92,6 @@ export async function buildOnce(
   const redact = redactorFor(variant.buildArgs, options.secrets)
   const runText = options.runs > 1 ? `, run ${run}/${options.runs}` : ''
   const title = `Build ${variant.name} (${options.side}${runText}, ${options.cache} cache)`
-  const contextDir = path.join(options.workspace, variant.context)
-  let context
-  try {
-    context = buildContext(
-      contextDir,
-      path.posix.relative(variant.context, variant.dockerfile),
-      sharedFilesFor(options.shared, contextDir)
-    )
-  } catch (error) {
-    if (!(error instanceof ContextError)) throw error
-    return { ok: false, failure: { message: redact(error.message), logTail: [] } }
-  }
   const tail: string[] = []
   const outcome = await logger.group(title, () =>
     logger.untrusted(async () => {
@@ -186,7 +175,8 @@ const MANIFEST_COMPRESSED =
   'a push uploads and a pull downloads'
 const GZIP_COMPRESSED =
   'computed: each layer tar compressed with gzip at level 6, as docker push compresses layers from the classic ' +
-  "image store (which keeps them uncompressed); Go's compressor can differ from zlib's by a little"
+  "image store (which keeps them uncompressed), in blocks across the machine's cores as pigz does; Go's compressor " +
+  "can differ from zlib's by a little"
 
 /**
  * Each history entry as a layer: entries that made no layer are 0 bytes; the others take the next layer of the

@@ -5,16 +5,28 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs, promisify } from 'node:util'
-import { baseWorktree } from './baseline.js'
+import { baseWorktree, parseStoredReport } from './baseline.js'
 import { renderComment } from './comment.js'
 import { compareReports } from './compare.js'
-import { InputError, parseChoice, parseSettings, settingsWarnings, type RawInputs, type Settings } from './config.js'
+import {
+  checkWritableFile,
+  InputError,
+  parseChoice,
+  parseSettings,
+  settingsWarnings,
+  type RawInputs,
+  type Settings
+} from './config.js'
 import { findDockerfiles, variantNameFor } from './discover.js'
 import { createEngine } from './engine/index.js'
 import { terminalLogger, type Logger } from './log.js'
-import { analyzeVariant, runPipelines, variantReport, type Side } from './pipeline.js'
+import { findReportFiles, readPartialReports } from './merge-files.js'
+import { mergeShards } from './merge.js'
+import { runPipeline, runPipelines, type Side } from './pipeline.js'
+import { analyzeVariant, variantReport } from './variants.js'
 import { renderReportMarkdown, writeReport } from './report.js'
 import { renderSarif } from './sarif.js'
+import { partialReport, shardSelection, type ShardSelection } from './shard.js'
 import { paintFor, renderComparisonText, renderText, term, type Paint } from './text.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Report, type Variant } from './types.js'
 import { VERSION } from './version.js'
@@ -26,15 +38,26 @@ Usage:
                     [--build-arg K=V]...
       Static checks only (no Docker engine needed). Default: the current directory; - reads a Dockerfile
       from standard input.
-  slimcheck run [--dir DIR] [--base REF] [--runs N] [-f text|markdown|json|sarif] [-o FILE]
+  slimcheck run [--dir DIR] [--base REF | --baseline-report FILE] [--runs N] [-f text|markdown|json|sarif] [-o FILE]
                 [--report-path FILE] [--variants YAML] [--config-file FILE] [--exclude GLOBS] [--fail-on LIST]
                 [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
                 [--size-metric uncompressed|compressed] [--size-noise-threshold L]
-                [--cache cold|warm] [--build-timeout 20m] [--build-arg K=V]... [--platform P] [--verbose]
+                [--cache cold|warm] [--build-timeout 20m] [--build-arg K=V]... [--secret ID=VALUE]...
+                [--platform P] [--rebuild] [--keep-images] [--shard I/N] [--verbose]
       Discover, build with the engine at DOCKER_HOST, measure and check. With --base, also build the git
       ref REF of DIR's repository in a separate worktree (interleaved) and diff against it, as on a pull
       request: text prints the comparison and the verdict, markdown the pull-request comment. Writes the
-      JSON report (default DIR/slimcheck-report.json) and prints the chosen format.
+      JSON report (default DIR/slimcheck-report.json) and prints the chosen format. With
+      --baseline-report, a report an earlier run wrote is the baseline: variants whose inputs are unchanged
+      since are not rebuilt, their measurement is carried forward (--rebuild builds them anyway).
+      With --shard I/N, only shard I of N (split by the baseline report's build times, else evenly):
+      the report is a partial report for merge, and the exit status is 1 only when it could not measure.
+  slimcheck merge REPORT... [-f text|markdown|json|sarif] [-o FILE] [--report-path FILE] [--fail-on LIST]
+                  [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
+                  [--size-metric uncompressed|compressed] [--size-noise-threshold L]
+      Merge the partial reports of every shard (files, directories of .json files, or globs) into one
+      report (default ./slimcheck-report.json), compare it again and print it as run does. A missing
+      shard or a variant no shard measured is a problem that fails the policy.
   slimcheck -V | --version
   slimcheck -h | --help
 
@@ -59,6 +82,11 @@ const OPTIONS = {
   'fail-on': { type: 'string' },
   'fail-on-inherited': { type: 'boolean', default: false },
   base: { type: 'string' },
+  'baseline-report': { type: 'string' },
+  shard: { type: 'string' },
+  rebuild: { type: 'boolean', default: false },
+  'keep-images': { type: 'boolean', default: false },
+  secret: { type: 'string', multiple: true },
   runs: { type: 'string' },
   'max-size-increase': { type: 'string' },
   'max-build-time-increase': { type: 'string' },
@@ -158,6 +186,10 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       cache: values.cache,
       'build-timeout': values['build-timeout'],
       'build-args': (values['build-arg'] ?? []).join('\n'),
+      secrets: (values.secret ?? []).join('\n'),
+      rebuild: String(values.rebuild),
+      'keep-images': String(values['keep-images']),
+      shard: values.shard,
       platform: values.platform,
       'report-path': values['report-path'],
       runs: values.runs,
@@ -168,29 +200,53 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       'size-noise-threshold': values['size-noise-threshold']
     }
     const output = { format, file: values.output, paint: paintFor(io.stdoutIsTTY && !values.output, io.env) }
+    if (output.file) checkWritableFile('--output', path.resolve(output.file))
     if (command === 'analyze') {
-      const settings = parseSettings(raw)
-      const report = await analyze(settings, paths, values.target, io.stdin)
+      const settings = parseSettings(raw, undefined, [])
+      const report = await analyze(settings, paths, values.target, io)
       const comparison = compareReports(undefined, report, { source: 'none', note: 'static analysis' }, settings.policy)
       deliver(render(output, report, undefined, comparison, 'base'), output, io)
       return comparison.violations.length ? 1 : 0
     }
     if (command === 'run') {
       if (paths.length) throw new InputError(`run takes no paths (got ${paths.join(' ')}); use --dir`)
-      const settings = parseSettings(raw)
+      const settings = parseSettings(raw, undefined, ['report-path'])
       for (const warning of settingsWarnings(settings)) stderr.write(`warning: ${term(warning)}\n`)
       const token = randomUUID()
       if (underRunner(io)) stderr.write(`::stop-commands::${token}\n`)
-      const measured = await measure(settings, values.base, terminalLogger(stderr, values.verbose)).finally(() => {
+      const baseline = { ref: values.base, report: values['baseline-report'] }
+      const measured = await measure(settings, baseline, terminalLogger(stderr, values.verbose)).finally(() => {
         if (underRunner(io)) stderr.write(`::${token}::\n`)
       })
-      const { head, base, comparison } = measured
-      writeReport(base ? { ...head, comparison } : head, settings.reportPath)
-      stderr.write(`report: ${term(settings.reportPath)}\n`)
+      const { head, base, comparison, selection } = measured
+      if (selection) {
+        writeReport(partialReport(head, base, base ? comparison : undefined, selection), settings.reportPath)
+        const { index, total } = selection.info
+        stderr.write(
+          `partial report of shard ${index}/${total}: ${term(settings.reportPath)}; judge with slimcheck merge\n`
+        )
+      } else {
+        writeReport(base ? { ...head, comparison } : head, settings.reportPath)
+        stderr.write(`report: ${term(settings.reportPath)}\n`)
+      }
       deliver(render(output, head, base, comparison, values.base ?? 'base'), output, io)
+      if (selection) return head.problems.length ? 1 : 0
       return comparison.violations.length ? 1 : 0
     }
-    throw new InputError(`unknown command '${command}'; use analyze or run`)
+    if (command === 'merge') {
+      if (!paths.length) throw new InputError('merge needs the partial reports: slimcheck merge REPORT...')
+      if (values.shard) throw new InputError('--shard: merge builds nothing; the legs that it merges take --shard')
+      const settings = parseSettings(raw, undefined, ['report-path'])
+      const cwd = process.cwd()
+      const partials = readPartialReports(findReportFiles('merge', paths, cwd), cwd)
+      const noBaseline: BaselineInfo = { source: 'none', note: 'the shards were run without --base' }
+      const { head, base, comparison } = mergeShards(partials, settings.policy, noBaseline)
+      writeReport(base ? { ...head, comparison } : head, settings.reportPath)
+      stderr.write(`report: ${term(settings.reportPath)}\n`)
+      deliver(render(output, head, base, comparison, 'base'), output, io)
+      return comparison.violations.length ? 1 : 0
+    }
+    throw new InputError(`unknown command '${command}'; use analyze, run or merge`)
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     stderr.write(`slimcheck: ${term(error.message)}\n`)
@@ -240,9 +296,12 @@ function deliver(rendered: string | object, output: Output, io: CliIo): void {
 /** Builds DIR, and with a base ref also that commit in a worktree, interleaved; then compares. */
 async function measure(
   settings: Settings,
-  baseRef: string | undefined,
+  baseline: { ref?: string; report?: string },
   logger: Logger
-): Promise<{ head: Report; base?: Report; comparison: Comparison }> {
+): Promise<Measured> {
+  if (baseline.ref && baseline.report) throw new InputError('--base and --baseline-report exclude each other')
+  if (baseline.report) return measureAgainstReport(settings, baseline.report, logger)
+  const baseRef = baseline.ref
   const baseSha = baseRef ? await resolveCommit(settings.workspace, baseRef) : undefined
   const worktree = baseSha
     ? await baseWorktree(settings, baseSha, logger).catch((error: Error) => {
@@ -251,17 +310,61 @@ async function measure(
     : undefined
   const head: Side = { label: 'head', settings }
   const sides = worktree ? [{ label: 'base', settings: worktree.settings, shared: worktree.shared }, head] : [head]
+  const selection = settings.shard ? shardSelection(settings.shard) : undefined
   try {
-    const reports = await runPipelines({ sides, engine: createEngine(), logger, version: VERSION, runs: settings.runs })
+    const reports = await runPipelines({
+      sides,
+      engine: createEngine(),
+      logger,
+      version: VERSION,
+      runs: settings.runs,
+      ...selectFor(selection)
+    })
     const base = worktree ? reports[0] : undefined
     const info: BaselineInfo = baseSha
       ? { source: 'build', commit: baseSha }
       : { source: 'none', note: 'no --base given' }
     const headReport = reports[reports.length - 1]
-    return { head: headReport, base, comparison: compareReports(base, headReport, info, settings.policy) }
+    const comparison = compareReports(base, headReport, info, settings.policy)
+    return { head: headReport, base, comparison, ...(selection ? { selection } : {}) }
   } finally {
     await worktree?.cleanup()
   }
+}
+
+/** The head measured against a report an earlier run wrote; variants whose inputs are unchanged are carried. */
+async function measureAgainstReport(settings: Settings, file: string, logger: Logger): Promise<Measured> {
+  let stored: Report
+  try {
+    stored = parseStoredReport(fs.readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new InputError(`--baseline-report: cannot use ${file}: ${(error as Error).message}`)
+  }
+  const selection = settings.shard ? shardSelection(settings.shard, stored) : undefined
+  const head = await runPipeline({
+    settings,
+    engine: createEngine(),
+    logger,
+    version: VERSION,
+    runs: settings.runs,
+    carry: { report: stored },
+    ...selectFor(selection)
+  })
+  const info: BaselineInfo = { source: 'report', ...(stored.commit ? { commit: stored.commit } : {}), note: file }
+  const comparison = compareReports(stored, head, info, settings.policy)
+  return { head, base: stored, comparison, ...(selection ? { selection } : {}) }
+}
+
+interface Measured {
+  head: Report
+  base?: Report
+  comparison: Comparison
+  /** Set with --shard: this run's part of the variants. */
+  selection?: ShardSelection
+}
+
+function selectFor(selection: ShardSelection | undefined): { select?: (names: string[]) => Set<string> } {
+  return selection ? { select: (names) => selection.select(names) } : {}
 }
 
 async function resolveCommit(dir: string, ref: string): Promise<string> {
@@ -280,18 +383,19 @@ async function analyze(
   settings: Settings,
   paths: string[],
   target: string | undefined,
-  stdin: CliIo['stdin']
+  io: Pick<CliIo, 'stdin' | 'stderr'>
 ): Promise<Report> {
   const variants: Report['variants'] = []
+  const warn = (message: string): void => void io.stderr.write(`warning: ${term(message)}\n`)
   for (const given of paths.length ? paths : ['.']) {
     if (given === '-') {
-      variants.push(await analyzeStdin(settings, target, stdin))
+      variants.push(await analyzeStdin(settings, target, io.stdin))
       continue
     }
     const absolute = path.resolve(given)
     const files =
       fs.existsSync(absolute) && fs.statSync(absolute).isDirectory()
-        ? findDockerfiles(absolute, settings.exclude).map((file) => path.join(absolute, file))
+        ? findDockerfiles(absolute, settings.exclude, warn).map((file) => path.join(absolute, file))
         : [absolute]
     if (files.length === 0) throw new InputError(`no Dockerfile found under ${given}`)
     for (const file of files) {

@@ -221,6 +221,7 @@ function baselineNote(comparison: Comparison, baseLabel: string): string {
     const run = baseline.runUrl ? `[run ${baseline.runId}](${baseline.runUrl})` : `run ${baseline.runId}`
     return `Baseline: the report stored by ${run} on ${inline(baseLabel)}${commit}.${baseline.note ? ` ${inline(baseline.note)}` : ''}`
   }
+  if (baseline.source === 'report') return `Baseline: the report ${code(baseline.note ?? '')}${commit}.`
   return `No baseline${baseline.note ? `: ${inline(baseline.note)}` : ''}.`
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { parseImageRef } from './analyze/image-ref.js'
-import { RULE_IDS, SEVERITIES, type CacheMode, type RuleId, type Severity } from './types.js'
+import { RULE_IDS, SEVERITIES, type CacheMode, type RuleId, type Severity, type ShardPosition } from './types.js'
 
 /** Raw input values keyed by their action.yml names; a missing key means "use the default". */
 export type RawInputs = Partial<Record<InputName, string>>
@@ -36,7 +36,11 @@ export const INPUT_DEFAULTS = {
   'fail-on-inherited': 'false',
   'sarif-path': 'slimcheck.sarif',
   'allow-pull-request-target': 'false',
-  'comment-key': ''
+  rebuild: 'false',
+  'keep-images': 'false',
+  'comment-key': '',
+  shard: '',
+  merge: ''
 } as const
 
 export type InputName = keyof typeof INPUT_DEFAULTS
@@ -108,8 +112,16 @@ export interface Settings {
   artifactName: string
   policy: Policy
   allowPullRequestTarget: boolean
+  /** Build every variant, even those whose inputs equal the stored baseline's or the other side's. */
+  rebuild: boolean
+  /** Keep the images slimcheck built (tagged `slimcheck/<variant>:<side>`) for later steps. */
+  keepImages: boolean
   /** Tells this job's comment apart from other slimcheck jobs' on the same PR; empty: workflow/job/working-directory. */
   commentKey: string
+  /** This run is one leg of a matrix: it measures its shard of the variants and writes a partial report. */
+  shard?: ShardPosition
+  /** Paths or globs (relative to the workspace) of the legs' partial reports: this run merges them and builds nothing. */
+  merge: string[]
 }
 
 export class InputError extends Error {
@@ -119,7 +131,18 @@ export class InputError extends Error {
   }
 }
 
-export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
+/** The inputs that name a file slimcheck writes. */
+export type OutputInput = 'report-path' | 'sarif-path'
+
+/**
+ * `writes`: the outputs this command writes, checked to be writable now, before any build (the CLI writes no SARIF
+ * file, and `analyze` no report).
+ */
+export function parseSettings(
+  raw: RawInputs,
+  cwd = process.cwd(),
+  writes: readonly OutputInput[] = ['report-path', 'sarif-path']
+): Settings {
   const input = (name: InputName): string => (raw[name] ?? INPUT_DEFAULTS[name]).trim()
   const workspace = path.resolve(cwd, input('working-directory') || '.')
   if (!isDirectory(workspace)) throw new InputError(`working-directory: ${workspace} is not a directory`)
@@ -133,8 +156,7 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
     buildArgs: parseBuildArgs(input('build-args')),
     secrets: parseSecrets(raw.secrets ?? '', input('secret-files'), workspace),
     platform: parsePlatform('platform', input('platform')),
-    reportPath: path.resolve(workspace, input('report-path') || INPUT_DEFAULTS['report-path']),
-    sarifPath: path.resolve(workspace, input('sarif-path') || INPUT_DEFAULTS['sarif-path']),
+    ...outputPaths((name) => path.resolve(workspace, input(name) || INPUT_DEFAULTS[name]), writes),
     annotations: parseBoolean('annotations', input('annotations')),
     baseline: parseChoice('baseline', input('baseline'), ['auto', 'build', 'artifact', 'none'] as const),
     runs: parseRuns(input('runs')),
@@ -155,7 +177,73 @@ export function parseSettings(raw: RawInputs, cwd = process.cwd()): Settings {
       maxSize: parseSizeBudgets(input('max-size'))
     },
     allowPullRequestTarget: parseBoolean('allow-pull-request-target', input('allow-pull-request-target')),
-    commentKey: input('comment-key')
+    rebuild: parseBoolean('rebuild', input('rebuild')),
+    keepImages: parseBoolean('keep-images', input('keep-images')),
+    commentKey: input('comment-key'),
+    ...shardAndMerge(input('shard'), input('merge'))
+  }
+}
+
+const MAX_SHARDS = 256
+
+/** `2/4`: the second of four legs. GitHub runs at most 256 jobs of one matrix. */
+export function parseShard(name: string, value: string): ShardPosition {
+  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(value.trim())
+  if (!match) throw new InputError(`${name}: '${value}' is not a shard; use I/N, e.g. 1/4 for the first of four legs`)
+  const [index, total] = [Number(match[1]), Number(match[2])]
+  if (total < 1 || total > MAX_SHARDS)
+    throw new InputError(`${name}: '${value}' has ${total} shards; use 1 to ${MAX_SHARDS}`)
+  if (index < 1 || index > total)
+    throw new InputError(`${name}: '${value}' is not one of the ${total} shards; number them 1 to ${total}`)
+  return { index, total }
+}
+
+function shardAndMerge(shard: string, merge: string): Pick<Settings, 'shard' | 'merge'> {
+  const patterns = parseList(merge)
+  if (shard && patterns.length)
+    throw new InputError(
+      'shard: a merge step builds nothing, so it takes no shard; set shard on the matrix legs and merge on the job that needs them'
+    )
+  return { ...(shard ? { shard: parseShard('shard', shard) } : {}), merge: patterns }
+}
+
+function outputPaths(
+  resolve: (name: OutputInput) => string,
+  writes: readonly OutputInput[]
+): Pick<Settings, 'reportPath' | 'sarifPath'> {
+  const paths = { reportPath: resolve('report-path'), sarifPath: resolve('sarif-path') }
+  for (const name of writes) checkWritableFile(name, resolve(name))
+  if (writes.includes('report-path') && writes.includes('sarif-path') && paths.reportPath === paths.sarifPath)
+    throw new InputError(`sarif-path: ${paths.sarifPath} is the report-path too; give each its own file`)
+  return paths
+}
+
+function statOf(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+/** Fails now, naming the input, when `file` cannot be written: before the first build rather than after the last. */
+export function checkWritableFile(name: string, file: string): void {
+  const stat = statOf(file)
+  if (stat?.isDirectory()) throw new InputError(`${name}: ${file} is a directory; give the path of a file`)
+  // A new file is created, with any directories missing, in its nearest existing ancestor.
+  let target = file
+  let found = stat
+  while (!found) {
+    target = path.dirname(target)
+    found = statOf(target)
+  }
+  if (target !== file && !found.isDirectory())
+    throw new InputError(`${name}: cannot create ${file}: ${target} is a file, not a directory`)
+  try {
+    fs.accessSync(target, target === file ? fs.constants.W_OK : fs.constants.W_OK | fs.constants.X_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new InputError(`${name}: cannot write ${file}: ${target} is not writable (${code})`)
   }
 }
 
@@ -353,8 +441,10 @@ function isDirectory(dir: string): boolean {
   }
 }
 
+const VARIANTS_INPUT = 'input variants'
+
 function readVariantSpecs(inputText: string, workspace: string, configFile: string): VariantSpec[] | undefined {
-  if (inputText) return parseVariantsYaml(inputText, 'input variants', false)
+  if (inputText) return parseVariantsYaml(inputText, VARIANTS_INPUT, false)
   const file = path.resolve(workspace, configFile)
   if (!fs.existsSync(file)) {
     if (configFile !== INPUT_DEFAULTS['config-file'])
@@ -460,6 +550,19 @@ export function settingsWarnings(settings: Settings): string[] {
   if (settings.policy.maxBuildTimeIncreasePercent !== undefined && settings.runs < 2) {
     warnings.push(
       'max-build-time-increase is not evaluated with runs: 1, because one build a side measures no spread to tell a change from noise; set runs to 3 or more'
+    )
+  }
+  // Values from a committed config file are no secret; those from inputs may come from the workflow's secrets.
+  const buildArgNames = new Set([
+    ...Object.keys(settings.buildArgs),
+    ...(settings.variants ?? [])
+      .filter((spec) => spec.origin.startsWith(VARIANTS_INPUT))
+      .flatMap((spec) => Object.keys(spec.buildArgs))
+  ])
+  if (buildArgNames.size) {
+    const names = [...buildArgNames].sort()
+    warnings.push(
+      `build-args ${names.join(', ')}: a RUN step after an ARG stores its value in the image's history, where \`docker history\` shows it (e.g. RUN |1 ${names[0]}=…); pass secrets with the secrets input (--secret on the command line) and RUN --mount=type=secret, which stores nothing`
     )
   }
   return warnings

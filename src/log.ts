@@ -6,6 +6,8 @@ import type { Finding } from './types.js'
 
 export interface Logger {
   info(message: string): void
+  /** One line a measured variant: always shown, in the Actions log and on a terminal alike. */
+  progress(line: string): void
   warning(message: string): void
   group<T>(title: string, body: () => Promise<T>): Promise<T>
   /** Runs `body`, whose output is untrusted text (build logs), so that none of it is taken as a workflow command. */
@@ -17,6 +19,7 @@ export interface Logger {
 
 export const actionsLogger: Logger = {
   info: (message) => core.info(message),
+  progress: (line) => core.info(line),
   warning: (message) => core.warning(message),
   group: (title, body) => core.group(title, body),
   async untrusted(body) {
@@ -48,9 +51,10 @@ export function terminalLogger(stream: NodeJS.WritableStream = process.stderr, v
     info: (message) => {
       if (verbose) stream.write(`${stripControlCharacters(message)}\n`)
     },
+    progress: (line) => stream.write(`${stripControlCharacters(line)}\n`),
     warning: (message) => stream.write(`warning: ${stripControlCharacters(message)}\n`),
     async group(title, body) {
-      stream.write(`${stripControlCharacters(title)}\n`)
+      if (verbose) stream.write(`${stripControlCharacters(title)}\n`)
       return body()
     },
     untrusted: (body) => body(),

@@ -18,11 +18,15 @@ import { createEngine } from './engine/index.js'
 import { describeEvent, type EventContext, type RunEvent } from './event.js'
 import { createGitHubClient, type GitHubClient } from './github.js'
 import { actionsLogger } from './log.js'
-import { emptyReport, runPipelines, type Side } from './pipeline.js'
+import { findReportFiles, readPartialReports } from './merge-files.js'
+import { mergeShards } from './merge.js'
+import { runPipelines, type Side } from './pipeline.js'
+import { emptyReport } from './variants.js'
 import { failWith, outcomeOf, postComment, publishToRun, storeBaseline } from './publish.js'
-import { summaryText, writeReport } from './report.js'
+import { summaryLine, summaryText, writeReport } from './report.js'
 import { renderSarif, writeSarif } from './sarif.js'
-import type { Report } from './types.js'
+import { partialReport, shardSelection, type ShardSelection } from './shard.js'
+import type { Comparison, Report } from './types.js'
 import { VERSION } from './version.js'
 
 /** The runner drops a job summary over 1 MiB; stay well below it. */
@@ -58,10 +62,14 @@ export async function run(): Promise<void> {
     : undefined
   const progress = { reportWritten: false }
   try {
-    await measureCompareAndPublish(settings, event, github, progress)
+    if (settings.merge.length) await mergeAndPublish(settings, event, github, progress)
+    else await measureCompareAndPublish(settings, event, github, progress)
   } catch (error) {
     if (error instanceof Error && error.stack) core.debug(error.stack)
-    const problem = `unexpected error: ${error instanceof Error ? error.message : String(error)}`
+    const problem =
+      error instanceof InputError
+        ? error.message
+        : `unexpected error: ${error instanceof Error ? error.message : String(error)}`
     if (progress.reportWritten) core.setFailed(`slimcheck: ${problem}`)
     else finishWithProblem(raw, problem)
   }
@@ -92,6 +100,9 @@ async function measureCompareAndPublish(
         })
       )
     : { kind: 'none', info: { source: 'none', note: event.note } }
+  const shard = settings.shard
+    ? shardSelection(settings.shard, baseline.kind === 'artifact' ? baseline.report : undefined)
+    : undefined
   const head: Side = { label: 'head', settings, commit: event.headSha }
   const sides =
     baseline.kind === 'build'
@@ -104,7 +115,9 @@ async function measureCompareAndPublish(
       engine: createEngine(),
       logger: actionsLogger,
       version: VERSION,
-      runs: settings.runs
+      runs: settings.runs,
+      ...(baseline.kind === 'artifact' ? { carry: { report: baseline.report, runId: baseline.info.runId } } : {}),
+      ...(shard ? { select: (names: string[]) => shard.select(names) } : {})
     })
   } finally {
     if (baseline.kind === 'build') await baseline.cleanup()
@@ -112,6 +125,53 @@ async function measureCompareAndPublish(
   const headReport = reports[reports.length - 1]
   const baseReport = baseline.kind === 'build' ? reports[0] : baseline.kind === 'artifact' ? baseline.report : undefined
   const comparison = compareReports(baseReport, headReport, baseline.info, settings.policy)
+  if (shard) return finishLeg(shard, { head: headReport, base: baseReport, comparison }, settings, event)
+  await publishResult({ head: headReport, base: baseReport, comparison }, settings, event, github, progress)
+}
+
+/** One leg of a matrix: its partial report for the merge step, which alone comments, stores and judges. */
+function finishLeg(shard: ShardSelection, measured: Measured, settings: Settings, event: RunEvent): void {
+  const { head, base, comparison } = measured
+  const report = partialReport(head, base, event.pullRequest ? comparison : undefined, shard)
+  writeReport(report, settings.reportPath)
+  core.setOutput('report-path', settings.reportPath)
+  const { index, total, variants } = shard.info
+  core.info(
+    `slimcheck shard ${index}/${total}: ${summaryLine(report)}, of ${variants.length} variants in all. Partial report: ${settings.reportPath}; upload it as an artifact for the merge step, which posts the comment, stores the baseline and applies the policy.`
+  )
+  if (report.problems.length)
+    core.setFailed(`slimcheck: shard ${index}/${total} could not measure everything: ${report.problems.join('; ')}`)
+}
+
+/** The merge step: the legs' partial reports become one report, comment, verdict, job summary, SARIF and baseline. */
+async function mergeAndPublish(
+  settings: Settings,
+  event: RunEvent,
+  github: GitHubClient | undefined,
+  progress: { reportWritten: boolean }
+): Promise<void> {
+  const files = findReportFiles('merge', settings.merge, settings.workspace)
+  const partials = readPartialReports(files, settings.workspace)
+  core.info(`Merging ${partials.length} partial reports: ${partials.map((partial) => partial.file).join(', ')}`)
+  const merged = mergeShards(partials, settings.policy, { source: 'none', note: event.note })
+  await publishResult(merged, settings, event, github, progress)
+}
+
+interface Measured {
+  head: Report
+  base?: Report
+  comparison: Comparison
+}
+
+/** The report, SARIF, outputs, job summary, annotations, comment and baseline of the whole set; fails by policy. */
+async function publishResult(
+  measured: Measured,
+  settings: Settings,
+  event: RunEvent,
+  github: GitHubClient | undefined,
+  progress: { reportWritten: boolean }
+): Promise<void> {
+  const { head: headReport, base: baseReport, comparison } = measured
   const report: Report = event.pullRequest ? { ...headReport, comparison } : headReport
   writeReport(report, settings.reportPath)
   progress.reportWritten = true

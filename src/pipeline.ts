@@ -1,91 +1,25 @@
 /** Runs discover → analyze → build/measure over one or more checkouts and assembles their Reports. Shared by the action and the CLI. */
-import fs from 'node:fs'
 import path from 'node:path'
-import { analyzeDockerfile, type Analysis } from './analyze/index.js'
-import { buildMeasurement, buildOnce, measureImage, type BuildOptions, type SharedCheckout } from './build.js'
+import { buildContext, ContextError, type BuildContext } from './build-context.js'
+import {
+  buildMeasurement,
+  buildOnce,
+  imageTagFor,
+  measureImage,
+  sharedFilesFor,
+  type BuildOptions,
+  type SharedCheckout
+} from './build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
 import { EngineTimeoutError, EngineUnreachableError, type Engine, type EngineInfo } from './engine/index.js'
 import type { TracedStep } from './engine/trace.js'
-import type { CondaMarkers } from './image-conda.js'
+import { fingerprintVariant } from './fingerprint.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './markdown.js'
 import { redactorFor, secretFragments } from './redact.js'
-import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from './types.js'
-
-export interface AnalyzedVariant {
-  variant: Variant
-  analysis?: Analysis
-  /** Why the variant cannot be built (unreadable or unparsable Dockerfile). */
-  blocker?: string
-  findings: Finding[]
-}
-
-export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVariant {
-  let text: string
-  try {
-    text = fs.readFileSync(path.join(settings.workspace, variant.dockerfile), 'utf8')
-  } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'does not exist'
-        : `cannot be read (${(error as Error).message})`
-    const finding: Finding = {
-      rule: 'parse-error',
-      severity: 'error',
-      file: variant.dockerfile,
-      line: 0,
-      message: `${variant.dockerfile} ${reason}.`,
-      fix: 'Fix the dockerfile path in the variants declaration, or exclude the variant.',
-      evidence: 'static'
-    }
-    return { variant, findings: [finding], blocker: finding.message }
-  }
-  const analysis = analyzeDockerfile({
-    text,
-    file: variant.dockerfile,
-    target: variant.target,
-    buildArgs: variant.buildArgs,
-    allowedCondaImages: settings.allowedCondaImages
-  })
-  // Findings quote resolved FROM lines, which may hold build-arg values: those never leave slimcheck.
-  const redact = redactorFor(variant.buildArgs)
-  const findings = analysis.findings.map((finding) => ({
-    ...finding,
-    message: redact(finding.message),
-    fix: redact(finding.fix)
-  }))
-  const parseErrors = findings.filter((finding) => finding.rule === 'parse-error')
-  const blocker = parseErrors.length
-    ? `not built: ${parseErrors.map((finding) => `${finding.file}:${finding.line} ${finding.message}`).join('; ')}`
-    : undefined
-  return { variant, analysis, findings, blocker }
-}
-
-export function emptyReport(version: string, problem: string): Report {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'slimcheck', version },
-    createdAt: new Date().toISOString(),
-    problems: [problem],
-    variants: []
-  }
-}
-
-export function variantReport(analyzed: AnalyzedVariant, rest: Partial<VariantReport>): VariantReport {
-  const { variant } = analyzed
-  return {
-    name: variant.name,
-    dockerfile: variant.dockerfile,
-    context: variant.context,
-    ...(variant.target ? { target: variant.target } : {}),
-    ...(variant.platform ? { platform: variant.platform } : {}),
-    buildArgNames: Object.keys(variant.buildArgs).sort(),
-    status: 'skipped',
-    findings: analyzed.findings,
-    ...rest
-  }
-}
+import { SCHEMA_VERSION, type Fingerprint, type Report, type VariantReport } from './types.js'
+import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './variants.js'
 
 /** One checkout to measure: the PR head, or the baseline in its own worktree. */
 export interface Side {
@@ -94,6 +28,13 @@ export interface Side {
   commit?: string
   /** The base side of a comparison builds with the head checkout's untracked and ignored files and its `.git`. */
   shared?: SharedCheckout
+}
+
+/** A stored report whose variants with unchanged inputs are carried forward instead of built again. */
+export interface CarrySource {
+  report: Report
+  /** The workflow run that stored it. */
+  runId?: number
 }
 
 export interface PipelineRun {
@@ -109,6 +50,7 @@ export interface PipelineRun {
    * out of every side's report.
    */
   select?: (names: string[]) => Set<string>
+  carry?: CarrySource
 }
 
 interface SideState {
@@ -118,46 +60,68 @@ interface SideState {
   reports: Map<string, VariantReport>
 }
 
+/** What every variant's measurement shares within one run. */
+interface RunState {
+  run: PipelineRun
+  engine?: Engine
+  info?: EngineInfo
+  engineProblem?: string
+  compressedSizes: Map<string, number>
+  /** Image identities resolved for fingerprints, once per reference. */
+  identities: Map<string, Promise<string | undefined>>
+  head: Settings
+  progress: { done: number; total: number }
+}
+
 /**
  * Runs the pipeline over several checkouts at once, interleaving their builds variant by variant
- * (base A, head A, base B, head B, ...) so that drift of the machine hits every side alike.
+ * (base A, head A, base B, head B, ...) so that drift of the machine hits every side alike. A variant whose inputs
+ * are the same on both sides is built once; one whose inputs equal the stored report's is not built at all.
  * Never throws for one variant's or one side's problem: those end up in the reports.
  */
-export async function runPipelines(options: PipelineRun): Promise<Report[]> {
-  const run = { ...options, compressedSizes: options.compressedSizes ?? new Map<string, number>() }
+export async function runPipelines(run: PipelineRun): Promise<Report[]> {
   const states = run.sides.map((side) => discoverSide(side, run.logger))
-  let engineInfo: EngineInfo | undefined
-  let engineProblem: string | undefined
+  const state: RunState = {
+    run,
+    engine: run.engine,
+    compressedSizes: run.compressedSizes ?? new Map<string, number>(),
+    identities: new Map(),
+    head: run.sides[run.sides.length - 1].settings,
+    progress: { done: 0, total: 0 }
+  }
   if (run.engine) {
     try {
-      engineInfo = await run.engine.info()
+      state.info = await run.engine.info()
     } catch (error) {
       if (!(error instanceof EngineUnreachableError) && !(error instanceof EngineTimeoutError)) throw error
-      engineProblem = error.message
+      state.engineProblem = error.message
       run.logger.warning(error.message)
     }
   }
   const names = interleavedNames(states)
   const selected = run.select ? run.select(names) : new Set(names)
-  for (const state of states) state.analyzed = state.analyzed.filter((item) => selected.has(item.variant.name))
+  for (const side of states) side.analyzed = side.analyzed.filter((item) => selected.has(item.variant.name))
+  state.progress.total = states.reduce((sum, side) => sum + side.analyzed.length, 0)
+  const cacheBefore = await buildCacheBefore(state)
   for (const name of names.filter((item) => selected.has(item))) {
-    const onSides = states.flatMap((state) => {
-      const item = state.analyzed.find((analyzed) => analyzed.variant.name === name)
-      return item ? [{ state, item }] : []
+    const onSides = states.flatMap((side) => {
+      const item = side.analyzed.find((analyzed) => analyzed.variant.name === name)
+      return item ? [{ side, item }] : []
     })
-    const reports = await buildOnSides(onSides, run, engineInfo, engineProblem)
-    onSides.forEach(({ state }, index) => state.reports.set(name, reports[index]))
+    const reports = await measureVariant(onSides, state, states.length > 1)
+    onSides.forEach(({ side }, index) => side.reports.set(name, reports[index]))
   }
-  return states.map((state) => ({
+  if (cacheBefore) await pruneCacheSince(cacheBefore, state)
+  return states.map((side) => ({
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'slimcheck', version: run.version },
     createdAt: new Date().toISOString(),
-    ...(state.side.commit ? { commit: state.side.commit } : {}),
-    ...(engineInfo
-      ? { engine: { version: engineInfo.version, store: engineInfo.store, os: engineInfo.os, arch: engineInfo.arch } }
+    ...(side.side.commit ? { commit: side.side.commit } : {}),
+    ...(state.info
+      ? { engine: { version: state.info.version, store: state.info.store, os: state.info.os, arch: state.info.arch } }
       : {}),
-    problems: [...state.problems, ...(engineProblem ? [engineProblem] : [])],
-    variants: state.analyzed.map((item) => state.reports.get(item.variant.name)!)
+    problems: [...side.problems, ...(state.engineProblem ? [state.engineProblem] : [])],
+    variants: side.analyzed.map((item) => side.reports.get(item.variant.name)!)
   }))
 }
 
@@ -173,7 +137,7 @@ export async function runPipeline(
 function discoverSide(side: Side, logger: Logger): SideState {
   const state: SideState = { side, analyzed: [], problems: [], reports: new Map() }
   try {
-    const variants = discoverVariants(side.settings)
+    const variants = discoverVariants(side.settings, logger)
     const values = [
       ...variants.flatMap((variant) => Object.values(variant.buildArgs)),
       ...Object.values(side.settings.secrets)
@@ -195,87 +159,186 @@ function interleavedNames(states: SideState[]): string[] {
   return names
 }
 
-interface SideBuild {
+/** One side of one variant on its way to a report. */
+interface Prepared {
+  side: SideState
   item: AnalyzedVariant
   options: BuildOptions
+  context?: BuildContext
+  fingerprint?: Fingerprint
   samples: number[]
   last?: { imageId: string; steps: TracedStep[] }
-  /** Set when the variant cannot be built, or a build failed: later runs are skipped. */
-  settled?: VariantReport
+  /** Set once the side's report is known: it cannot be built, a build failed, or it was measured or reused. */
+  report?: VariantReport
 }
 
-function notMeasured(item: AnalyzedVariant, options: BuildOptions, error: unknown): VariantReport {
-  const redact = redactorFor(item.variant.buildArgs, options.secrets)
-  const message = redact(error instanceof Error ? error.message : String(error))
-  return variantReport(item, { status: 'failed', failure: { message: `not measured: ${message}`, logTail: [] } })
+function optionsFor(side: SideState, state: RunState): BuildOptions {
+  const { settings } = side.side
+  return {
+    workspace: settings.workspace,
+    cache: settings.cache,
+    timeoutSeconds: settings.buildTimeoutSeconds,
+    runs: state.run.runs,
+    store: state.info?.store ?? 'overlay2',
+    side: side.side.label,
+    secrets: settings.secrets,
+    ...(side.side.shared ? { shared: side.side.shared } : {}),
+    compressedSizes: state.compressedSizes
+  }
+}
+
+function failed(prepared: Prepared, message: string, rest: Partial<VariantReport> = {}): VariantReport {
+  const redact = redactorFor(prepared.item.variant.buildArgs, prepared.options.secrets)
+  return variantReport(prepared.item, { status: 'failed', failure: { message: redact(message), logTail: [] }, ...rest })
+}
+
+/** Settles what needs no build: blocked variants, a missing engine, an unreadable context; else fingerprints it. */
+async function prepare(side: SideState, item: AnalyzedVariant, state: RunState): Promise<Prepared> {
+  const prepared: Prepared = { side, item, options: optionsFor(side, state), samples: [] }
+  if (item.blocker) prepared.report = failed(prepared, item.blocker)
+  else if (!state.engine) prepared.report = variantReport(item, {})
+  else if (!state.info)
+    prepared.report = variantReport(item, {
+      failure: { message: `not built: ${state.engineProblem ?? 'no engine'}`, logTail: [] }
+    })
+  if (prepared.report) return prepared
+  const { variant } = item
+  const contextDir = path.join(prepared.options.workspace, variant.context)
+  try {
+    prepared.context = buildContext(
+      contextDir,
+      path.posix.relative(variant.context, variant.dockerfile),
+      sharedFilesFor(prepared.options.shared, contextDir)
+    )
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error
+    prepared.report = failed(prepared, error.message)
+    return prepared
+  }
+  prepared.fingerprint = await fingerprintVariant({
+    variant,
+    dockerfileText: item.text ?? '',
+    inputs: item.analysis?.inputs,
+    context: prepared.context,
+    secretNames: Object.keys(prepared.options.secrets),
+    resolveImage: (reference) => identity(reference, state)
+  }).catch((error: Error) => ({ unfingerprintable: `the inputs could not be read: ${error.message}` }))
+  return prepared
+}
+
+function identity(reference: string, state: RunState): Promise<string | undefined> {
+  let known = state.identities.get(reference)
+  if (!known) {
+    known = state.engine!.imageIdentity(reference).catch(() => undefined)
+    state.identities.set(reference, known)
+  }
+  return known
+}
+
+/** The stored variant whose inputs equal this one's, when rebuilding is not asked for. */
+function carriedFrom(prepared: Prepared, state: RunState): VariantReport | undefined {
+  const digest = prepared.fingerprint?.digest
+  if (!digest || !state.run.carry || state.head.rebuild) return undefined
+  return state.run.carry.report.variants.find(
+    (stored) =>
+      stored.name === prepared.item.variant.name &&
+      stored.status === 'built' &&
+      stored.image !== undefined &&
+      stored.fingerprint?.digest === digest
+  )
+}
+
+/** A report made of another measurement: the stored one carried forward, or the other side's identical build. */
+function reusedReport(prepared: Prepared, measured: VariantReport, reused: VariantReport['reused']): VariantReport {
+  const imageFindings = measured.findings.filter((finding) => finding.evidence === 'image')
+  return variantReport(prepared.item, {
+    status: 'built',
+    image: measured.image,
+    build: measured.build,
+    findings: [...prepared.item.findings, ...imageFindings],
+    ...(measured.condaBytes !== undefined ? { condaBytes: measured.condaBytes } : {}),
+    ...(prepared.fingerprint ? { fingerprint: prepared.fingerprint } : {}),
+    reused
+  })
 }
 
 /**
  * Builds one variant on every side that has it, run by run (base run 1, head run 1, base run 2, ...), then measures
- * each side's last image. An engine that stops answering, or an inspect that fails, costs this variant only.
+ * each side's last image. Identical inputs on both sides make one build serve both; inputs equal to the stored
+ * report's carry its measurement forward. An engine that stops answering costs this variant only.
  */
-async function buildOnSides(
-  onSides: Array<{ state: SideState; item: AnalyzedVariant }>,
-  run: PipelineRun & { compressedSizes: Map<string, number> },
-  engineInfo: EngineInfo | undefined,
-  engineProblem: string | undefined
+async function measureVariant(
+  onSides: Array<{ side: SideState; item: AnalyzedVariant }>,
+  state: RunState,
+  comparing: boolean
 ): Promise<VariantReport[]> {
-  const compressedSizes = run.compressedSizes
-  const builds: SideBuild[] = onSides.map(({ state, item }) => {
-    const options: BuildOptions = {
-      workspace: state.side.settings.workspace,
-      cache: state.side.settings.cache,
-      timeoutSeconds: state.side.settings.buildTimeoutSeconds,
-      runs: run.runs,
-      store: engineInfo?.store ?? 'overlay2',
-      side: state.side.label,
-      secrets: state.side.settings.secrets,
-      ...(state.side.shared ? { shared: state.side.shared } : {}),
-      compressedSizes
-    }
-    const build: SideBuild = { item, options, samples: [] }
-    if (item.blocker)
-      build.settled = variantReport(item, { status: 'failed', failure: { message: item.blocker, logTail: [] } })
-    else if (!run.engine) build.settled = variantReport(item, {})
-    else if (!engineInfo)
-      build.settled = variantReport(item, {
-        failure: { message: `not built: ${engineProblem ?? 'no engine'}`, logTail: [] }
-      })
-    return build
-  })
-  for (let index = 1; index <= run.runs; index++) {
-    for (const build of builds.filter((candidate) => !candidate.settled)) {
-      try {
-        const outcome = await buildOnce(run.engine!, build.item.variant, build.options, index, run.logger)
-        if (outcome.ok) {
-          build.samples.push(outcome.seconds)
-          if (build.last && build.last.imageId !== outcome.imageId)
-            await discardImage(run.engine!, build.last.imageId, run.logger)
-          build.last = { imageId: outcome.imageId, steps: outcome.steps }
-        } else {
-          const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
-          build.settled = variantReport(build.item, { status: 'failed', failure: outcome.failure, ...timing })
-          if (build.last) await discardImage(run.engine!, build.last.imageId, run.logger)
-        }
-      } catch (error) {
-        build.settled = notMeasured(build.item, build.options, error)
-      }
-    }
+  const prepared: Prepared[] = []
+  for (const { side, item } of onSides) prepared.push(await prepare(side, item, state))
+  const head = prepared[prepared.length - 1]
+  const base = prepared.length > 1 ? prepared[0] : undefined
+  const stored = !head.report && head.side.side.label === 'head' ? carriedFrom(head, state) : undefined
+  if (stored) {
+    const carry = state.run.carry!
+    head.report = reusedReport(head, stored, {
+      kind: 'carried',
+      ...(carry.report.commit ? { commit: carry.report.commit } : {}),
+      ...(carry.runId ? { runId: carry.runId } : {})
+    })
   }
-  const reports: VariantReport[] = []
-  for (const build of builds) reports.push(build.settled ?? (await measured(build, run.engine!)))
-  return reports
+  const shareable =
+    base &&
+    !base.report &&
+    !head.report &&
+    !state.head.rebuild &&
+    base.fingerprint?.digest !== undefined &&
+    base.fingerprint.digest === head.fingerprint?.digest
+  const toBuild = shareable ? [head] : prepared.filter((item) => !item.report)
+  for (let index = 1; index <= state.run.runs; index++) {
+    for (const build of toBuild.filter((candidate) => !candidate.report)) await buildRun(build, index, state)
+  }
+  for (const build of toBuild) if (!build.report) build.report = await measured(build, state)
+  if (shareable) {
+    const reused = { kind: 'shared' } as const
+    base.report = head.report!.status === 'built' ? reusedReport(base, head.report!, reused) : { ...head.report! }
+    if (head.report!.status === 'built') head.report = { ...head.report!, reused }
+  }
+  for (const item of prepared) reportProgress(item, state, comparing)
+  return prepared.map((item) => item.report!)
 }
 
-/** An earlier run's image, superseded by the next run's: removed so that repeated cold builds do not fill the disk. */
-async function discardImage(engine: Engine, imageId: string, logger: Logger): Promise<void> {
+async function buildRun(build: Prepared, run: number, state: RunState): Promise<void> {
+  const engine = state.engine!
+  try {
+    const outcome = await buildOnce(engine, build.item.variant, build.context!, build.options, run, state.run.logger)
+    if (outcome.ok) {
+      build.samples.push(outcome.seconds)
+      if (build.last && build.last.imageId !== outcome.imageId) await discardImage(engine, build.last.imageId, state)
+      build.last = { imageId: outcome.imageId, steps: outcome.steps }
+      return
+    }
+    const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
+    build.report = variantReport(build.item, {
+      status: 'failed',
+      failure: outcome.failure,
+      ...timing,
+      ...(build.fingerprint ? { fingerprint: build.fingerprint } : {})
+    })
+    if (build.last) await discardImage(engine, build.last.imageId, state)
+  } catch (error) {
+    build.report = failed(build, `not measured: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+/** An image slimcheck no longer needs: removed so that repeated builds do not fill the disk. */
+async function discardImage(engine: Engine, imageId: string, state: RunState): Promise<void> {
   await engine
     .removeImage(imageId)
-    .catch((error: Error) => logger.warning(`could not remove the superseded image ${imageId}: ${error.message}`))
+    .catch((error: Error) => state.run.logger.warning(`could not remove the image ${imageId}: ${error.message}`))
 }
 
-async function measured(build: SideBuild, engine: Engine): Promise<VariantReport> {
+async function measured(build: Prepared, state: RunState): Promise<VariantReport> {
   const { item } = build
+  const engine = state.engine!
   try {
     const measurement = await measureImage(
       engine,
@@ -290,41 +353,55 @@ async function measured(build: SideBuild, engine: Engine): Promise<VariantReport
     return {
       ...variantReport(item, { status: 'built', image: measurement.image, build: measurement.build }),
       findings: condaFinding ? [...item.findings, condaFinding] : item.findings,
-      ...(condaFinding ? { condaBytes } : {})
+      ...(condaFinding ? { condaBytes } : {}),
+      ...(build.fingerprint ? { fingerprint: build.fingerprint } : {})
     }
   } catch (error) {
-    return notMeasured(item, build.options, error)
+    return failed(build, `not measured: ${error instanceof Error ? error.message : String(error)}`)
+  } finally {
+    if (!state.head.keepImages) {
+      // The tag first: an image the other side's identical build also made goes with its last tag.
+      await engine.removeImage(imageTagFor(item.variant, build.options.side)).catch(() => undefined)
+      await discardImage(engine, build.last!.imageId, state)
+    }
   }
 }
 
-/**
- * Conda found in the built image confirms a static finding, or adds one the text did not reveal. Only an accepted base
- * (allowed-conda-images, such as pytorch/pytorch) keeps it informational: conda that static analysis placed in a
- * builder stage but that shows up in the image is an error.
- */
-export function imageCondaFinding(item: AnalyzedVariant, markers: CondaMarkers): Finding | undefined {
-  if (!markers.prefixes.length && !markers.commandsOnPath.length && !markers.envNames.length) return undefined
-  const acceptedBy = item.analysis?.condaAcceptedBy
-  const confirmed = item.findings.some(
-    (finding) => finding.rule === 'conda-in-production' && finding.severity === 'error'
-  )
-  const evidence = [
-    ...markers.prefixes.map(
-      (prefix) => `a conda prefix at ${prefix.path} (${humanBytes(prefix.sizeBytes)}, ${prefix.sizeBytes} bytes)`
-    ),
-    markers.commandsOnPath.length ? `${markers.commandsOnPath.join(', ')} on PATH` : '',
-    markers.envNames.length ? `environment ${markers.envNames.join(', ')}` : ''
-  ].filter(Boolean)
-  return {
-    rule: 'conda-in-production',
-    severity: acceptedBy === undefined ? 'error' : 'info',
-    file: item.variant.dockerfile,
-    line: item.analysis?.productionFromLine ?? 0,
-    message: `The built image ${confirmed ? 'confirms conda in production' : 'carries conda'}: ${evidence.join('; ')}.`,
-    fix:
-      acceptedBy === undefined
-        ? 'Keep conda in a builder stage (conda-pack the environment, or install into a venv) and copy only the environment into a slim runtime such as python:3.12-slim-bookworm.'
-        : `Nothing required: the base matches \`${acceptedBy}\` in allowed-conda-images.`,
-    evidence: 'image'
+/** `[3/20] api (PR) ✔ 7.72 MB 12.3 s`: one line for each side of each variant, once its report is known. */
+function reportProgress(prepared: Prepared, state: RunState, comparing: boolean): void {
+  const report = prepared.report!
+  state.progress.done++
+  const label = prepared.side.side.label === 'head' ? 'PR' : prepared.side.side.label
+  const who = `[${state.progress.done}/${state.progress.total}] ${report.name}${comparing ? ` (${label})` : ''}`
+  const size = report.image ? `${humanBytes(report.image.sizeBytes)} ` : ''
+  const seconds = report.build ? `${report.build.seconds.toFixed(1)} s` : ''
+  let outcome: string
+  if (report.reused?.kind === 'carried') {
+    const since = report.reused.commit ? ` since ${report.reused.commit.slice(0, 7)}` : ''
+    outcome = `↺ ${size}inputs unchanged${since}; not rebuilt`
+  } else if (report.reused?.kind === 'shared') outcome = `✔ ${size}${seconds} (built once for both sides)`
+  else if (report.status === 'built') outcome = `✔ ${size}${seconds}`
+  else outcome = `✘ ${(report.failure?.message ?? report.status).split('\n')[0].slice(0, 160)}`
+  state.run.logger.progress(`${who} ${outcome}`)
+}
+
+/** In cold mode the build cache is of no later use: the records this run adds are pruned at its end. */
+async function buildCacheBefore(state: RunState): Promise<Set<string> | undefined> {
+  if (!state.engine || !state.info || state.head.cache !== 'cold') return undefined
+  try {
+    return new Set(await state.engine.buildCacheIds())
+  } catch (error) {
+    state.run.logger.warning(`could not list the build cache, so this run's records stay: ${(error as Error).message}`)
+    return undefined
+  }
+}
+
+async function pruneCacheSince(before: Set<string>, state: RunState): Promise<void> {
+  try {
+    const added = (await state.engine!.buildCacheIds()).filter((id) => !before.has(id))
+    await state.engine!.pruneBuildCache(added)
+    if (added.length) state.run.logger.info(`Removed the ${added.length} build cache records this run made`)
+  } catch (error) {
+    state.run.logger.warning(`could not prune this run's build cache records: ${(error as Error).message}`)
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The findings as a SARIF 2.1.0 log, for GitHub code scanning (`github/codeql-action/upload-sarif`) and other SARIF
- * viewers: one rule descriptor per rule with a help link to its README section, one result per finding. Pure apart
- * from writing the file.
+ * viewers: one rule descriptor per rule with a help link to its README section, one result per finding, and the run's
+ * problems as tool notifications. Pure apart from writing the file.
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
@@ -126,6 +126,16 @@ export function renderSarif(report: Report, options: SarifOptions): Log {
             rules: RULE_IDS.map(ruleDescriptor)
           }
         },
+        // Run-level problems (no Dockerfile, bad input, no engine) are the run's own notifications.
+        invocations: [
+          {
+            executionSuccessful: report.problems.length === 0,
+            toolExecutionNotifications: report.problems.map((problem) => ({
+              level: 'error' as const,
+              message: { text: problem }
+            }))
+          }
+        ],
         originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The root of the repository checkout.' } } },
         results
       }

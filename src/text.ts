@@ -119,7 +119,8 @@ export function renderText(report: Report, paint: Paint = PLAIN, comparison?: Co
     { text: variant.build ? `${variant.build.seconds.toFixed(1)}s` : '-' },
     { text: String(variant.findings.length) }
   ])
-  const lines = columns(['VARIANT', 'STATUS', 'SIZE', 'BYTES', 'COMPRESSED', 'BUILD', 'FINDINGS'], rows, paint)
+  const header = ['VARIANT', 'STATUS', 'SIZE', 'BYTES', 'COMPRESSED', 'BUILD', 'FINDINGS']
+  const lines = rows.length ? columns(header, rows, paint) : []
   for (const problem of report.problems) lines.push(paint.red(`problem: ${term(problem)}`))
   const findings = findingLines(allFindings(report), paint)
   if (findings.length) lines.push('', 'Findings:', ...findings)

@@ -161,11 +161,27 @@ export interface Report {
   variants: VariantReport[]
   /** Present on pull requests: what the head measured against the baseline. */
   comparison?: Comparison
+  /** Present on one leg's partial report of a sharded run: which shard it is, and what all legs together cover. */
+  shard?: ShardInfo
+  /** A partial report's base side (its shard's variants only), from which the merge compares again. */
+  baseReport?: Report
+}
+
+/** One leg of a run split over a matrix: shard `index` (from 1) of `total`. */
+export interface ShardPosition {
+  index: number
+  total: number
+}
+
+export interface ShardInfo extends ShardPosition {
+  /** Every variant name the legs together must report, in report order. */
+  variants: string[]
 }
 
 /** Where the numbers for the base side came from. */
 export interface BaselineInfo {
-  source: 'build' | 'artifact' | 'none'
+  /** `report`: a report file an earlier run wrote (the CLI's --baseline-report). */
+  source: 'build' | 'artifact' | 'report' | 'none'
   /** The base commit measured (build) or the commit the stored report was made at (artifact). */
   commit?: string
   /** The workflow run the artifact came from. */

@@ -26,7 +26,7 @@ function fixture(): string {
 describe('the bundled action, run as the runner runs it', () => {
   it('builds, reports, annotates and fails on conda in production', async () => {
     const workspace = fixture()
-    const run = await runAction({ workspace, inputs: { 'report-path': 'out/report.json' } })
+    const run = await runAction({ workspace, inputs: { 'report-path': 'out/report.json', 'keep-images': 'true' } })
     expect(run.exitCode).toBe(1)
 
     const reportPath = path.join(workspace, 'out/report.json')
@@ -104,6 +104,31 @@ describe('the bundled action, run as the runner runs it', () => {
         (annotation) => annotation.properties.file === 'Dockerfile.bad' && annotation.properties.line === '2'
       )
     ).toBe(true)
+  })
+
+  it('checks where it writes before the first build, naming the input, and still writes what it can', async () => {
+    const workspace = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\n`, out: 'a file', 'reports/keep': '' })
+    const badReport = await runAction({ workspace, inputs: { 'report-path': 'out/report.json' } })
+    expect(badReport.exitCode).toBe(1)
+    expect(badReport.annotations).toContainEqual({
+      level: 'error',
+      properties: {},
+      message: `slimcheck: report-path: cannot create ${workspace}/out/report.json: ${workspace}/out is a file, not a directory`
+    })
+    expect(badReport.stdout).not.toContain('::group::Build')
+    expect(badReport.outputs.passed).toBe('false')
+
+    const badSarif = await runAction({ workspace, inputs: { 'sarif-path': 'reports' } })
+    expect(badSarif.exitCode).toBe(1)
+    const problem = `sarif-path: ${workspace}/reports is a directory; give the path of a file`
+    expect(badSarif.annotations).toContainEqual({ level: 'error', properties: {}, message: `slimcheck: ${problem}` })
+    expect(badSarif.stdout).not.toContain('::group::Build')
+    expect(badSarif.outputs).toMatchObject({
+      passed: 'false',
+      'report-path': path.join(workspace, 'slimcheck-report.json')
+    })
+    const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
+    expect(report.problems).toEqual([problem])
   })
 
   it('rejects a bad input by name, and still writes the JSON report', async () => {

@@ -1,29 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { describe, expect, it } from '@jest/globals'
+import type { Log } from 'sarif'
+import { measurementDifferences } from '../../src/merge.js'
 import type { Report } from '../../src/types.js'
+import { slimcheck } from '../support/cli.js'
 import { expectConsistentSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
-
-const run = promisify(execFile)
-const BIN = path.resolve('bin/slimcheck.js')
-
-async function slimcheck(
-  args: string[],
-  cwd = process.cwd()
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // As in a terminal, even when these tests run inside a workflow (there, text would be wrapped for the runner).
-    const env = { ...process.env, GITHUB_ACTIONS: '' }
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env, maxBuffer: 32 * 1024 * 1024 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string }
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
-  }
-}
 
 describe('the slimcheck command (bundled dist/cli)', () => {
   it('analyzes the examples statically, as JSON, without an engine', async () => {
@@ -50,7 +34,7 @@ describe('the slimcheck command (bundled dist/cli)', () => {
 
   it('builds, writes the report and prints Markdown with run', async () => {
     const dir = makeWorkspace({ 'Dockerfile.tiny': `FROM ${TEST_BASE}\nRUN echo hi > /hi\n` })
-    const result = await slimcheck(['run', '--dir', dir, '--format', 'markdown'])
+    const result = await slimcheck(['run', '--dir', dir, '--format', 'markdown', '--keep-images'])
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('| `tiny` | ✅ built |')
     const report = JSON.parse(fs.readFileSync(path.join(dir, 'slimcheck-report.json'), 'utf8')) as Report
@@ -88,6 +72,116 @@ describe('the slimcheck command (bundled dist/cli)', () => {
     expect(lines[0]).toMatch(/^VARIANT\s+MAIN\s+PR\s+Δ/)
     expect(lines.find((line) => line.startsWith('app '))).toContain('+49.2 kB')
     expect(lines[lines.length - 1]).toMatch(/^✅ slimcheck: no new violations\. Largest change: app \+49\.2 kB/)
+  })
+
+  it('shows a run-level problem in every format', async () => {
+    const dir = makeWorkspace({ 'src/app.py': 'print(1)\n' })
+    const problem = `no Dockerfile found in ${dir} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile; skipped .git, node_modules)`
+    const run = async (format: string): Promise<string> => {
+      const result = await slimcheck(['run', '--dir', dir, '--format', format])
+      expect(result.code).toBe(1)
+      return result.stdout
+    }
+    const text = await run('text')
+    expect(text.split('\n')[0]).toBe(`problem: ${problem}`)
+    expect(await run('markdown')).toContain(`- ❌ ${problem.replace(/\*/g, '\\*')}`)
+    expect((JSON.parse(await run('json')) as Report).problems).toEqual([problem])
+    const sarif = JSON.parse(await run('sarif')) as Log
+    expect(sarif.runs[0].invocations).toEqual([
+      { executionSuccessful: false, toolExecutionNotifications: [{ level: 'error', message: { text: problem } }] }
+    ])
+  })
+
+  it('measures shards with run --shard and merges them into what one run measures', async () => {
+    const dockerfile = (kilobytes: number): string =>
+      `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
+    const dir = makeWorkspace({
+      'Dockerfile.app': dockerfile(16),
+      'Dockerfile.api': dockerfile(32),
+      'Dockerfile.web': dockerfile(48)
+    })
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
+    git('init', '-q', '-b', 'main')
+    git('add', '-A')
+    git('commit', '-q', '-m', 'main')
+    git('checkout', '-q', '-b', 'pr')
+    fs.writeFileSync(path.join(dir, 'Dockerfile.app'), dockerfile(256))
+    git('commit', '-q', '-am', 'grow')
+    const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-shards-'))
+    const report = (name: string): string => path.join(reports, name)
+    const policy = ['--max-size-increase', '10%']
+    const whole = await slimcheck([
+      'run',
+      '--dir',
+      dir,
+      '--base',
+      'main',
+      ...policy,
+      '-f',
+      'json',
+      '--report-path',
+      report('whole.json')
+    ])
+    expect(whole.code).toBe(1)
+    for (const shard of ['1/2', '2/2']) {
+      const leg = await slimcheck([
+        'run',
+        '--dir',
+        dir,
+        '--base',
+        'main',
+        '--shard',
+        shard,
+        ...policy,
+        '--report-path',
+        report(`shard-${shard[0]}.json`)
+      ])
+      expect(leg.code).toBe(0)
+      expect(leg.stderr).toContain(`partial report of shard ${shard}: ${report(`shard-${shard[0]}.json`)}`)
+    }
+    const merged = await slimcheck([
+      'merge',
+      report('shard-1.json'),
+      report('shard-2.json'),
+      ...policy,
+      '-f',
+      'json',
+      '--report-path',
+      report('merged.json')
+    ])
+    expect(merged.code).toBe(1)
+    expect(measurementDifferences(JSON.parse(whole.stdout) as Report, JSON.parse(merged.stdout) as Report)).toEqual([])
+    expect(JSON.parse(fs.readFileSync(report('merged.json'), 'utf8'))).toEqual(JSON.parse(merged.stdout))
+
+    const missing = await slimcheck(['merge', report('shard-1.json')])
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toContain('run: shard 2/2 is missing: no partial report of it was merged')
+    expect(missing.stdout.trimEnd().split('\n').pop()).toMatch(
+      /^❌ slimcheck: \d+ new violations?: shard 2\/2 is missing/
+    )
+
+    const third = await slimcheck(['run', '--dir', dir, '--shard', '1/3', '--report-path', report('of-three.json')])
+    expect(third.code).toBe(0)
+    expect(await slimcheck(['merge', report('shard-2.json'), report('of-three.json')])).toMatchObject({
+      code: 2,
+      stderr: `slimcheck: the partial reports are from different shard totals (${report('shard-2.json')}: 2 shards; ${report('of-three.json')}: 3 shards); merge the legs of one run\n`
+    })
+    expect(await slimcheck(['run', '--dir', dir, '--shard', '3/2'])).toMatchObject({
+      code: 2,
+      stderr: "slimcheck: shard: '3/2' is not one of the 2 shards; number them 1 to 2\n"
+    })
+  })
+
+  it('refuses an output it cannot write before building anything', async () => {
+    const dir = makeWorkspace({ 'Dockerfile.tiny': `FROM ${TEST_BASE}\n`, 'out/keep': '' })
+    const output = path.join(dir, 'out')
+    expect(await slimcheck(['run', '--dir', dir, '-o', output])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `slimcheck: --output: ${output} is a directory; give the path of a file\n`
+    })
+    expect(fs.existsSync(path.join(dir, 'slimcheck-report.json'))).toBe(false)
   })
 
   it('explains bad usage with exit status 2', async () => {

@@ -91,10 +91,11 @@ describe('a pull request that changes one variant', () => {
       '::group::Build app (base, cold cache)',
       '::group::Build app (head, cold cache)',
       '::group::Build new (head, cold cache)',
-      '::group::Build stable (base, cold cache)',
       '::group::Build stable (head, cold cache)',
       '::group::Build old (base, cold cache)'
     ])
+    // stable's inputs are the same on both sides: built once, its measurement serves both.
+    expect(first.report.variants.find((variant) => variant.name === 'stable')?.reused).toEqual({ kind: 'shared' })
     expect(first.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
     expect(comparisonOf(first.report, 'app')).toMatchObject({ kind: 'changed', size: { delta: (1024 - 256) * 1024 } })
     expect(comparisonOf(first.report, 'stable').kind).toBe('unchanged')
@@ -251,6 +252,25 @@ describe('a pull request that changes one variant', () => {
         .comments(REPOSITORY.owner, REPOSITORY.repo, PR)
         .filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
     ).toHaveLength(1)
+    expect(github.violations).toEqual([])
+  })
+
+  it('goes on without the stored report when GitHub asks for an hour, and retries a bare 429', async () => {
+    github.failNext({ operationId: 'actions/list-workflow-runs' }, 'hour-long-secondary-rate-limit')
+    github.failNext({ operationId: 'issues/list-comments' }, 'too-many-requests')
+    const result = await runOnPullRequest(repo)
+    expect(result.exitCode).toBe(0)
+    expect(result.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
+    expect(result.annotations).toContainEqual(
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringMatching(
+          /^baseline artifact unavailable \(listing workflow runs for the baseline failed with HTTP 403: You have exceeded a secondary rate limit\. .* \(GitHub asked to wait 3600 s; slimcheck waits at most 60 s a request\)\); building the base commit instead$/
+        )
+      })
+    )
+    expect(result.stdout).toMatch(/GitHub answered 429 to GET \S+\/issues\/7\/comments\S*: retrying in 1 s/)
+    expect(result.stdout).toMatch(/(Posted|Updated) the slimcheck comment/)
     expect(github.violations).toEqual([])
   })
 

@@ -32,7 +32,7 @@ describe('building real images', () => {
     })
     logger = recordingLogger()
     report = await runPipeline({
-      settings: parseSettings({ 'build-args': 'TOKEN=hunter2-secret' }, dir),
+      settings: parseSettings({ 'build-args': 'TOKEN=hunter2-secret', 'keep-images': 'true' }, dir),
       engine,
       logger,
       version: 'test',
@@ -141,7 +141,7 @@ describe('the build context', () => {
     })
     const logger = recordingLogger()
     const report = await runPipeline({
-      settings: parseSettings({}, dir),
+      settings: parseSettings({ 'keep-images': 'true' }, dir),
       engine,
       logger,
       version: 'test',
@@ -162,7 +162,7 @@ describe('a Dockerfile kept outside its context', () => {
     })
     const variants = '- dockerfile: docker/app.Dockerfile\n  context: app\n  name: app'
     const report = await runPipeline({
-      settings: parseSettings({ variants }, dir),
+      settings: parseSettings({ variants, 'keep-images': 'true' }, dir),
       engine,
       logger: recordingLogger(),
       version: 'test',
@@ -197,7 +197,7 @@ describe('repeated builds', () => {
       }
     }
     const report = await runPipeline({
-      settings: parseSettings({}, dir),
+      settings: parseSettings({ 'keep-images': 'true' }, dir),
       engine: recording,
       logger: recordingLogger(),
       version: 'test',
@@ -212,6 +212,27 @@ describe('repeated builds', () => {
     expect(report.variants[0].image!.id).toBe(built[2])
     for (const superseded of built.slice(0, 2)) expect(() => dockerCli(['image', 'inspect', superseded])).toThrow()
     await engine.removeImage(built[2])
+  })
+})
+
+describe('disk', () => {
+  it('removes the images it built and, in cold mode, the build cache records its builds made', async () => {
+    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=256\n` })
+    const before = new Set(await engine.buildCacheIds())
+    const logger = recordingLogger()
+    const report = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine,
+      logger,
+      version: 'test',
+      side: 'disk',
+      runs: 2
+    })
+    expect(report.variants[0].status).toBe('built')
+    expect(() => dockerCli(['image', 'inspect', report.variants[0].image!.id])).toThrow()
+    expect(() => dockerCli(['image', 'inspect', 'slimcheck/default:disk'])).toThrow()
+    expect((await engine.buildCacheIds()).filter((id) => !before.has(id))).toEqual([])
+    expect(logger.lines.some((line) => /^Removed the \d+ build cache records this run made$/.test(line))).toBe(true)
   })
 })
 

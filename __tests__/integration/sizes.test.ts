@@ -7,6 +7,7 @@ import { parseSettings } from '../../src/config.js'
 import { createEngine } from '../../src/engine/index.js'
 import { runPipeline } from '../../src/pipeline.js'
 import type { Report } from '../../src/types.js'
+import { startEngineProxy } from '../support/engine-proxy.js'
 import { recordingLogger } from '../support/logger.js'
 import { dockerCli, inspectedSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
@@ -54,7 +55,12 @@ describe('the same sizes on every engine and store', () => {
       'a.bin': Buffer.alloc(1000, 1),
       'b.bin': Buffer.alloc(2345, 2)
     })
-    report = await runPipeline({ settings: parseSettings({}, dir), engine, logger: recordingLogger(), version: 'test' })
+    report = await runPipeline({
+      settings: parseSettings({ 'keep-images': 'true' }, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test'
+    })
   })
 
   afterAll(async () => {
@@ -115,7 +121,7 @@ describe('secrets', () => {
     ].join('\n')
     const logger = recordingLogger()
     const report = await runPipeline({
-      settings: parseSettings({ variants, secrets: 'token=s3cr3t-token-value' }, dir),
+      settings: parseSettings({ variants, secrets: 'token=s3cr3t-token-value', 'keep-images': 'true' }, dir),
       engine,
       logger,
       version: 'test'
@@ -135,23 +141,28 @@ describe('secrets', () => {
 })
 
 describe('build requests', () => {
-  it('neither hang nor corrupt the context when one build follows another', async () => {
+  it('each open a connection of their own, and neither hang nor corrupt the context one after another', async () => {
+    const proxy = await startEngineProxy()
+    const throughProxy = createEngine({ socketPath: proxy.socketPath })
     const dir = makeWorkspace({
       Dockerfile: `FROM ${TEST_BASE}\nCOPY payload.bin /payload.bin\nRUN test "$(wc -c < /payload.bin)" -eq 1048576\n`,
       'payload.bin': Buffer.alloc(1024 * 1024, 7)
     })
-    const images: string[] = []
-    for (let build = 0; build < 6; build++) {
-      const report = await runPipeline({
-        settings: parseSettings({ 'build-timeout': '90s' }, dir),
-        engine,
-        logger: recordingLogger(),
-        version: 'test',
-        side: `repeat${build}`
-      })
-      expect(report.variants[0]).toMatchObject({ status: 'built' })
-      images.push(report.variants[0].image!.id)
+    try {
+      for (let build = 0; build < 6; build++) {
+        const report = await runPipeline({
+          settings: parseSettings({ 'build-timeout': '90s' }, dir),
+          engine: throughProxy,
+          logger: recordingLogger(),
+          version: 'test',
+          side: `repeat${build}`
+        })
+        expect(report.variants[0]).toMatchObject({ status: 'built' })
+      }
+      // Counted only where a build request opens its connection: one sent on a kept-alive connection is missed.
+      expect(proxy.builds()).toBe(6)
+    } finally {
+      await proxy.close()
     }
-    for (const image of new Set(images)) await engine.removeImage(image).catch(() => undefined)
   })
 })

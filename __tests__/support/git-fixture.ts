@@ -54,7 +54,7 @@ export function createFixtureRepo(
   git(work, ['checkout', '-q', '-b', 'pr'])
   writeFiles(work, prChanges)
   git(work, ['add', '-A'])
-  git(work, ['commit', '-q', '-m', 'pr'])
+  git(work, ['commit', '-q', '--allow-empty', '-m', 'pr'])
   const prSha = git(work, ['rev-parse', 'HEAD'])
   git(root, ['clone', '-q', '--bare', work, origin])
   return {

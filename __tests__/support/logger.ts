@@ -6,6 +6,7 @@ export function recordingLogger(): Logger & { lines: string[] } {
   return {
     lines,
     info: (message) => lines.push(message),
+    progress: (line) => lines.push(`progress: ${line}`),
     warning: (message) => lines.push(`warning: ${message}`),
     group: async (title, body) => {
       lines.push(`group: ${title}`)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { imageTagFor, median, sharedFilesFor } from '../../src/build.js'
+import { explainBuildError } from '../../src/engine/buildkit.js'
 import { apiAtLeast, contextMustBeFetched, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine/index.js'
 import { condaMarkersIn } from '../../src/image-conda.js'
 import { historyKeyword, mapLayers, stepLine } from '../../src/layers.js'
@@ -116,6 +117,23 @@ describe('image store', () => {
     expect(contextMustBeFetched({ version: '28.5.2', store: 'containerd' })).toBe(false)
     expect(contextMustBeFetched({ version: '26.1.5', store: 'overlay2' })).toBe(false)
     expect(contextMustBeFetched({ version: '23.0.1', store: 'containerd' })).toBe(false)
+  })
+
+  it('names the engine, the store and the way out when BuildKit cannot read the context', () => {
+    const error =
+      'failed to read downloaded context: failed to load cache key: Get "http://build-context-x": no such host'
+    const served = explainBuildError(error, { version: '26.1.5', store: 'containerd', fetchesContext: true })
+    expect(served).toMatch(/^Docker 26\.1\.5 with the containerd image store cannot read the build context/)
+    expect(served).toContain('moby/moby#47717')
+    expect(served).toContain('an engine in a VM, such as Docker Desktop, cannot reach it')
+    expect(served).toContain('Use Docker 27.5 or later, or the classic image store')
+    expect(served).toContain(error)
+    expect(explainBuildError(error, { version: '27.1.0', store: 'containerd', fetchesContext: false })).toContain(
+      'uploaded the context with the request'
+    )
+    expect(explainBuildError('exit code: 3', { version: '26.1.5', store: 'containerd', fetchesContext: true })).toBe(
+      'exit code: 3'
+    )
   })
 
   it('compares API versions', () => {

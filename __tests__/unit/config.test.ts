@@ -159,6 +159,73 @@ describe('policy values', () => {
   })
 })
 
+describe('outputs', () => {
+  it.each([
+    [
+      { out: 'a file' },
+      { 'report-path': 'out/report.json' },
+      'report-path: cannot create DIR/out/report.json: DIR/out is a file, not a directory'
+    ],
+    [
+      { 'out/deeper': 'a file' },
+      { 'sarif-path': 'out/deeper/more/x.sarif' },
+      'sarif-path: cannot create DIR/out/deeper/more/x.sarif: DIR/out/deeper is a file, not a directory'
+    ],
+    [
+      { 'reports/keep': '' },
+      { 'sarif-path': 'reports' },
+      'sarif-path: DIR/reports is a directory; give the path of a file'
+    ],
+    [
+      {},
+      { 'report-path': 'same.json', 'sarif-path': 'same.json' },
+      'sarif-path: DIR/same.json is the report-path too; give each its own file'
+    ]
+  ])('are checked before any build, naming the input: %p %p', (files, raw, message) => {
+    const dir = workspace(files)
+    expect(() => parseSettings(raw, dir)).toThrow(InputError)
+    expect(() => parseSettings(raw, dir)).toThrow(message.replaceAll('DIR', dir))
+  })
+
+  it('may be created in directories that do not exist yet, and only those a command writes are checked', () => {
+    const dir = workspace({ out: 'a file' })
+    expect(parseSettings({ 'report-path': 'new/dir/report.json' }, dir).reportPath).toBe(
+      path.join(dir, 'new/dir/report.json')
+    )
+    expect(parseSettings({ 'sarif-path': 'out/x.sarif' }, dir, ['report-path']).sarifPath).toBe(
+      path.join(dir, 'out/x.sarif')
+    )
+    expect(() => parseSettings({ 'report-path': 'out/r.json' }, dir, ['report-path'])).toThrow('report-path:')
+    expect(parseSettings({ 'report-path': 'out/r.json' }, dir, []).reportPath).toBe(path.join(dir, 'out/r.json'))
+  })
+})
+
+describe('build-args', () => {
+  it('warn once that their values are stored in the image history, pointing at secrets, never showing a value', () => {
+    const warnings = settingsWarnings(
+      parseSettings(
+        {
+          'build-args': 'TOKEN=hunter2-value\nBASE=slim',
+          variants: '- dockerfile: Dockerfile\n  build-args: {PIN: v1-value}'
+        },
+        workspace()
+      )
+    )
+    expect(warnings).toEqual([
+      "build-args BASE, PIN, TOKEN: a RUN step after an ARG stores its value in the image's history, where `docker history` shows it (e.g. RUN |1 BASE=…); pass secrets with the secrets input (--secret on the command line) and RUN --mount=type=secret, which stores nothing"
+    ])
+    expect(warnings.join('\n')).not.toMatch(/hunter2|v1-value|slim\b/)
+  })
+
+  it('are not warned about when they come from the committed config file, or are not set', () => {
+    const dir = workspace({
+      '.github/slimcheck.yml': 'variants:\n  - dockerfile: Dockerfile\n    build-args: {BASE: slim}\n'
+    })
+    expect(settingsWarnings(parseSettings({}, dir))).toEqual([])
+    expect(settingsWarnings(parseSettings({}, workspace()))).toEqual([])
+  })
+})
+
 describe('parseVariantsYaml', () => {
   it('accepts paths and mappings, one Dockerfile with several targets and build-arg sets', () => {
     const specs = parseVariantsYaml(

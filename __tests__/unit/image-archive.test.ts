@@ -181,6 +181,20 @@ describe('reading an image archive', () => {
     expect(read.compressedFrom).toBe('none')
   })
 
+  it('counts gzip block by block within a hair of one gzip stream', async () => {
+    const words = Array.from({ length: 400_000 }, (_, index) => `line ${index} ${(index * 7919) % 1000}\n`).join('')
+    const lower = await makeTar([{ name: 'data.txt', content: words }])
+    const archive = await makeTar([
+      { name: 'aaa/layer.tar', content: lower },
+      { name: 'cfg.json', content: config(['sha256:1']) },
+      { name: 'manifest.json', content: json([{ Config: 'cfg.json', Layers: ['aaa/layer.tar'] }]) }
+    ])
+    const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => true })
+    const oneStream = gzipSync(lower, { level: 6 }).length
+    expect(lower.length).toBeGreaterThan(4 * 1024 * 1024)
+    expect(Math.abs(read.layers[0].compressedBytes! - oneStream) / oneStream).toBeLessThan(0.001)
+  })
+
   it('says what is missing from a broken archive', async () => {
     const archive = await makeTar([{ name: 'cfg.json', content: '{}' }])
     await expect(readImageArchive(Readable.from([archive]), { compressLayer: () => true })).rejects.toThrow(

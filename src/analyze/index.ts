@@ -9,6 +9,7 @@ import {
   type DockerfileModel,
   type Stage
 } from './dockerfile.js'
+import { buildInputs, type BuildInputs } from './inputs.js'
 import { condaFindings, matchAllowedImage } from './rules/conda.js'
 import { parseErrorFindings } from './rules/parse-error.js'
 import { tagFindings } from './rules/tags.js'
@@ -48,6 +49,8 @@ export interface Analysis {
   /** The allowed-conda-images entry the production chain's base matches: conda in that image is accepted. */
   condaAcceptedBy?: string
   stages: StageSummary[]
+  /** What the build reads besides the Dockerfile; absent when there is nothing to build (no stage, no such target). */
+  inputs?: BuildInputs
 }
 
 export function analyzeDockerfile(input: AnalyzeInput): Analysis {
@@ -64,6 +67,7 @@ export function analyzeDockerfile(input: AnalyzeInput): Analysis {
     findings: findings.sort(byLineThenRule),
     productionInstructions: production ? chainInstructions(model, production) : [],
     productionFromLine: production?.line ?? 0,
+    ...(production ? { inputs: buildInputs(model, production, input.file) } : {}),
     ...acceptedBy(model, production, input.allowedCondaImages),
     stages: model.stages.map((stage) => ({
       ...(stage.name === undefined ? {} : { name: stage.name }),

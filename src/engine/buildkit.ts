@@ -76,7 +76,7 @@ export async function runBuild(docker: Docker, request: BuildRequest, engine: Bu
     trace.flush()
     if (abort.signal.aborted) return failed(`build timed out after ${request.timeoutSeconds} s (build-timeout)`)
     if (contextError) return failed(`the build context could not be sent: ${contextError.message}`)
-    if (result.error) return failed(explain(result.error, engine))
+    if (result.error) return failed(explainBuildError(result.error, engine))
     if (!result.imageId) return failed('the engine ended the build without naming an image')
     return { ok: true, imageId: result.imageId, steps: trace.steps() }
   } catch (error) {
@@ -114,7 +114,8 @@ function dialBuild(
   return dial<Readable>(docker, {
     path: '/build?',
     method: 'POST',
-    options: query,
+    // Without a body to upload, the modem would send the query as a JSON body, which the engine takes as the context.
+    options: body ? query : { _query: query, _body: {} },
     ...(body ? { file: body } : {}),
     abortSignal,
     isStream: true,
@@ -170,7 +171,7 @@ async function followBuild(
   return { error, imageId }
 }
 
-function explain(error: string, engine: BuildEngine): string {
+export function explainBuildError(error: string, engine: BuildEngine): string {
   if (!UNREADABLE_CONTEXT.test(error) || engine.store !== 'containerd') return error
   const how = engine.fetchesContext
     ? 'slimcheck served the context on 127.0.0.1 for the engine to fetch, and that failed too (an engine in a VM, such as Docker Desktop, cannot reach it)'

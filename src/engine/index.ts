@@ -1,4 +1,6 @@
 /** The one place that talks to the Docker Engine API, through dockerode. Everything else uses the small `Engine` interface. */
+import http from 'node:http'
+import https from 'node:https'
 import type { Readable } from 'node:stream'
 import Docker from 'dockerode'
 import type { ImageStore } from '../types.js'
@@ -39,6 +41,15 @@ export interface Engine {
   /** `GET /images/{id}/get`: the image as a tar archive (`docker save`), for the built platform only where the API allows. */
   saveImage(imageId: string, platform: string): Promise<Readable>
   removeImage(imageIdOrTag: string): Promise<void>
+  /**
+   * What an image reference names now: the registry's digest (`GET /distribution/{name}/json`, which pulls nothing),
+   * else the local image's id; undefined when neither answers.
+   */
+  imageIdentity(reference: string): Promise<string | undefined>
+  /** The ids of the build cache's records. */
+  buildCacheIds(): Promise<string[]>
+  /** Removes build cache records by id (records in use are left). */
+  pruneBuildCache(ids: string[]): Promise<void>
 }
 
 /** A wait on the engine that ended at its time limit. */
@@ -77,17 +88,25 @@ const UNREACHABLE_CODES = new Set([
 
 /** Time limit of every engine call but builds (`build-timeout`) and image exports (limited by silence). */
 export const ENGINE_CALL_SECONDS = 60
+/** A registry lookup for the fingerprint waits this long before the local image is asked instead. */
+const REGISTRY_SECONDS = 15
+/** Build cache records removed at once. */
+const PRUNE_CONCURRENCY = 8
 /** An image export that sends nothing for this long has stalled. */
 const EXPORT_IDLE_SECONDS = 120
 
 /** Runs one engine call with a time limit; connection failures become `EngineUnreachableError`. */
-async function limited<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function limited<T>(
+  what: string,
+  call: (signal: AbortSignal) => Promise<T>,
+  seconds = ENGINE_CALL_SECONDS
+): Promise<T> {
   const abort = new AbortController()
-  const timer = setTimeout(() => abort.abort(), ENGINE_CALL_SECONDS * 1000)
+  const timer = setTimeout(() => abort.abort(), seconds * 1000)
   try {
     return await call(abort.signal)
   } catch (error) {
-    if (abort.signal.aborted) throw new EngineTimeoutError(what, ENGINE_CALL_SECONDS)
+    if (abort.signal.aborted) throw new EngineTimeoutError(what, seconds)
     throw unreachableOr(error)
   } finally {
     clearTimeout(timer)
@@ -100,13 +119,19 @@ export function unreachableOr(error: unknown): unknown {
 }
 
 /**
- * `docker` makes every call but builds. Builds get a client of their own whose requests close their connection,
- * as the Docker CLI's do: a streamed build context on a kept-alive connection can stall or arrive corrupted
- * (apocas/docker-modem#196).
+ * `docker` makes every call but builds. Builds get a client of their own that opens a fresh connection for every
+ * request and closes it afterwards, as the Docker CLI does: a streamed build context on a kept-alive connection can
+ * stall or arrive corrupted (apocas/docker-modem#196).
  */
 export function createEngine(options: Docker.DockerOptions = {}): Engine {
   const docker = new Docker(options)
-  const builds = new Docker({ ...options, headers: { Connection: 'close' } })
+  // docker-modem takes `agent` and `headers`, which @types/dockerode leaves out.
+  const Agent = (docker.modem as { protocol?: string }).protocol === 'https' ? https.Agent : http.Agent
+  const builds = new Docker({
+    ...options,
+    agent: new Agent({ keepAlive: false }),
+    headers: { Connection: 'close' }
+  } as Docker.DockerOptions)
   let info: EngineInfo | undefined
   return {
     async info() {
@@ -126,17 +151,70 @@ export function createEngine(options: Docker.DockerOptions = {}): Engine {
     },
     saveImage: (imageId, platform) => saveImage(docker, imageId, platform, info),
     async removeImage(imageIdOrTag) {
-      // Not forced: an image another tag (the other side's identical build) still names stays.
+      // Not forced: an image another tag still names, or a container uses, stays (409). One already gone is fine.
       await limited(`DELETE /images/${imageIdOrTag}`, (abortSignal) =>
         dial(docker, {
           path: `/images/${encodeURIComponent(imageIdOrTag)}?`,
           method: 'DELETE',
           options: { force: false, noprune: false },
           abortSignal,
-          statusCodes: { 200: true, 404: 'no such image', 409: 'conflict', 500: 'server error' }
+          statusCodes: { 200: true, 404: true, 409: true, 500: 'server error' }
         })
       )
+    },
+    imageIdentity: (reference) => imageIdentity(docker, reference),
+    async buildCacheIds() {
+      // `type` (API 1.42+) spares the engine from sizing every image; older engines ignore it.
+      const usage = await get<{ BuildCache?: Array<{ ID: string }> | null }>(docker, '/system/df', {
+        type: 'build-cache'
+      })
+      return (usage.BuildCache ?? []).map((record) => record.ID)
+    },
+    async pruneBuildCache(ids) {
+      // The engine takes one id per request.
+      const pending = [...ids]
+      const worker = async (): Promise<void> => {
+        for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
+          const filters = JSON.stringify({ id: [id] })
+          await limited('POST /build/prune', (abortSignal) =>
+            dial(docker, {
+              path: '/build/prune?',
+              method: 'POST',
+              options: { filters },
+              abortSignal,
+              statusCodes: { 200: true, 500: 'server error' }
+            })
+          )
+        }
+      }
+      await Promise.all(Array.from({ length: PRUNE_CONCURRENCY }, worker))
     }
+  }
+}
+
+async function imageIdentity(docker: Docker, reference: string): Promise<string | undefined> {
+  const name = encodeURIComponent(reference)
+  try {
+    const distribution = await limited(
+      `GET /distribution/${reference}/json`,
+      (abortSignal) =>
+        dial<{ Descriptor?: { digest?: string } }>(docker, {
+          path: `/distribution/${name}/json`,
+          method: 'GET',
+          abortSignal,
+          statusCodes: { 200: true, 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 500: 'server error' }
+        }),
+      REGISTRY_SECONDS
+    )
+    if (distribution.Descriptor?.digest) return distribution.Descriptor.digest
+  } catch (error) {
+    if (error instanceof EngineUnreachableError) throw error
+  }
+  try {
+    return (await get<{ Id: string }>(docker, `/images/${name}/json`)).Id
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined
+    throw error
   }
 }
 

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { parseSettings } from '../../src/config.js'
+import { createEngine, type Engine } from '../../src/engine/index.js'
+import { runPipeline, runPipelines } from '../../src/pipeline.js'
+import type { Report } from '../../src/types.js'
+import { startEngineProxy, type EngineProxy } from '../support/engine-proxy.js'
+import { recordingLogger } from '../support/logger.js'
+import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
+
+const FILES = {
+  'Dockerfile.app': `FROM ${TEST_BASE}\nCOPY app/ /app/\nRUN dd if=/dev/zero of=/blob bs=1024 count=32\n`,
+  'Dockerfile.tool': `FROM ${TEST_BASE}\nCOPY tool.sh /usr/local/bin/tool\n`,
+  'Dockerfile.fetch': `FROM ${TEST_BASE}\nADD https://example.invalid/x.tgz /x.tgz\n`,
+  'app/main.sh': 'echo app\n',
+  'tool.sh': 'echo tool\n',
+  'README.md': 'not read by any build\n'
+}
+
+let proxy: EngineProxy
+let engine: Engine
+
+beforeAll(async () => {
+  proxy = await startEngineProxy()
+  engine = createEngine({ socketPath: proxy.socketPath })
+})
+
+afterAll(async () => {
+  await proxy?.close()
+})
+
+const byName = (report: Report, name: string) => report.variants.find((variant) => variant.name === name)!
+
+describe('variants with unchanged inputs', () => {
+  it('are built once for both sides when base and head fingerprints match', async () => {
+    const base = makeWorkspace(FILES)
+    const head = makeWorkspace({ ...FILES, 'app/main.sh': 'echo changed\n', 'README.md': 'edited\n' })
+    const before = proxy.builds()
+    const [baseReport, headReport] = await runPipelines({
+      sides: [
+        { label: 'base', settings: parseSettings({}, base) },
+        { label: 'head', settings: parseSettings({}, head) }
+      ],
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      runs: 1
+    })
+    // app changed (2 builds), tool is shared (1), fetch cannot be fingerprinted (2 attempts, both fail offline).
+    expect(proxy.builds() - before).toBe(5)
+    expect(byName(headReport, 'tool').reused).toEqual({ kind: 'shared' })
+    expect(byName(baseReport, 'tool').reused).toEqual({ kind: 'shared' })
+    expect(byName(baseReport, 'tool').image!.sizeBytes).toBe(byName(headReport, 'tool').image!.sizeBytes)
+    expect(byName(headReport, 'app').reused).toBeUndefined()
+    expect(byName(headReport, 'app').fingerprint!.digest).not.toBe(byName(baseReport, 'app').fingerprint!.digest)
+    expect(byName(headReport, 'fetch').fingerprint).toEqual({
+      unfingerprintable: 'ADD https://example.invalid/x.tgz at Dockerfile.fetch:2 fetches it at build time'
+    })
+  })
+
+  it('are carried forward from a stored report, and rebuilt only when asked', async () => {
+    const dir = makeWorkspace(FILES)
+    const settings = parseSettings({}, dir)
+    const stored = await runPipeline({ settings, engine, logger: recordingLogger(), version: 'test' })
+    const before = proxy.builds()
+    const logger = recordingLogger()
+    const carried = await runPipeline({
+      settings,
+      engine,
+      logger,
+      version: 'test',
+      carry: { report: { ...stored, commit: 'abc1234def' }, runId: 42 }
+    })
+    expect(proxy.builds() - before).toBe(1) // fetch only: it is always rebuilt
+    expect(byName(carried, 'app')).toMatchObject({
+      status: 'built',
+      reused: { kind: 'carried', commit: 'abc1234def', runId: 42 },
+      image: byName(stored, 'app').image
+    })
+    expect(
+      logger.lines.some((line) =>
+        /^progress: \[\d\/3\] app ↺ .*inputs unchanged since abc1234; not rebuilt$/.test(line)
+      )
+    ).toBe(true)
+
+    const rebuilt = await runPipeline({
+      settings: parseSettings({ rebuild: 'true' }, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      carry: { report: stored }
+    })
+    expect(proxy.builds() - before).toBe(1 + 3)
+    expect(rebuilt.variants.every((variant) => variant.reused === undefined)).toBe(true)
+  })
+})

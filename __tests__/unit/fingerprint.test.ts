@@ -1,0 +1,108 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from '@jest/globals'
+import { analyzeDockerfile } from '../../src/analyze/index.js'
+import { buildContext } from '../../src/build-context.js'
+import { fingerprintVariant, readBySources } from '../../src/fingerprint.js'
+import type { Variant } from '../../src/types.js'
+import { makeWorkspace } from '../support/workspace.js'
+
+const inputsOf = (text: string, target?: string) =>
+  analyzeDockerfile({ text, file: 'Dockerfile', target, buildArgs: {}, allowedCondaImages: [] }).inputs
+
+describe('what a build reads', () => {
+  it('lists external images of the stages built and the context paths COPY, ADD and bind mounts read', () => {
+    const inputs = inputsOf(
+      [
+        'FROM golang:1.26 AS build',
+        'COPY go.mod go.sum ./',
+        'COPY ["cmd/", "/src/cmd/"]',
+        'RUN --mount=type=bind,source=internal,target=/src/internal --mount=type=cache,target=/root/.cache go build',
+        'FROM alpine:3.20 AS unused',
+        'COPY unused.txt /',
+        'FROM gcr.io/distroless/static@sha256:abc123',
+        'COPY --from=build /out/app /app',
+        'COPY --from=busybox:1.36 /bin/sh /bin/sh',
+        'ADD ./static/*.css /www/',
+        'COPY <<EOF /etc/motd',
+        'hello',
+        'EOF'
+      ].join('\n')
+    )
+    expect(inputs?.images.map((image) => image.raw)).toEqual([
+      'golang:1.26',
+      'gcr.io/distroless/static@sha256:abc123',
+      'busybox:1.36'
+    ])
+    expect(inputs?.contextSources).toEqual(['cmd', 'go.mod', 'go.sum', 'internal', 'static/*.css'])
+    expect(inputs?.unfingerprintable).toBeUndefined()
+  })
+
+  it('reads the whole context for `.`, a variable or a bind mount of the root', () => {
+    expect(inputsOf('FROM scratch\nCOPY . /app\n')?.contextSources).toBe('all')
+    expect(inputsOf('FROM scratch\nARG SRC=app\nCOPY $SRC /app\n')?.contextSources).toBe('all')
+    expect(inputsOf('FROM busybox\nRUN --mount=type=bind,target=/ctx ls /ctx\n')?.contextSources).toBe('all')
+  })
+
+  it('cannot fingerprint what is fetched at build time', () => {
+    expect(inputsOf('FROM scratch\nADD https://example.com/tool.tgz /tool.tgz\n')?.unfingerprintable).toBe(
+      'ADD https://example.com/tool.tgz at Dockerfile:2 fetches it at build time'
+    )
+  })
+
+  it('matches context entries by path, by directory and by glob', () => {
+    expect(readBySources('app/main.py', ['app'])).toBe(true)
+    expect(readBySources('application.py', ['app'])).toBe(false)
+    expect(readBySources('static/site.css', ['static/*.css'])).toBe(true)
+    expect(readBySources('static/site.js', ['static/*.css'])).toBe(false)
+    expect(readBySources('go.sum', ['go.mod'])).toBe(false)
+  })
+})
+
+describe('the fingerprint', () => {
+  const variant: Variant = { name: 'app', dockerfile: 'Dockerfile', context: '.', buildArgs: { TOKEN: 'hunter2' } }
+  const dockerfile = 'FROM busybox:1.36\nCOPY app/ /app/\n'
+  const fingerprint = async (
+    dir: string,
+    overrides: Partial<Variant> = {},
+    text = dockerfile,
+    resolve = (): Promise<string | undefined> => Promise.resolve('sha256:base')
+  ) =>
+    fingerprintVariant({
+      variant: { ...variant, ...overrides },
+      dockerfileText: text,
+      inputs: inputsOf(text),
+      context: buildContext(dir, 'Dockerfile'),
+      secretNames: [],
+      resolveImage: resolve
+    })
+  const workspace = (files: Record<string, string> = {}): string =>
+    makeWorkspace({ Dockerfile: dockerfile, 'app/main.py': 'print(1)\n', 'notes.txt': 'n', ...files })
+
+  it('is the same for the same inputs in another checkout, whatever the file times', async () => {
+    const one = workspace()
+    const other = workspace()
+    fs.utimesSync(path.join(other, 'app/main.py'), new Date(0), new Date(0))
+    expect((await fingerprint(one)).digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect((await fingerprint(one)).digest).toBe((await fingerprint(other)).digest)
+  })
+
+  it('changes with what the build reads, and not with what it does not', async () => {
+    const base = (await fingerprint(workspace())).digest
+    expect((await fingerprint(workspace({ 'notes.txt': 'changed' }))).digest).toBe(base)
+    expect((await fingerprint(workspace({ 'app/main.py': 'print(2)\n' }))).digest).not.toBe(base)
+    expect((await fingerprint(workspace(), { buildArgs: { TOKEN: 'other' } })).digest).not.toBe(base)
+    expect((await fingerprint(workspace(), { target: 'x' })).digest).not.toBe(base)
+    expect((await fingerprint(workspace(), {}, `${dockerfile}# comment\n`)).digest).not.toBe(base)
+    const moved = (): Promise<string | undefined> => Promise.resolve('sha256:newer-base')
+    expect((await fingerprint(workspace(), {}, dockerfile, moved)).digest).not.toBe(base)
+  })
+
+  it('keeps build-arg values out, and says why when an image cannot be resolved', async () => {
+    const result = await fingerprint(workspace())
+    expect(JSON.stringify(result)).not.toContain('hunter2')
+    expect(await fingerprint(workspace(), {}, dockerfile, () => Promise.resolve(undefined))).toEqual({
+      unfingerprintable: 'the image `busybox:1.36` could be resolved neither by a registry nor locally'
+    })
+  })
+})

@@ -1,0 +1,88 @@
+/**
+ * A variant's input fingerprint: a digest over everything its build can read. Equal fingerprints mean an identical
+ * build, so the measurement of one serves the other (base and head alike, or a stored baseline carried forward).
+ */
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { minimatch } from 'minimatch'
+import type { BuildInputs } from './analyze/inputs.js'
+import type { BuildContext, ContextEntry } from './build-context.js'
+import type { Fingerprint, Variant } from './types.js'
+
+export interface FingerprintRequest {
+  variant: Variant
+  dockerfileText: string
+  inputs: BuildInputs | undefined
+  context: BuildContext
+  secretNames: string[]
+  /** An external image's identity (registry digest, else local image id), or undefined when none can be had. */
+  resolveImage: (reference: string) => Promise<string | undefined>
+}
+
+const FORMAT = 'slimcheck fingerprint 1'
+const GLOB = /[*?[\]{}]/
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+
+function hashFile(file: string): string {
+  const hash = createHash('sha256')
+  const buffer = Buffer.alloc(1024 * 1024)
+  const descriptor = fs.openSync(file, 'r')
+  try {
+    for (let read = fs.readSync(descriptor, buffer); read > 0; read = fs.readSync(descriptor, buffer)) {
+      hash.update(buffer.subarray(0, read))
+    }
+  } finally {
+    fs.closeSync(descriptor)
+  }
+  return hash.digest('hex')
+}
+
+/** An entry is read when it, or a directory above it, is a source (by name, or matched by a glob). */
+export function readBySources(name: string, sources: string[]): boolean {
+  for (let current = name; current !== '.'; current = path.posix.dirname(current)) {
+    for (const source of sources) {
+      if (current === source || (GLOB.test(source) && minimatch(current, source, { dot: true }))) return true
+    }
+  }
+  return false
+}
+
+/** File modes and contents, never times: a fresh checkout and an old one of the same commit fingerprint alike. */
+function entryLine(entry: ContextEntry): string {
+  const stat = fs.lstatSync(entry.source)
+  const mode = (stat.mode & 0o7777).toString(8)
+  if (entry.type === 'directory') return `dir ${entry.name} ${mode}`
+  if (entry.type === 'symlink') return `link ${entry.name} ${fs.readlinkSync(entry.source)}`
+  return `file ${entry.name} ${mode} ${hashFile(entry.source)}`
+}
+
+export async function fingerprintVariant(request: FingerprintRequest): Promise<Fingerprint> {
+  const { variant, inputs, context } = request
+  if (!inputs) return { unfingerprintable: 'the Dockerfile has nothing to build' }
+  if (inputs.unfingerprintable) return { unfingerprintable: inputs.unfingerprintable }
+  const always = new Set([context.dockerfile, '.dockerignore', `${context.dockerfile}.dockerignore`])
+  const sources = inputs.contextSources
+  const read = context.entries.filter(
+    (entry) => always.has(entry.name) || sources === 'all' || readBySources(entry.name, sources)
+  )
+  const lines = [
+    FORMAT,
+    `dockerfile ${sha256(request.dockerfileText)}`,
+    `target ${variant.target ?? ''}`,
+    `platform ${variant.platform ?? ''}`,
+    ...Object.entries(variant.buildArgs)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => `arg ${name} ${sha256(`${name}=${value}`)}`),
+    ...[...request.secretNames].sort().map((name) => `secret ${name}`)
+  ]
+  for (const image of inputs.images) {
+    const identity = image.digest ?? (await request.resolveImage(image.raw))
+    if (!identity)
+      return { unfingerprintable: `the image \`${image.raw}\` could be resolved neither by a registry nor locally` }
+    lines.push(`image ${image.raw} ${identity}`)
+  }
+  lines.push(...read.map(entryLine))
+  return { digest: `sha256:${sha256(lines.join('\n'))}` }
+}
