@@ -1,8 +1,10 @@
 // Speed and memory of slimcheck, as one table with every target.
 //   npm run bench                the pure stages (seconds)
-//   npm run bench -- --engine    also slimcheck side by side with a plain `docker build` of the bundled examples, on the
+//   npm run bench -- --engine    also slimcheck side by side with a plain `docker build` of the bundled examples, on
+// the
 //                                engine at DOCKER_HOST (minutes; builds fetch Debian packages). A plain `docker build`
-//                                needs the buildx plugin for BuildKit: as root on Debian, scripts/engines.sh provides it.
+//                                needs the buildx plugin for BuildKit: as root on Debian, scripts/engines.sh provides
+// it.
 // BENCH_PAIRS (default 3) sets how many interleaved pairs each ratio takes the median of.
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -12,8 +14,8 @@ import { performance } from 'node:perf_hooks'
 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
 const { analyzeDockerfile } = await import('../build/analyze/index.js')
-const { compareReports } = await import('../build/compare.js')
-const { renderComment, COMMENT_LIMIT } = await import('../build/comment.js')
+const { compareReports } = await import('../build/compare/index.js')
+const { renderComment, COMMENT_LIMIT } = await import('../build/report/comment.js')
 const { parseSettings } = await import('../build/config.js')
 
 const rows = []
@@ -142,7 +144,7 @@ async function engineRows() {
   ])
   const { startEngineProxy } = await import(path.join(work, 'support', 'engine-proxy.js'))
   const { createEngine } = await import('../build/engine/index.js')
-  const { readImageArchive } = await import('../build/image-archive.js')
+  const { readImageArchive } = await import('../build/measure/image-archive.js')
   const proxy = await startEngineProxy()
   const engine = createEngine({ socketPath: proxy.socketPath })
   const info = await engine.info()

@@ -70,12 +70,18 @@ function isLinuxTag(tag) {
   return !WINDOWS_TAG.test(tag)
 }
 
-/** The versions listed beside `latest` (`3.14.7`, `3.14`, `3`): a tag is a variant of `latest` when its entry also lists it under one of them. */
+/**
+ * The versions listed beside `latest` (`3.14.7`, `3.14`, `3`): a tag is a variant of `latest` when its entry also lists
+ * it under one of them.
+ */
 function latestStems(own) {
   return own ? own.sharedTags.filter((tag) => tag !== 'latest' && VERSION_ONLY.test(tag)) : []
 }
 
-/** The simple tags of an entry that name a variant of the shared tag, each with that variant: `3.12-slim-bookworm` is `slim-bookworm` of `3.12`. */
+/**
+ * The simple tags of an entry that name a variant of the shared tag, each with that variant: `3.12-slim-bookworm` is
+ * `slim-bookworm` of `3.12`.
+ */
 function variantsIn(entry, shared, stems) {
   const tags = entry.tags.filter(isLinuxTag)
   if (shared !== 'latest') {
@@ -88,7 +94,10 @@ function variantsIn(entry, shared, stems) {
     .map((tag) => ({ tag, variant: tag }))
 }
 
-/** Variants that add no further version (`trixie` before `7.3.23-trixie`) come first, and Alpine (musl, rarely a drop-in swap) last; otherwise definition order. */
+/**
+ * Variants that add no further version (`trixie` before `7.3.23-trixie`) come first, and Alpine (musl, rarely a drop-in
+ * swap) last; otherwise definition order.
+ */
 function byPreference(variants) {
   const penalty = ({ variant }) => (/^\d/.test(variant) ? 2 : 0) + (variant.includes('alpine') ? 1 : 0)
   return [...variants].sort((a, b) => penalty(a) - penalty(b)).map(({ tag }) => tag)

@@ -5,7 +5,8 @@
 //
 // Usage: node scripts/render-comment.mjs COMMENT.md OUT.png          a comment's Markdown (e.g. `npm run demo > c.md`)
 //        node scripts/render-comment.mjs --fixture demo|large OUT.png [--markdown OUT.md]
-//                                                                   a report fixture from __tests__/support/scenarios.ts
+//                                                                   a report fixture from
+// __tests__/support/scenarios.ts
 // Needs: apt-get install cmark-gfm chromium fonts-noto-color-emoji fonts-liberation
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'

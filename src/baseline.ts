@@ -1,12 +1,14 @@
-/** Stage 5: what the base branch measured: a stored report (artifact), a fresh build in a separate worktree, or nothing. */
+/**
+ * Stage 5: what the base branch measured: a stored report (artifact), a fresh build in a separate worktree, or nothing.
+ */
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { BaselineMode, Settings } from './config.js'
-import type { SharedCheckout } from './build.js'
-import type { GitHubClient } from './github.js'
+import type { SharedCheckout } from './measure/build.js'
+import type { GitHubClient } from './publish/github.js'
 import type { Logger } from './log.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
 
@@ -79,7 +81,10 @@ async function untrackedPaths(root: string): Promise<string[]> {
   ]
 }
 
-/** A detached worktree at `sha` outside the user's checkout; the returned settings point at the same working-directory inside it. */
+/**
+ * A detached worktree at `sha` outside the user's checkout; the returned settings point at the same working-directory
+ * inside it.
+ */
 export async function baseWorktree(settings: Settings, sha: string, logger: Logger): Promise<BaseWorktree> {
   const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
   await ensureCommit(root, sha, 1, logger)
@@ -174,7 +179,8 @@ async function fromBuild(request: BaselineRequest, note?: string): Promise<Basel
 
 /**
  * `none`: no diff. `artifact`: the newest stored report on the base branch, whatever its commit.
- * `build`: the base commit built here. `auto`: a stored report made at the base commit or a recent ancestor, else build.
+ * `build`: the base commit built here. `auto`: a stored report made at the base commit or a recent ancestor, else
+ * build.
  */
 export async function resolveBaseline(request: BaselineRequest): Promise<Baseline> {
   const { mode, logger } = request

@@ -1,4 +1,7 @@
-/** The command line: the same pipeline as the action, printed for a terminal (text), a PR (markdown) or a machine (json, sarif). */
+/**
+ * The command line: the same pipeline as the action, printed for a terminal (text), a PR (markdown) or a machine (json,
+ * sarif).
+ */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
@@ -6,8 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { baseWorktree, parseStoredReport } from './baseline.js'
-import { renderComment } from './comment.js'
-import { compareReports } from './compare.js'
+import { renderComment } from './report/comment.js'
+import { compareReports } from './compare/index.js'
 import {
   checkWritableFile,
   InputError,
@@ -20,14 +23,14 @@ import {
 import { findDockerfiles, variantNameFor } from './discover.js'
 import { createEngine } from './engine/index.js'
 import { terminalLogger, type Logger } from './log.js'
-import { findReportFiles, readPartialReports } from './merge-files.js'
-import { mergeShards } from './merge.js'
+import { findReportFiles, readPartialReports } from './shards/files.js'
+import { mergeShards } from './shards/merge.js'
 import { runPipeline, runPipelines, type Side } from './pipeline.js'
-import { analyzeVariant, variantReport } from './variants.js'
-import { renderReportMarkdown, writeReport } from './report.js'
-import { renderSarif } from './sarif.js'
-import { partialReport, shardSelection, type ShardSelection } from './shard.js'
-import { paintFor, renderComparisonText, renderText, term, type Paint } from './text.js'
+import { analyzeVariant, variantReport } from './measure/variants.js'
+import { renderReportMarkdown, writeReport } from './report/index.js'
+import { renderSarif } from './report/sarif.js'
+import { partialReport, shardSelection, type ShardSelection } from './shards/split.js'
+import { paintFor, renderComparisonText, renderText, term, type Paint } from './report/text.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Report, type Variant } from './types.js'
 import { VERSION } from './version.js'
 

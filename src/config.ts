@@ -1,4 +1,7 @@
-/** Stage 1: turn raw inputs (action inputs or CLI flags, all strings) into validated Settings. Pure apart from reading the config file. */
+/**
+ * Stage 1: turn raw inputs (action inputs or CLI flags, all strings) into validated Settings. Pure apart from reading
+ * the config file.
+ */
 import fs from 'node:fs'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
@@ -74,7 +77,9 @@ export interface SizeBudget {
   bytes: number
 }
 
-/** Which size the limits apply to: the unpacked image, or the compressed blobs a registry stores and a pull transfers. */
+/**
+ * Which size the limits apply to: the unpacked image, or the compressed blobs a registry stores and a pull transfers.
+ */
 export type SizeMetric = 'uncompressed' | 'compressed'
 
 export interface Policy {
@@ -116,11 +121,15 @@ export interface Settings {
   rebuild: boolean
   /** Keep the images slimcheck built (tagged `slimcheck/<variant>:<side>`) for later steps. */
   keepImages: boolean
-  /** Tells this job's comment apart from other slimcheck jobs' on the same PR; empty: workflow/job/working-directory. */
+  /**
+   * Tells this job's comment apart from other slimcheck jobs' on the same PR; empty: workflow/job/working-directory.
+   */
   commentKey: string
   /** This run is one leg of a matrix: it measures its shard of the variants and writes a partial report. */
   shard?: ShardPosition
-  /** Paths or globs (relative to the workspace) of the legs' partial reports: this run merges them and builds nothing. */
+  /**
+   * Paths or globs (relative to the workspace) of the legs' partial reports: this run merges them and builds nothing.
+   */
   merge: string[]
 }
 
@@ -463,7 +472,8 @@ function readVariantSpecs(inputText: string, workspace: string, configFile: stri
 const VARIANT_KEYS = ['name', 'dockerfile', 'context', 'target', 'build-args', 'platform']
 
 /**
- * Parses a YAML list of variants (the `variants` input), or a document with a top-level `variants:` list (the config file).
+ * Parses a YAML list of variants (the `variants` input), or a document with a top-level `variants:` list (the config
+ * file).
  * Errors name the source and line: `.github/slimcheck.yml:7: variants[1].build-args must be a map`.
  */
 export function parseVariantsYaml(text: string, source: string, isConfigFile: boolean): VariantSpec[] {

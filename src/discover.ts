@@ -13,7 +13,10 @@ export function isDockerfileName(basename: string): boolean {
   return basename === 'Dockerfile' || basename.startsWith('Dockerfile.') || /\.dockerfile$/i.test(basename)
 }
 
-/** `Dockerfile.slim` → `slim`, `docker/api/Dockerfile` → `docker/api`, `web.Dockerfile` → `web`, a root `Dockerfile` → `default`. */
+/**
+ * `Dockerfile.slim` → `slim`, `docker/api/Dockerfile` → `docker/api`, `web.Dockerfile` → `web`, a root `Dockerfile` →
+ * `default`.
+ */
 export function variantNameFor(dockerfile: string): string {
   const dir = path.posix.dirname(dockerfile)
   const base = path.posix.basename(dockerfile)

@@ -1,4 +1,6 @@
-/** What the triggering event asks of slimcheck: compare a pull request, store a baseline on push, or only measure. Pure. */
+/**
+ * What the triggering event asks of slimcheck: compare a pull request, store a baseline on push, or only measure. Pure.
+ */
 import path from 'node:path'
 import type { Settings } from './config.js'
 

@@ -1,7 +1,7 @@
 /** Where progress goes: the Actions log (groups, annotations) or a terminal. */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { stripControlCharacters } from './report.js'
+import { stripControlCharacters } from './report/index.js'
 import type { Finding } from './types.js'
 
 export interface Logger {

@@ -1,10 +1,13 @@
-/** The action: read inputs, pick the baseline, run the pipeline, compare, report, publish, and fail by policy. Only wiring lives here. */
+/**
+ * The action: read inputs, pick the baseline, run the pipeline, compare, report, publish, and fail by policy. Only
+ * wiring lives here.
+ */
 import path from 'node:path'
 import * as core from '@actions/core'
 import { context } from '@actions/github'
 import { resolveBaseline, type Baseline } from './baseline.js'
-import { renderComment } from './comment.js'
-import { compareReports } from './compare.js'
+import { renderComment } from './report/comment.js'
+import { compareReports } from './compare/index.js'
 import {
   INPUT_DEFAULTS,
   InputError,
@@ -16,16 +19,16 @@ import {
 } from './config.js'
 import { createEngine } from './engine/index.js'
 import { describeEvent, type EventContext, type RunEvent } from './event.js'
-import { createGitHubClient, type GitHubClient } from './github.js'
+import { createGitHubClient, type GitHubClient } from './publish/github.js'
 import { actionsLogger } from './log.js'
-import { findReportFiles, readPartialReports } from './merge-files.js'
-import { mergeShards } from './merge.js'
+import { findReportFiles, readPartialReports } from './shards/files.js'
+import { mergeShards } from './shards/merge.js'
 import { runPipelines, type Side } from './pipeline.js'
-import { emptyReport } from './variants.js'
-import { failWith, outcomeOf, postComment, publishToRun, storeBaseline } from './publish.js'
-import { summaryLine, summaryText, writeReport } from './report.js'
-import { renderSarif, writeSarif } from './sarif.js'
-import { partialReport, shardSelection, type ShardSelection } from './shard.js'
+import { emptyReport } from './measure/variants.js'
+import { failWith, outcomeOf, postComment, publishToRun, storeBaseline } from './publish/index.js'
+import { summaryLine, summaryText, writeReport } from './report/index.js'
+import { renderSarif, writeSarif } from './report/sarif.js'
+import { partialReport, shardSelection, type ShardSelection } from './shards/split.js'
 import type { Comparison, Report } from './types.js'
 import { VERSION } from './version.js'
 

@@ -1,6 +1,9 @@
-/** Runs discover → analyze → build/measure over one or more checkouts and assembles their Reports. Shared by the action and the CLI. */
+/**
+ * Runs discover → analyze → build/measure over one or more checkouts and assembles their Reports. Shared by the action
+ * and the CLI.
+ */
 import path from 'node:path'
-import { buildContext, ContextError, type BuildContext } from './build-context.js'
+import { buildContext, ContextError, type BuildContext } from './measure/context.js'
 import {
   buildMeasurement,
   buildOnce,
@@ -9,17 +12,17 @@ import {
   sharedFilesFor,
   type BuildOptions,
   type SharedCheckout
-} from './build.js'
+} from './measure/build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
 import { EngineTimeoutError, EngineUnreachableError, type Engine, type EngineInfo } from './engine/index.js'
 import type { TracedStep } from './engine/trace.js'
-import { fingerprintVariant } from './fingerprint.js'
+import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
-import { humanBytes } from './markdown.js'
+import { humanBytes } from './report/markdown.js'
 import { redactorFor, secretFragments } from './redact.js'
 import { SCHEMA_VERSION, type Fingerprint, type Report, type VariantReport } from './types.js'
-import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './variants.js'
+import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './measure/variants.js'
 
 /** One checkout to measure: the PR head, or the baseline in its own worktree. */
 export interface Side {

@@ -1,4 +1,7 @@
-/** The typed values that flow forward through the pipeline: config → discover → analyze → build → baseline → compare → report → publish. */
+/**
+ * The typed values that flow forward through the pipeline: config → discover → analyze → build → baseline → compare →
+ * report → publish.
+ */
 
 export type Severity = 'info' | 'warning' | 'error'
 
@@ -12,7 +15,10 @@ export function severityRank(severity: Severity): number {
 export const RULE_IDS = ['conda-in-production', 'shared-tag', 'floating-tag', 'parse-error'] as const
 export type RuleId = (typeof RULE_IDS)[number]
 
-/** One image to build: a Dockerfile with its context, target, build-args and platform. Paths are workspace-relative, POSIX. */
+/**
+ * One image to build: a Dockerfile with its context, target, build-args and platform. Paths are workspace-relative,
+ * POSIX.
+ */
 export interface Variant {
   name: string
   dockerfile: string

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { measurementDifferences } from '../../src/merge.js'
+import { measurementDifferences } from '../../src/shards/merge.js'
 import type { Report } from '../../src/types.js'
 import { startFakeResults, type FakeResults } from '../support/actions-results.js'
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
@@ -84,7 +84,9 @@ function runLeg(repo: FixtureRepo, event: 'pull_request' | 'push', shard: string
   return runJob(repo, event, 'images', workspace, { shard, 'report-path': file, ...inputs })
 }
 
-/** The merge job: no checkout, the legs' reports downloaded into one folder, as download-artifact's merge-multiple does. */
+/**
+ * The merge job: no checkout, the legs' reports downloaded into one folder, as download-artifact's merge-multiple does.
+ */
 function runMerge(repo: FixtureRepo, event: 'pull_request' | 'push', legs: Run[], inputs: Record<string, string> = {}) {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-merge-job-'))
   fs.mkdirSync(path.join(workspace, 'slimcheck-shards'))

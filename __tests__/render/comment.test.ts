@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
-import { renderComment, type CommentContext } from '../../src/comment.js'
-import { compareReports } from '../../src/compare.js'
+import { renderComment, type CommentContext } from '../../src/report/comment.js'
+import { compareReports } from '../../src/compare/index.js'
 import { parseFailOn, parseSizeBudgets } from '../../src/config.js'
-import { renderReportMarkdown } from '../../src/report.js'
+import { renderReportMarkdown } from '../../src/report/index.js'
 import type { BaselineInfo, Finding, Report, VariantReport } from '../../src/types.js'
 import { elements, links, renderGfm, textOutsideCode, visibleEscapes, visibleText } from '../support/gfm.js'
 import { build, finding, image, policy, report } from '../support/reports.js'

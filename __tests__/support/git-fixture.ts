@@ -37,7 +37,9 @@ function writeFiles(dir: string, files: Record<string, string | null>): void {
   }
 }
 
-/** A repository whose `main` holds `mainFiles` and whose `pr` branch changes them by `prChanges` (null deletes a file). */
+/**
+ * A repository whose `main` holds `mainFiles` and whose `pr` branch changes them by `prChanges` (null deletes a file).
+ */
 export function createFixtureRepo(
   mainFiles: Record<string, string>,
   prChanges: Record<string, string | null>

@@ -3,8 +3,8 @@
  * a main and a PR branch where multistage gains curl, conda failing on both sides without Docker Hub) and a large
  * case of 11 variants that grow, shrink, come, go and fail.
  */
-import type { CommentContext } from '../../src/comment.js'
-import { compareReports } from '../../src/compare.js'
+import type { CommentContext } from '../../src/report/comment.js'
+import { compareReports } from '../../src/compare/index.js'
 import { parseFailOn, parseLimit, parseSizeBudgets, type Policy } from '../../src/config.js'
 import type { BaselineInfo, BuildStep, Comparison, Finding, Layer, Report, VariantReport } from '../../src/types.js'
 import { build, finding, image, policy, report } from './reports.js'

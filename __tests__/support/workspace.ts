@@ -29,7 +29,10 @@ export function historyLength(image: string): number {
   return dockerCli(['image', 'history', '-q', '--no-trunc', image]).split('\n').length
 }
 
-/** The base image every fast fixture builds on: busybox from Debian's busybox-static, imported by scripts/provision-engine.sh. */
+/**
+ * The base image every fast fixture builds on: busybox from Debian's busybox-static, imported by
+ * scripts/provision-engine.sh.
+ */
 export const TEST_BASE = 'slimcheck/busybox:test'
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { buildContext, contextEntries, EXTERNAL_DOCKERFILE } from '../../src/build-context.js'
+import { buildContext, contextEntries, EXTERNAL_DOCKERFILE } from '../../src/measure/context.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 const names = (dir: string, dockerfile = 'Dockerfile'): string[] =>

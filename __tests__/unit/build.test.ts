@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
-import { imageTagFor, median, sharedFilesFor } from '../../src/build.js'
+import { imageTagFor, median, sharedFilesFor } from '../../src/measure/build.js'
 import { explainBuildError } from '../../src/engine/buildkit.js'
 import { apiAtLeast, contextMustBeFetched, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine/index.js'
-import { condaMarkersIn } from '../../src/image-conda.js'
-import { historyKeyword, mapLayers, stepLine } from '../../src/layers.js'
+import { condaMarkersIn } from '../../src/measure/image-conda.js'
+import { historyKeyword, mapLayers, stepLine } from '../../src/measure/layers.js'
 import { redactorFor, secretFragments } from '../../src/redact.js'
 
 describe('history keywords', () => {
@@ -93,7 +93,8 @@ describe('image store', () => {
     expect(imageStoreOf({ DriverStatus: [['Backing Filesystem', 'extfs']] })).toBe('overlay2')
   })
 
-  // The containerd store cannot be started on every machine; this is the documented shape of GET /images/json?manifests=1.
+  // The containerd store cannot be started on every machine; this is the documented shape of GET
+  // /images/json?manifests=1.
   it('reads the unpacked size of the built platform from the manifest summaries', () => {
     const manifests = [
       { Kind: 'attestation' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { sizeChart } from '../../src/chart.js'
-import { compareReports } from '../../src/compare.js'
+import { sizeChart } from '../../src/report/chart.js'
+import { compareReports } from '../../src/compare/index.js'
 import type { VariantReport } from '../../src/types.js'
 import { build, image, policy, report } from '../support/reports.js'
 

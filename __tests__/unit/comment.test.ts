@@ -6,10 +6,10 @@ import {
   renderComment,
   verdictMarkdown,
   type CommentContext
-} from '../../src/comment.js'
-import { compareReports, delta, timeDelta } from '../../src/compare.js'
+} from '../../src/report/comment.js'
+import { compareReports, delta, timeDelta } from '../../src/compare/index.js'
 import { parseFailOn, parseLimit, parseSizeBudgets, type Policy } from '../../src/config.js'
-import { sizeDeltaText, timeText } from '../../src/variant-table.js'
+import { sizeDeltaText, timeText } from '../../src/report/variant-table.js'
 import { build, finding, image, policy, report } from '../support/reports.js'
 import { demoScenario, largeScenario } from '../support/scenarios.js'
 import type {

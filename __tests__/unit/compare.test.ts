@@ -12,9 +12,9 @@ import {
   sizeTotals,
   spreadMeasured,
   timeDelta
-} from '../../src/compare.js'
+} from '../../src/compare/index.js'
 import { parseFailOn, parseLimit, parseSizeBudgets } from '../../src/config.js'
-import { slowerSteps } from '../../src/steps.js'
+import { slowerSteps } from '../../src/compare/steps.js'
 import { build, finding, image, policy, report } from '../support/reports.js'
 import type { BaselineInfo, BuildStep, Finding, Layer, VariantReport, VariantStatus } from '../../src/types.js'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import type { GitHubClient, requestedWait as RequestedWait } from '../../src/github.js'
-import type { postComment as PostComment } from '../../src/publish.js'
+import type { GitHubClient, requestedWait as RequestedWait } from '../../src/publish/github.js'
+import type { postComment as PostComment } from '../../src/publish/index.js'
 import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js'
 import { recordingLogger } from '../support/logger.js'
 
@@ -18,8 +18,8 @@ beforeAll(async () => {
   fake = await startFakeGitHub({ selfCheck: true })
   // As on a runner, the API's address comes from GITHUB_API_URL, which @actions/github reads when it is loaded.
   process.env.GITHUB_API_URL = fake.url
-  const client = await import('../../src/github.js')
-  ;({ postComment } = await import('../../src/publish.js'))
+  const client = await import('../../src/publish/github.js')
+  ;({ postComment } = await import('../../src/publish/index.js'))
   requestedWait = client.requestedWait
   logger = recordingLogger()
   github = client.createGitHubClient('ghs_fake_token', { owner: OWNER, repo: REPO }, logger)

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from '@jest/globals'
 import tar from 'tar-stream'
-import { readImageArchive } from '../../src/image-archive.js'
+import { readImageArchive } from '../../src/measure/image-archive.js'
 
 type TarEntry = {
   name: string

@@ -12,7 +12,7 @@ import {
   preformatted,
   signedPercent,
   visible
-} from '../../src/markdown.js'
+} from '../../src/report/markdown.js'
 
 describe('code spans', () => {
   it.each([

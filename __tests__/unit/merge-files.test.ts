@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { findReportFiles, readPartialReports } from '../../src/merge-files.js'
+import { findReportFiles, readPartialReports } from '../../src/shards/files.js'
 
 /** A downloaded-artifacts folder: `merge-multiple` flat files, one leg's own folder, and files that are not reports. */
 function downloads(): string {

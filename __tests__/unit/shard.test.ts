@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { parseSettings, parseShard } from '../../src/config.js'
-import { buildSeconds, partialReport, shardSelection, splitVariants } from '../../src/shard.js'
+import { buildSeconds, partialReport, shardSelection, splitVariants } from '../../src/shards/split.js'
 import type { Report, VariantReport } from '../../src/types.js'
 import { build, image, report } from '../support/reports.js'
 

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import tar from 'tar-stream'
-import { buildContext, ContextError, EXTERNAL_DOCKERFILE, packContext } from '../../src/build-context.js'
+import { buildContext, ContextError, EXTERNAL_DOCKERFILE, packContext } from '../../src/measure/context.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 interface ArchiveEntry {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { ANSI, paintFor, PLAIN, renderComparisonText, renderText } from '../../src/text.js'
+import { ANSI, paintFor, PLAIN, renderComparisonText, renderText } from '../../src/report/text.js'
 import { demoScenario, largeScenario } from '../support/scenarios.js'
 
 describe('the comparison in a terminal', () => {

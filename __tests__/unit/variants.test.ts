@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseSettings } from '../../src/config.js'
-import { analyzeVariant, imageCondaFinding } from '../../src/variants.js'
+import { analyzeVariant, imageCondaFinding } from '../../src/measure/variants.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 describe('analyzeVariant', () => {

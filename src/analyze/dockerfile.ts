@@ -181,7 +181,10 @@ export function stageChain(model: DockerfileModel, stage: Stage): Stage[] {
   return chain
 }
 
-/** Every stage a build of `target` needs: its chain plus the stages it copies or mounts from, transitively, in file order. */
+/**
+ * Every stage a build of `target` needs: its chain plus the stages it copies or mounts from, transitively, in file
+ * order.
+ */
 export function buildStages(model: DockerfileModel, target: Stage): Stage[] {
   const needed = new Set<number>()
   const visit = (stage: Stage): void => {
@@ -232,7 +235,10 @@ function flagText(flag: InstructionFlag): string {
   return flag.value === undefined ? `--${flag.name}` : `--${flag.name}=${flag.value}`
 }
 
-/** Exec form, decided the way the engine decides it: the arguments parse as a JSON array of strings. (dockerfile-ast's getJSONStrings drops spaces inside the strings.) */
+/**
+ * Exec form, decided the way the engine decides it: the arguments parse as a JSON array of strings. (dockerfile-ast's
+ * getJSONStrings drops spaces inside the strings.)
+ */
 function jsonArguments(args: string): string[] | undefined {
   if (!args.trimStart().startsWith('[')) return undefined
   try {
@@ -257,7 +263,10 @@ function heredocBody(heredoc: Heredoc, lines: string[]): HeredocBody {
   return { name, line: first + 1, content }
 }
 
-/** Records ARG declarations in `scope`. Inside a stage, an ARG without a value takes the global default; a build-arg overrides both. */
+/**
+ * Records ARG declarations in `scope`. Inside a stage, an ARG without a value takes the global default; a build-arg
+ * overrides both.
+ */
 function declareArgs(
   properties: Property[],
   scope: Scope,
@@ -275,7 +284,10 @@ function resolvedOrUndefined({ value, resolved }: { value: string; resolved: boo
   return resolved ? value : undefined
 }
 
-/** Substitutes `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}` and `${VAR+alt}`; a variable with no value stays as written. */
+/**
+ * Substitutes `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}` and `${VAR+alt}`; a variable with no
+ * value stays as written.
+ */
 function expand(text: string, scope: Scope): { value: string; resolved: boolean } {
   let resolved = true
   const value = text.replace(

@@ -42,7 +42,10 @@ export interface StageSummary {
 export interface Analysis {
   /** Sorted by line, then rule. */
   findings: Finding[]
-  /** The FROM and the instructions of each stage in the production chain, base-most stage first, in file order, for mapping image layers back to lines. */
+  /**
+   * The FROM and the instructions of each stage in the production chain, base-most stage first, in file order, for
+   * mapping image layers back to lines.
+   */
   productionInstructions: InstructionRef[]
   /** Line of the production stage's FROM; 0 when there is none. */
   productionFromLine: number

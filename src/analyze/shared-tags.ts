@@ -5,7 +5,10 @@ import data from './shared-tags.json' with { type: 'json' }
 export interface SharedTagAdvice {
   /** The tag the reference uses (`latest` when it names none). */
   tag: string
-  /** Why it counts as shared: listed under SharedTags in the snapshot, untagged, or inferred for a tag the snapshot does not know. */
+  /**
+   * Why it counts as shared: listed under SharedTags in the snapshot, untagged, or inferred for a tag the snapshot does
+   * not know.
+   */
   why: 'listed' | 'untagged' | 'inferred'
   /** Simple tags to pick instead, best first (may be empty). */
   alternatives: string[]

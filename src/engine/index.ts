@@ -1,4 +1,7 @@
-/** The one place that talks to the Docker Engine API, through dockerode. Everything else uses the small `Engine` interface. */
+/**
+ * The one place that talks to the Docker Engine API, through dockerode. Everything else uses the small `Engine`
+ * interface.
+ */
 import http from 'node:http'
 import https from 'node:https'
 import type { Readable } from 'node:stream'
@@ -38,7 +41,10 @@ export interface Engine {
   build(request: BuildRequest): Promise<BuildOutcome>
   inspectImage(imageId: string, store: ImageStore, tag: string): Promise<ImageDetails>
   history(imageId: string): Promise<HistoryEntry[]>
-  /** `GET /images/{id}/get`: the image as a tar archive (`docker save`), for the built platform only where the API allows. */
+  /**
+   * `GET /images/{id}/get`: the image as a tar archive (`docker save`), for the built platform only where the API
+   * allows.
+   */
   saveImage(imageId: string, platform: string): Promise<Readable>
   removeImage(imageIdOrTag: string): Promise<void>
   /**

@@ -133,7 +133,10 @@ export function isCondaImage(ref: ImageRef): boolean {
   )
 }
 
-/** The allow-list entry `ref` matches: same registry and repository, same tag when the entry names one, or the entry's prefix before `*`. */
+/**
+ * The allow-list entry `ref` matches: same registry and repository, same tag when the entry names one, or the entry's
+ * prefix before `*`.
+ */
 export function matchAllowedImage(ref: ImageRef, allowed: string[]): string | undefined {
   const name = `${ref.registry}/${ref.repository}`
   const tagged = ref.tag ? `${name}:${ref.tag}` : name
@@ -149,7 +152,10 @@ export function matchAllowedImage(ref: ImageRef, allowed: string[]): string | un
   })
 }
 
-/** Normalises a glob prefix the way a full reference is: `pytorch/pyt` → `docker.io/pytorch/pyt`, `continuumio/` → `docker.io/continuumio/`. */
+/**
+ * Normalises a glob prefix the way a full reference is: `pytorch/pyt` → `docker.io/pytorch/pyt`, `continuumio/` →
+ * `docker.io/continuumio/`.
+ */
 function canonicalPrefix(prefix: string): string | undefined {
   // A placeholder character completes the prefix into a parsable reference; it is dropped again afterwards.
   const ref = parseImageRef(`${prefix}x`)
@@ -187,7 +193,10 @@ function productionFinding(item: StageEvidence, production: Stage, file: string)
   return finding('error', file, item.line, message, FIX[first.kind])
 }
 
-/** One `info` per stage outside the production chain that uses conda, unless the production chain copies a conda prefix out of it. */
+/**
+ * One `info` per stage outside the production chain that uses conda, unless the production chain copies a conda prefix
+ * out of it.
+ */
 function builderFindings(
   model: DockerfileModel,
   production: Stage,
@@ -285,7 +294,10 @@ function execScript(argv: string[]): string {
   return SHELLS.test(basename(argv[0] ?? '')) && dashC > 0 ? argv.slice(dashC + 1).join(' ') : argv.join(' ')
 }
 
-/** Whether the heredoc `name` in a RUN header is a shell script: the command reading it is a shell, or there is none and no non-shell shebang. */
+/**
+ * Whether the heredoc `name` in a RUN header is a shell script: the command reading it is a shell, or there is none and
+ * no non-shell shebang.
+ */
 function feedsShell(header: string, name: string, content: string): boolean {
   const operator = new RegExp(`<<-?\\s*(['"]?)${escapeRegExp(name)}\\1`).exec(header)
   const segment = operator

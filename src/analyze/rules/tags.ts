@@ -1,4 +1,6 @@
-/** Rules `shared-tag` and `floating-tag`: every external image the Dockerfile pulls should name a tag that stays put. */
+/**
+ * Rules `shared-tag` and `floating-tag`: every external image the Dockerfile pulls should name a tag that stays put.
+ */
 
 import type { Finding } from '../../types.js'
 import type { DockerfileModel, ImageSource } from '../dockerfile.js'

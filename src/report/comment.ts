@@ -1,6 +1,6 @@
 /** Report stage, pull-request side: the comment that diffs every variant against the baseline. Pure. */
 import { sizeChart } from './chart.js'
-import { slowerSteps, type StepChange } from './steps.js'
+import { slowerSteps, type StepChange } from '../compare/steps.js'
 import { fitSections, section, type Section } from './fit.js'
 import { cellCode, code, htmlCode, humanSeconds, inline, message, signedBytes, table } from './markdown.js'
 import {
@@ -15,8 +15,8 @@ import {
   sizeSpan,
   smallPrint,
   type VariantFinding
-} from './report.js'
-import type { Comparison, Finding, LayerChange, PolicyViolation, Report, VariantComparison } from './types.js'
+} from './index.js'
+import type { Comparison, Finding, LayerChange, PolicyViolation, Report, VariantComparison } from '../types.js'
 import { groupViolations, renderVerdict, verdictOf } from './verdict.js'
 import { unmeasuredText, variantOf, variantTable, type Sides } from './variant-table.js'
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Log, ReportingDescriptor, Result } from 'sarif'
-import { RULE_IDS, type Comparison, type Finding, type Report, type RuleId, type Severity } from './types.js'
+import { RULE_IDS, type Comparison, type Finding, type Report, type RuleId, type Severity } from '../types.js'
 
 const README = 'https://github.com/slimcheck/slimcheck#'
 

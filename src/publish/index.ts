@@ -1,10 +1,10 @@
 /** Stage 8: hand the result to GitHub: outputs, job summary, annotations. */
 import * as core from '@actions/core'
-import { commentMarker } from './comment.js'
-import { sizeTotals } from './compare.js'
+import { commentMarker } from '../report/comment.js'
+import { sizeTotals } from '../compare/index.js'
 import { GitHubApiError, type GitHubClient } from './github.js'
-import type { Logger } from './log.js'
-import type { Comparison, PolicyViolation, Report } from './types.js'
+import type { Logger } from '../log.js'
+import type { Comparison, PolicyViolation, Report } from '../types.js'
 
 /** The structured outputs: passed or not, how many violations fail the step, and the total size change. */
 export interface Outcome {

@@ -9,8 +9,8 @@ import {
   signedPercent,
   table
 } from './markdown.js'
-import { SEVERITY_ICONS } from './report.js'
-import type { Delta, Finding, Report, TimeDelta, VariantComparison, VariantReport } from './types.js'
+import { SEVERITY_ICONS } from './index.js'
+import type { Delta, Finding, Report, TimeDelta, VariantComparison, VariantReport } from '../types.js'
 
 /** A change of this many percent or more gets the double arrow. */
 const LARGE_CHANGE_PERCENT = 10
@@ -34,7 +34,9 @@ export function sizeDeltaText(change: Delta, withinNoise = false): string {
   return withinNoise ? `≈ ${text}` : `${text} ${sizeIcon(change)}`
 }
 
-/** `10.0 s → 20.0 s (+100%)`, `≈` inside the measured spread; with one build a side, the arrow only (see the footnote). */
+/**
+ * `10.0 s → 20.0 s (+100%)`, `≈` inside the measured spread; with one build a side, the arrow only (see the footnote).
+ */
 export function timeText(time: TimeDelta): string {
   const arrow = `${humanSeconds(time.before)} → ${humanSeconds(time.after)}`
   if (time.runs.before < 2 || time.runs.after < 2) return arrow

@@ -1,5 +1,5 @@
 /** Which build steps got slower: the head's last build against the base's, step by step from BuildKit's trace. Pure. */
-import type { BuildStep, VariantReport } from './types.js'
+import type { BuildStep, VariantReport } from '../types.js'
 
 export interface StepChange {
   /** The step without BuildKit's `[stage n/m]` prefix, which shifts when steps are added. */

@@ -13,8 +13,8 @@ import {
   stripControlCharacters,
   summaryLine,
   type VariantFinding
-} from './report.js'
-import type { Comparison, PolicyViolation, Report, VariantComparison } from './types.js'
+} from './index.js'
+import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
 import { groupViolations, locations, renderVerdict, verdictOf } from './verdict.js'
 
 type Colour = (text: string) => string

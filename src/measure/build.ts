@@ -1,15 +1,15 @@
 /** Stage 4: build each variant with the real engine and measure what came out. */
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import type { Analysis } from './analyze/index.js'
-import { packContext, type BuildContext, type SharedFiles } from './build-context.js'
-import type { Engine, HistoryEntry, ImageDetails } from './engine/index.js'
-import type { TracedStep } from './engine/trace.js'
+import type { Analysis } from '../analyze/index.js'
+import { packContext, type BuildContext, type SharedFiles } from './context.js'
+import type { Engine, HistoryEntry, ImageDetails } from '../engine/index.js'
+import type { TracedStep } from '../engine/trace.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
 import { condaMarkersOf, type CondaMarkers } from './image-conda.js'
 import { mapLayers, stepLine } from './layers.js'
-import type { Logger } from './log.js'
-import { redactorFor } from './redact.js'
+import type { Logger } from '../log.js'
+import { redactorFor } from '../redact.js'
 import type {
   BuildMeasurement,
   BuildStep,
@@ -19,7 +19,7 @@ import type {
   Layer,
   Variant,
   VariantFailure
-} from './types.js'
+} from '../types.js'
 
 /**
  * The head checkout's files that the base side builds with too (see `SharedFiles`): paths relative to the

@@ -2,9 +2,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { Minimatch } from 'minimatch'
-import { InputError } from './config.js'
+import { InputError } from '../config.js'
 import type { PartialFile } from './merge.js'
-import type { Report } from './types.js'
+import type { Report } from '../types.js'
 
 function filesUnder(dir: string): string[] {
   return fs

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { minimatch } from 'minimatch'
-import type { BuildInputs } from './analyze/inputs.js'
-import type { BuildContext, ContextEntry } from './build-context.js'
-import type { Fingerprint, Variant } from './types.js'
+import type { BuildInputs } from '../analyze/inputs.js'
+import type { BuildContext, ContextEntry } from './context.js'
+import type { Fingerprint, Variant } from '../types.js'
 
 export interface FingerprintRequest {
   variant: Variant

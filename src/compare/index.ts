@@ -3,8 +3,8 @@
  * what it changed: violations already on the baseline are inherited and fail only with `fail-on-inherited`. Pure.
  */
 import { minimatch } from 'minimatch'
-import type { FailPolicy, Limit, Policy, SizeMetric } from './config.js'
-import { humanBytes, signedPercent } from './markdown.js'
+import type { FailPolicy, Limit, Policy, SizeMetric } from '../config.js'
+import { humanBytes, signedPercent } from '../report/markdown.js'
 import {
   severityRank,
   type BaselineInfo,
@@ -18,7 +18,7 @@ import {
   type TimeDelta,
   type VariantComparison,
   type VariantReport
-} from './types.js'
+} from '../types.js'
 
 const TOP_LAYER_CHANGES = 5
 const NO_NOISE: Limit = { bytes: 0 }
@@ -313,7 +313,10 @@ function percentText(percent: number | null): string {
   return percent === null ? 'from nothing' : signedPercent(percent)
 }
 
-/** Variant names are not paths: `*` also matches the `/` in names such as `docker/api`, so `500MB` (pattern `*`) covers every variant. */
+/**
+ * Variant names are not paths: `*` also matches the `/` in names such as `docker/api`, so `500MB` (pattern `*`) covers
+ * every variant.
+ */
 function nameMatches(name: string, pattern: string): boolean {
   return minimatch(name, pattern, { dot: true }) || minimatch(name.replaceAll('/', '\u0000'), pattern, { dot: true })
 }

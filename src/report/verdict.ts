@@ -2,9 +2,9 @@
  * The one-line verdict: passed or failed and why, new apart from inherited, the largest change and the totals. Built
  * as phrases of prose and names, so the comment (Markdown) and the terminal (text) say the same words. Pure.
  */
-import { sizeTotals } from './compare.js'
+import { sizeTotals } from '../compare/index.js'
 import { humanBytes, humanBytesPair, signedBytes, signedPercent } from './markdown.js'
-import type { Comparison, PolicyViolation, Report, VariantComparison } from './types.js'
+import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
 
 /** Prose, and names that come from the repository (`{ name }`), rendered as code in Markdown. */
 export type Phrase = Array<string | { name: string }>

@@ -40,7 +40,9 @@ export function fitSections(sections: Section[], limit: number, notice: string):
   return cutToFit(texts(), limit, `\n${notice}\n`)
 }
 
-/** The long sections (tables, lists, logs) cut by whole lines to equal shares of the room left; short ones stay whole. */
+/**
+ * The long sections (tables, lists, logs) cut by whole lines to equal shares of the room left; short ones stay whole.
+ */
 function cutToFit(texts: string[], limit: number, notice: string): string {
   const parts = texts.filter(Boolean)
   const kept = new Map<number, string>()
@@ -55,7 +57,10 @@ function cutToFit(texts: string[], limit: number, notice: string): string {
   return join(parts.map((_, index) => kept.get(index)!)) + notice
 }
 
-/** The longest run of whole lines of `text` that fits in `max` characters with the `<pre>` and `<details>` it opened closed again. */
+/**
+ * The longest run of whole lines of `text` that fits in `max` characters with the `<pre>` and `<details>` it opened
+ * closed again.
+ */
 function wholeLines(text: string, max: number): string {
   for (let end = text.lastIndexOf('\n', max); end > 0; end = text.lastIndexOf('\n', end - 1)) {
     const closed = closeOpenTags(text.slice(0, end))

@@ -3,9 +3,9 @@
  * totals, violations and the verdict are those of every variant. A leg or a variant that is missing becomes a
  * run-level problem, which fails the check; partial reports that do not belong together are an error. Pure.
  */
-import { compareReports } from './compare.js'
-import { InputError, type Policy } from './config.js'
-import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Report, type ShardInfo } from './types.js'
+import { compareReports } from '../compare/index.js'
+import { InputError, type Policy } from '../config.js'
+import { SCHEMA_VERSION, type BaselineInfo, type Comparison, type Report, type ShardInfo } from '../types.js'
 
 /** A partial report and the file it was read from, which every error names. */
 export interface PartialFile {
@@ -145,7 +145,9 @@ function baselineText(info: BaselineInfo | undefined): string {
   return `${info.source}${run}${info.commit ? ` at ${info.commit.slice(0, 12)}` : ''}`
 }
 
-/** The legs' common baseline; legs that compared with different ones are a problem, as one line cannot describe them. */
+/**
+ * The legs' common baseline; legs that compared with different ones are a problem, as one line cannot describe them.
+ */
 function commonBaseline(legs: Leg[], noBaseline: BaselineInfo): { baseline: BaselineInfo; problems: string[] } {
   const texts = legs.map((leg) => baselineText(leg.report.comparison?.baseline))
   const first = legs.find((leg) => leg.report.comparison)?.report.comparison?.baseline ?? noBaseline

@@ -2,7 +2,7 @@
  * The size chart: a horizontal Mermaid bar chart of the variants whose size changed, the baseline and the PR as two
  * series in two colours, with the axis from 0. Left out when fewer than two variants changed. Pure.
  */
-import type { Comparison, VariantComparison } from './types.js'
+import type { Comparison, VariantComparison } from '../types.js'
 
 const MAX_CHART_VARIANTS = 12
 /** Pixels per bar, so that labels stay apart however many variants changed. */

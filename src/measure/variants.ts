@@ -1,12 +1,12 @@
 /** Each variant's static side: its Dockerfile read and analyzed, and the report entry it starts from. */
 import fs from 'node:fs'
 import path from 'node:path'
-import { analyzeDockerfile, type Analysis } from './analyze/index.js'
-import type { Settings } from './config.js'
+import { analyzeDockerfile, type Analysis } from '../analyze/index.js'
+import type { Settings } from '../config.js'
 import type { CondaMarkers } from './image-conda.js'
-import { humanBytes } from './markdown.js'
-import { redactorFor } from './redact.js'
-import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from './types.js'
+import { humanBytes } from '../report/markdown.js'
+import { redactorFor } from '../redact.js'
+import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from '../types.js'
 
 export interface AnalyzedVariant {
   variant: Variant

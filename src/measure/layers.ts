@@ -1,13 +1,16 @@
 /** Image history entries paired with the Dockerfile instructions that made them, and build steps with their lines. */
-import type { InstructionRef, StageSummary } from './analyze/index.js'
-import type { Layer } from './types.js'
+import type { InstructionRef, StageSummary } from '../analyze/index.js'
+import type { Layer } from '../types.js'
 
 export interface HistoryLayer {
   createdBy: string
   sizeBytes: number
 }
 
-/** The Dockerfile keyword a history entry came from: BuildKit writes `RUN |1 A=b /bin/sh -c …`, `COPY … # buildkit`, `ENV …`; the classic builder `/bin/sh -c #(nop)  ENV …` or `/bin/sh -c …` for RUN. */
+/**
+ * The Dockerfile keyword a history entry came from: BuildKit writes `RUN |1 A=b /bin/sh -c …`, `COPY … # buildkit`,
+ * `ENV …`; the classic builder `/bin/sh -c #(nop)  ENV …` or `/bin/sh -c …` for RUN.
+ */
 export function historyKeyword(createdBy: string): string | undefined {
   const text = createdBy.trim()
   const classic = /^\/bin\/sh -c (#\(nop\)\s+([A-Z]+))?/.exec(text)

@@ -1,4 +1,6 @@
-/** The one place that talks to GitHub: the REST API through Octokit (with retry and throttling) and workflow artifacts. */
+/**
+ * The one place that talks to GitHub: the REST API through Octokit (with retry and throttling) and workflow artifacts.
+ */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,7 +8,7 @@ import { DefaultArtifactClient } from '@actions/artifact'
 import { getOctokit } from '@actions/github'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
-import type { Logger } from './log.js'
+import type { Logger } from '../log.js'
 
 export interface Repository {
   owner: string
@@ -29,7 +31,10 @@ export interface CommentResult {
 export interface GitHubClient {
   /** Creates the comment carrying `marker`, or updates the one that already does (all pages are searched). */
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentResult>
-  /** The newest successful push run of `workflow` on `branch` (among its 30 newest) that stored an artifact named `artifactName` and whose commit `accept`s. */
+  /**
+   * The newest successful push run of `workflow` on `branch` (among its 30 newest) that stored an artifact named
+   * `artifactName` and whose commit `accept`s.
+   */
   findStoredReport(query: {
     workflow: string
     branch: string

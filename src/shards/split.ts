@@ -2,7 +2,7 @@
  * Splitting the variants over the legs of a matrix so that every leg computes the same split: longest processing
  * time first over the stored baseline's build times, ties broken by name. Pure.
  */
-import type { Comparison, Report, ShardInfo, ShardPosition } from './types.js'
+import type { Comparison, Report, ShardInfo, ShardPosition } from '../types.js'
 
 /** Code-unit order: the same on every machine, whatever its locale. */
 function byName(a: string, b: string): number {

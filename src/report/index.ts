@@ -22,7 +22,7 @@ import {
   type Severity,
   type VariantFailure,
   type VariantReport
-} from './types.js'
+} from '../types.js'
 
 export const SEVERITY_ICONS: Record<Severity, string> = { error: '🔴', warning: '🟡', info: 'ℹ️' }
 
