@@ -4,15 +4,29 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseStoredReport } from '../src/baseline.js'
+import type { Report } from '../src/types.js'
 import { startFakeResults, type FakeResults } from './support/actions-results.js'
+import { build, image, report } from './support/reports.js'
 import { unzipOf } from './support/zip.js'
 
 const RUN = 'ce7f54c7-61c7-4aae-887f-30da475f5f1a'
 const JOB = 'ca395085-040a-526b-2ce8-bdc85f692774'
 const TWIRP = 'twirp/github.actions.results.api.v1.ArtifactService'
-const REPORT = Buffer.from(
-  JSON.stringify({ version: 1, images: [{ name: 'app', sizeBytes: 123456789, buildSeconds: 42.5 }] }, null, 2) + '\n'
-)
+/** The JSON report a push run stores as the baseline, as `writeReport` writes it. */
+const STORED: Report = report([
+  {
+    name: 'app',
+    dockerfile: 'Dockerfile',
+    context: '.',
+    buildArgNames: [],
+    status: 'built',
+    image: image(123456789, [{ sizeBytes: 123456789, createdBy: 'RUN /bin/sh -c make install' }]),
+    build: build([42.5]),
+    findings: []
+  }
+])
+const REPORT = Buffer.from(`${JSON.stringify(STORED, null, 2)}\n`)
 
 let fake: FakeResults
 let dir: string
@@ -161,7 +175,9 @@ describe('uploads through @actions/artifact', () => {
 
     const target = join(dir, 'downloaded')
     await client.downloadArtifact(id, { path: target })
-    expect(readFileSync(join(target, 'slimcheck-report.json')).equals(REPORT)).toBe(true)
+    const downloaded = readFileSync(join(target, 'slimcheck-report.json'))
+    expect(downloaded.equals(REPORT)).toBe(true)
+    expect(parseStoredReport(downloaded.toString('utf8'))).toEqual(STORED)
     expect(fake.violations).toEqual([])
   })
 

@@ -20,4 +20,5 @@ git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -q -am "m
 
 status=0
 node bin/slimcheck.js run --dir "$repo" --base main --format markdown "$@" || status=$?
-echo "slimcheck exited with $status (1: a finding in fail-on or a failed build, as the examples' conda variant shows)" >&2
+echo "slimcheck exited with $status: 0 when the pull request brings no new violation (the conda variant's findings and" \
+  "failed build are already on main), 1 when it does" >&2

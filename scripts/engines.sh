@@ -13,6 +13,8 @@
 # system's /usr/sbin/runc (unstable's needs a newer glibc than Debian 12's). The engine at /var/run/docker.sock
 # and /var/lib/docker is never touched. iptables and ip6tables are off: nothing here needs NAT or published ports.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=busybox-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
 
 log() { printf 'engines: %s\n' "$*" >&2; }
 die() { printf 'engines: error: %s\n' "$*" >&2; exit 1; }
@@ -196,28 +198,16 @@ launch_daemon() {
   fi
 }
 
-# slimcheck/busybox:test, made from Debian's busybox-static like build_busybox in provision-engine.sh.
+# slimcheck/busybox:test as scripts/busybox-rootfs.sh defines it, from the root filesystem every engine imports.
 ensure_base_image() {
   timeout 30 "$DOCKER" -H "$HOST" image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
-  local tarball=$CACHE/busybox-test.tar
-  if [ ! -s "$tarball" ]; then
-    if [ ! -x /bin/busybox ]; then
-      log "installing busybox-static with apt-get"
-      DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq busybox-static >/tmp/slimcheck-apt.log 2>&1 \
-        || die "apt-get install busybox-static failed; see /tmp/slimcheck-apt.log"
-    fi
-    local root applet
-    root=$(mktemp -d /tmp/slimcheck-busybox.XXXXXX)
-    mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-    cp /bin/busybox "$root/bin/busybox"
-    for applet in $("$root/bin/busybox" --list); do
-      [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-    done
-    echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-    rm -rf "$root"
+  if [ ! -s "$BUSYBOX_ROOTFS" ] && [ ! -x /bin/busybox ]; then
+    log "installing busybox-static with apt-get"
+    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq busybox-static >/tmp/slimcheck-apt.log 2>&1 \
+      || die "apt-get install busybox-static failed; see /tmp/slimcheck-apt.log"
   fi
-  timeout 120 "$DOCKER" -H "$HOST" import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' "$tarball" "$BASE_IMAGE" >/dev/null \
+  busybox_rootfs || die "could not write the busybox root filesystem $BUSYBOX_ROOTFS"
+  busybox_import "$BASE_IMAGE" timeout 120 "$DOCKER" -H "$HOST" >/dev/null \
     || fail "importing $BASE_IMAGE into $NAME failed"
   log "imported $BASE_IMAGE into $NAME"
 }

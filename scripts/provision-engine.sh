@@ -6,6 +6,8 @@
 # Base images are pulled; when no registry answers they are built locally
 # (debian:bookworm-slim with debootstrap, slimcheck/busybox:test from busybox-static).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=busybox-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
 
 log() { printf 'provision: %s\n' "$*" >&2; }
 die() { printf 'provision: error: %s\n' "$*" >&2; exit 1; }
@@ -70,19 +72,12 @@ build_debian_slim() {
   docker import -c 'CMD ["bash"]' "$tarball" "$tag" >/dev/null
 }
 
+# The image as scripts/busybox-rootfs.sh defines it, from the root filesystem every engine imports.
 build_busybox() {
   local tag=$1
-  [ -x /bin/busybox ] || install_debian_packages busybox-static
-  local root
-  root=$(mktemp -d /tmp/slimcheck-busybox.XXXXXX)
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $("$root/bin/busybox" --list); do
-    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-  tar -C "$root" -cf - . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - "$tag" >/dev/null
-  rm -rf "$root"
+  [ -s "$BUSYBOX_ROOTFS" ] || [ -x /bin/busybox ] || install_debian_packages busybox-static
+  busybox_rootfs || die "could not write the busybox root filesystem $BUSYBOX_ROOTFS"
+  busybox_import "$tag" docker >/dev/null
 }
 
 ensure_image() {

@@ -1,7 +1,7 @@
 /**
  * Stage 5: what the base branch measured: a stored report (artifact), a fresh build in a separate worktree, or nothing.
  */
-import { execFile } from 'node:child_process'
+import { execFile, type ExecFileException } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,6 +14,19 @@ import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
 
 const run = promisify(execFile)
 const ANCESTORS_FOR_ARTIFACTS = 50
+
+/** How long one git command may run before it is stopped. */
+export interface GitTimeLimits {
+  /**
+   * `git fetch` from origin, and `git worktree add`, which writes the whole base tree and runs its checkout filters
+   * (Git LFS downloads there): a large repository's.
+   */
+  fetchSeconds: number
+  /** Every other git command: local reads of the repository. */
+  localSeconds: number
+}
+
+export const GIT_TIME_LIMITS: GitTimeLimits = { fetchSeconds: 10 * 60, localSeconds: 2 * 60 }
 
 export type Baseline =
   | { kind: 'none'; info: BaselineInfo }
@@ -29,30 +42,54 @@ export interface BaselineRequest {
   workflow?: string
   github?: GitHubClient
   logger: Logger
+  /** Default: GIT_TIME_LIMITS. */
+  gitLimits?: GitTimeLimits
 }
 
-async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 })
-  return stdout.trim()
+/**
+ * Runs git within `seconds`; past them git gets SIGTERM (it removes its lock files on the way out) and the call fails
+ * naming the command and the limit.
+ */
+async function git(cwd: string, args: string[], seconds: number): Promise<string> {
+  try {
+    const { stdout } = await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024, timeout: seconds * 1000 })
+    return stdout.trim()
+  } catch (error) {
+    if ((error as ExecFileException).killed)
+      throw new Error(`git ${args.join(' ')} did not finish within ${seconds} s and was stopped`, { cause: error })
+    throw error
+  }
 }
 
-async function hasCommit(cwd: string, sha: string): Promise<boolean> {
-  return git(cwd, ['cat-file', '-e', `${sha}^{commit}`]).then(
+/** The commit `ref` names in the repository at `dir`, or undefined when it names none. */
+export async function commitOf(dir: string, ref: string, limits = GIT_TIME_LIMITS): Promise<string | undefined> {
+  return git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], limits.localSeconds).catch(() => undefined)
+}
+
+async function hasCommit(cwd: string, sha: string, limits: GitTimeLimits): Promise<boolean> {
+  return git(cwd, ['cat-file', '-e', `${sha}^{commit}`], limits.localSeconds).then(
     () => true,
     () => false
   )
 }
 
 /** Fetches the base commit (and some history, for matching stored reports) when the checkout is shallow. */
-async function ensureCommit(cwd: string, sha: string, depth: number, logger: Logger): Promise<void> {
+async function ensureCommit(
+  cwd: string,
+  sha: string,
+  depth: number,
+  logger: Logger,
+  limits: GitTimeLimits
+): Promise<void> {
   if (
-    (await hasCommit(cwd, sha)) &&
-    (depth <= 1 || (await git(cwd, ['rev-parse', '--is-shallow-repository'])) === 'false')
+    (await hasCommit(cwd, sha, limits)) &&
+    (depth <= 1 || (await git(cwd, ['rev-parse', '--is-shallow-repository'], limits.localSeconds)) === 'false')
   )
     return
   logger.info(`Fetching ${sha.slice(0, 12)} (depth ${depth}) from origin`)
-  await git(cwd, ['fetch', '--no-tags', '--quiet', `--depth=${depth}`, 'origin', sha]).catch(async (error: Error) => {
-    if (!(await hasCommit(cwd, sha)))
+  const fetch = ['fetch', '--no-tags', '--quiet', `--depth=${depth}`, 'origin', sha]
+  await git(cwd, fetch, limits.fetchSeconds).catch(async (error: Error) => {
+    if (!(await hasCommit(cwd, sha, limits)))
       throw new Error(
         `the base commit ${sha} is not in the checkout and could not be fetched from origin: ${error.message.trim()}`
       )
@@ -70,8 +107,8 @@ export interface BaseWorktree {
  * The head checkout's paths that git does not track (untracked and ignored files, as `git ls-files --others
  * --directory` collapses them) and its `.git`: the base worktree has none of them, so the base side borrows them.
  */
-async function untrackedPaths(root: string): Promise<string[]> {
-  const listed = await git(root, ['ls-files', '--others', '--directory', '-z'])
+async function untrackedPaths(root: string, limits: GitTimeLimits): Promise<string[]> {
+  const listed = await git(root, ['ls-files', '--others', '--directory', '-z'], limits.localSeconds)
   return [
     '.git',
     ...listed
@@ -85,32 +122,43 @@ async function untrackedPaths(root: string): Promise<string[]> {
  * A detached worktree at `sha` outside the user's checkout; the returned settings point at the same working-directory
  * inside it.
  */
-export async function baseWorktree(settings: Settings, sha: string, logger: Logger): Promise<BaseWorktree> {
-  const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
-  await ensureCommit(root, sha, 1, logger)
+export async function baseWorktree(
+  settings: Settings,
+  sha: string,
+  logger: Logger,
+  limits: GitTimeLimits = GIT_TIME_LIMITS
+): Promise<BaseWorktree> {
+  const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'], limits.localSeconds)
+  await ensureCommit(root, sha, 1, logger, limits)
+  // Listed before the worktree is added, so that a failure here leaves no worktree behind.
+  const paths = await untrackedPaths(root, limits)
   const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'slimcheck-base-'))
-  await git(root, ['worktree', 'add', '--detach', '--force', dir, sha])
+  await git(root, ['worktree', 'add', '--detach', '--force', dir, sha], limits.fetchSeconds)
   const workspace = path.join(dir, path.relative(fs.realpathSync(root), fs.realpathSync(settings.workspace)))
   const cleanup = async (): Promise<void> => {
-    await git(root, ['worktree', 'remove', '--force', dir]).catch((error: Error) =>
+    await git(root, ['worktree', 'remove', '--force', dir], limits.localSeconds).catch((error: Error) =>
       logger.warning(`could not remove the base worktree ${dir}: ${error.message}`)
     )
   }
   return {
     settings: { ...settings, workspace, reportPath: path.join(dir, '.slimcheck-base-report.json') },
-    shared: { root: dir, from: root, paths: await untrackedPaths(root) },
+    shared: { root: dir, from: root, paths },
     cleanup
   }
 }
 
 /** The base commit and its recent ancestors: stored reports made at any of them are a fair baseline. */
-async function recentCommits(settings: Settings, sha: string, logger: Logger): Promise<Set<string>> {
+async function recentCommits(
+  settings: Settings,
+  sha: string,
+  logger: Logger,
+  limits: GitTimeLimits
+): Promise<Set<string>> {
   try {
-    const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'])
-    await ensureCommit(root, sha, ANCESTORS_FOR_ARTIFACTS, logger)
-    return new Set(
-      (await git(root, ['rev-list', `--max-count=${ANCESTORS_FOR_ARTIFACTS}`, sha])).split('\n').filter(Boolean)
-    )
+    const root = await git(settings.workspace, ['rev-parse', '--show-toplevel'], limits.localSeconds)
+    await ensureCommit(root, sha, ANCESTORS_FOR_ARTIFACTS, logger, limits)
+    const listed = await git(root, ['rev-list', `--max-count=${ANCESTORS_FOR_ARTIFACTS}`, sha], limits.localSeconds)
+    return new Set(listed.split('\n').filter(Boolean))
   } catch (error) {
     logger.warning(
       `could not list the ancestors of ${sha.slice(0, 12)}: ${(error as Error).message}; only a report made at that commit is used`
@@ -167,7 +215,7 @@ async function fromArtifact(request: BaselineRequest, accept: (sha: string) => b
 }
 
 async function fromBuild(request: BaselineRequest, note?: string): Promise<Baseline> {
-  const worktree = await baseWorktree(request.settings, request.baseSha, request.logger)
+  const worktree = await baseWorktree(request.settings, request.baseSha, request.logger, request.gitLimits)
   return {
     kind: 'build',
     settings: worktree.settings,
@@ -201,7 +249,7 @@ export async function resolveBaseline(request: BaselineRequest): Promise<Baselin
       }
     )
   }
-  const commits = await recentCommits(request.settings, request.baseSha, logger)
+  const commits = await recentCommits(request.settings, request.baseSha, logger, request.gitLimits ?? GIT_TIME_LIMITS)
   const stored = await fromArtifact(request, (sha) => commits.has(sha)).catch((error: Error) => {
     logger.warning(`baseline artifact unavailable (${error.message}); building the base commit instead`)
     return undefined

@@ -2,13 +2,12 @@
  * The command line: the same pipeline as the action, printed for a terminal (text), a PR (markdown) or a machine (json,
  * sarif).
  */
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parseArgs, promisify } from 'node:util'
-import { baseWorktree, parseStoredReport } from './baseline.js'
+import { parseArgs } from 'node:util'
+import { baseWorktree, commitOf, parseStoredReport } from './baseline.js'
 import { renderComment } from './report/comment.js'
 import { compareReports } from './compare/index.js'
 import {
@@ -68,7 +67,7 @@ Text is coloured on a terminal (NO_COLOR turns colours off, FORCE_COLOR on). Ins
 workflow, text and Markdown on standard output are wrapped so that the runner takes no line as a command.
 
 Exit status: 0 when the policy passed, 1 for a violation (a finding in fail-on that is new against --base,
-a failed build, a limit), 2 for bad usage.
+a failed build, a limit), 2 for bad usage, 3 for an unexpected error (with --verbose, its stack follows).
 `
 
 const FORMATS = ['text', 'markdown', 'json', 'sarif'] as const
@@ -371,14 +370,9 @@ function selectFor(selection: ShardSelection | undefined): { select?: (names: st
 }
 
 async function resolveCommit(dir: string, ref: string): Promise<string> {
-  try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
-      cwd: dir
-    })
-    return stdout.trim()
-  } catch {
-    throw new InputError(`--base: '${ref}' is not a commit of the git repository at ${dir}`)
-  }
+  const commit = await commitOf(dir, ref)
+  if (!commit) throw new InputError(`--base: '${ref}' is not a commit of the git repository at ${dir}`)
+  return commit
 }
 
 /** Static analysis of the named files, every Dockerfile under the named directories, and `-` (standard input). */

@@ -58,6 +58,8 @@ export interface VariantSpec {
   platform?: string
   /** Where it was declared, for error messages: `.github/slimcheck.yml:4` or `input variants:2`. */
   origin: string
+  /** Declared in the committed config file: its build-arg values are in the repository already, no secret. */
+  committed: boolean
 }
 
 export interface FailPolicy {
@@ -497,10 +499,17 @@ export function parseVariantsYaml(text: string, source: string, isConfigFile: bo
     throw new InputError(
       `${where(list)}: variants must be a YAML list of {dockerfile, name, context, target, build-args, platform}`
     )
-  return list.items.map((item, index) => parseVariantItem(item as Node, `variants[${index}]`, where))
+  return list.items.map((item, index) => ({
+    ...parseVariantItem(item as Node, `variants[${index}]`, where),
+    committed: isConfigFile
+  }))
 }
 
-function parseVariantItem(item: Node, label: string, where: (node: Node | null | undefined) => string): VariantSpec {
+function parseVariantItem(
+  item: Node,
+  label: string,
+  where: (node: Node | null | undefined) => string
+): Omit<VariantSpec, 'committed'> {
   if (isScalar(item) && typeof item.value === 'string')
     return { dockerfile: item.value, buildArgs: {}, origin: where(item) }
   if (!isMap(item)) throw new InputError(`${where(item)}: ${label} must be a Dockerfile path or a mapping`)

@@ -148,6 +148,7 @@ function fromSpec(spec: VariantSpec, settings: Settings): Variant {
     context,
     target: spec.target,
     buildArgs: { ...settings.buildArgs, ...spec.buildArgs },
+    ...(spec.committed && Object.keys(spec.buildArgs).length ? { committedArgs: Object.keys(spec.buildArgs) } : {}),
     platform: spec.platform ?? settings.platform
   }
 }

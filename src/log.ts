@@ -1,8 +1,8 @@
 /** Where progress goes: the Actions log (groups, annotations) or a terminal. */
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { stripControlCharacters } from './report/index.js'
 import type { Finding } from './types.js'
+import { printable } from './untrusted.js'
 
 export interface Logger {
   info(message: string): void
@@ -19,7 +19,13 @@ export interface Logger {
 
 export const actionsLogger: Logger = {
   info: (message) => core.info(message),
-  progress: (line) => core.info(line),
+  progress(line) {
+    // It quotes a variant's name and a build's error, both untrusted: no part of it may be taken as a command.
+    const token = randomUUID()
+    core.info(`::stop-commands::${token}`)
+    core.info(line)
+    core.info(`::${token}::`)
+  },
   warning: (message) => core.warning(message),
   group: (title, body) => core.group(title, body),
   async untrusted(body) {
@@ -49,12 +55,12 @@ export const actionsLogger: Logger = {
 export function terminalLogger(stream: NodeJS.WritableStream = process.stderr, verbose = false): Logger {
   return {
     info: (message) => {
-      if (verbose) stream.write(`${stripControlCharacters(message)}\n`)
+      if (verbose) stream.write(`${printable(message)}\n`)
     },
-    progress: (line) => stream.write(`${stripControlCharacters(line)}\n`),
-    warning: (message) => stream.write(`warning: ${stripControlCharacters(message)}\n`),
+    progress: (line) => stream.write(`${printable(line)}\n`),
+    warning: (message) => stream.write(`warning: ${printable(message)}\n`),
     async group(title, body) {
-      if (verbose) stream.write(`${stripControlCharacters(title)}\n`)
+      if (verbose) stream.write(`${printable(title)}\n`)
       return body()
     },
     untrusted: (body) => body(),

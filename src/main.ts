@@ -196,7 +196,7 @@ async function publishResult(
       markdown,
       fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, SUMMARY_LIMIT),
       summary: summaryText(headReport, comparison),
-      outcome: outcomeOf(comparison, headReport, baseReport),
+      outcome: outcomeOf(comparison),
       sarifPath: settings.sarifPath,
       annotations: settings.annotations,
       pathPrefix: event.pathPrefix

@@ -15,12 +15,18 @@ import {
 } from './measure/build.js'
 import { InputError, type Settings } from './config.js'
 import { discoverVariants } from './discover.js'
-import { EngineTimeoutError, EngineUnreachableError, type Engine, type EngineInfo } from './engine/index.js'
+import {
+  engineAddress,
+  EngineTimeoutError,
+  EngineUnreachableError,
+  type Engine,
+  type EngineInfo
+} from './engine/index.js'
 import type { TracedStep } from './engine/trace.js'
 import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './report/markdown.js'
-import { redactorFor, secretFragments } from './redact.js'
+import { redactorFor, secretFragments, sensitiveArgs } from './redact.js'
 import { SCHEMA_VERSION, type Fingerprint, type Report, type VariantReport } from './types.js'
 import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './measure/variants.js'
 
@@ -96,9 +102,12 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
     try {
       state.info = await run.engine.info()
     } catch (error) {
-      if (!(error instanceof EngineUnreachableError) && !(error instanceof EngineTimeoutError)) throw error
-      state.engineProblem = error.message
-      run.logger.warning(error.message)
+      // Whatever the engine answered, the run goes on without it: static findings and the report still come out.
+      const known = error instanceof EngineUnreachableError || error instanceof EngineTimeoutError
+      state.engineProblem = known
+        ? error.message
+        : `the Docker engine at ${engineAddress()} could not say what it is: ${(error as Error).message}`
+      run.logger.warning(state.engineProblem)
     }
   }
   const names = interleavedNames(states)
@@ -142,7 +151,7 @@ function discoverSide(side: Side, logger: Logger): SideState {
   try {
     const variants = discoverVariants(side.settings, logger)
     const values = [
-      ...variants.flatMap((variant) => Object.values(variant.buildArgs)),
+      ...variants.flatMap((variant) => Object.values(sensitiveArgs(variant))),
       ...Object.values(side.settings.secrets)
     ]
     for (const fragment of new Set(values.flatMap(secretFragments))) logger.secret(fragment)
@@ -191,20 +200,21 @@ function optionsFor(side: SideState, state: RunState): BuildOptions {
 }
 
 function failed(prepared: Prepared, message: string, rest: Partial<VariantReport> = {}): VariantReport {
-  const redact = redactorFor(prepared.item.variant.buildArgs, prepared.options.secrets)
+  const redact = redactorFor(sensitiveArgs(prepared.item.variant), prepared.options.secrets)
   return variantReport(prepared.item, { status: 'failed', failure: { message: redact(message), logTail: [] }, ...rest })
 }
 
 /** Settles what needs no build: blocked variants, a missing engine, an unreadable context; else fingerprints it. */
 async function prepare(side: SideState, item: AnalyzedVariant, state: RunState): Promise<Prepared> {
   const prepared: Prepared = { side, item, options: optionsFor(side, state), samples: [] }
+  const { info } = state
   if (item.blocker) prepared.report = failed(prepared, item.blocker)
   else if (!state.engine) prepared.report = variantReport(item, {})
-  else if (!state.info)
+  else if (!info)
     prepared.report = variantReport(item, {
       failure: { message: `not built: ${state.engineProblem ?? 'no engine'}`, logTail: [] }
     })
-  if (prepared.report) return prepared
+  if (prepared.report || !info) return prepared
   const { variant } = item
   const contextDir = path.join(prepared.options.workspace, variant.context)
   try {
@@ -214,18 +224,25 @@ async function prepare(side: SideState, item: AnalyzedVariant, state: RunState):
       sharedFilesFor(prepared.options.shared, contextDir)
     )
   } catch (error) {
-    if (!(error instanceof ContextError)) throw error
-    prepared.report = failed(prepared, error.message)
+    // A context that cannot be read costs this variant only, whatever failed.
+    const reason = error instanceof ContextError ? error.message : `the build context cannot be read: ${String(error)}`
+    prepared.report = failed(prepared, reason)
     return prepared
   }
-  prepared.fingerprint = await fingerprintVariant({
+  const redact = redactorFor(sensitiveArgs(variant), prepared.options.secrets)
+  const fingerprint = await fingerprintVariant({
     variant,
+    platform: variant.platform ?? `${info.os}/${info.arch}`,
     dockerfileText: item.text ?? '',
     inputs: item.analysis?.inputs,
     context: prepared.context,
     secretNames: Object.keys(prepared.options.secrets),
     resolveImage: (reference) => identity(reference, state)
   }).catch((error: Error) => ({ unfingerprintable: `the inputs could not be read: ${error.message}` }))
+  // The reason can quote a base image after build-arg substitution.
+  prepared.fingerprint = fingerprint.unfingerprintable
+    ? { unfingerprintable: redact(fingerprint.unfingerprintable) }
+    : fingerprint
   return prepared
 }
 
@@ -238,11 +255,15 @@ function identity(reference: string, state: RunState): Promise<string | undefine
   return known
 }
 
-/** The stored variant whose inputs equal this one's, when rebuilding is not asked for. */
+/**
+ * The stored variant whose inputs equal this one's, when rebuilding is not asked for and the stored report was
+ * measured by this very slimcheck (another version may count differently).
+ */
 function carriedFrom(prepared: Prepared, state: RunState): VariantReport | undefined {
   const digest = prepared.fingerprint?.digest
-  if (!digest || !state.run.carry || state.head.rebuild) return undefined
-  return state.run.carry.report.variants.find(
+  const carry = state.run.carry
+  if (!digest || !carry || state.head.rebuild || carry.report.tool.version !== state.run.version) return undefined
+  return carry.report.variants.find(
     (stored) =>
       stored.name === prepared.item.variant.name &&
       stored.status === 'built' &&
@@ -251,15 +272,19 @@ function carriedFrom(prepared: Prepared, state: RunState): VariantReport | undef
   )
 }
 
-/** A report made of another measurement: the stored one carried forward, or the other side's identical build. */
+/**
+ * A report made of another measurement: the stored one carried forward, or the other side's identical build. What
+ * the image carries is judged anew, with this run's settings (allowed-conda-images).
+ */
 function reusedReport(prepared: Prepared, measured: VariantReport, reused: VariantReport['reused']): VariantReport {
-  const imageFindings = measured.findings.filter((finding) => finding.evidence === 'image')
+  const markers = measured.image?.conda
+  const condaFinding = markers ? imageCondaFinding(prepared.item, markers) : undefined
   return variantReport(prepared.item, {
     status: 'built',
     image: measured.image,
     build: measured.build,
-    findings: [...prepared.item.findings, ...imageFindings],
-    ...(measured.condaBytes !== undefined ? { condaBytes: measured.condaBytes } : {}),
+    findings: condaFinding ? [...prepared.item.findings, condaFinding] : prepared.item.findings,
+    ...(condaFinding ? { condaBytes: markers!.prefixes.reduce((sum, prefix) => sum + prefix.sizeBytes, 0) } : {}),
     ...(prepared.fingerprint ? { fingerprint: prepared.fingerprint } : {}),
     reused
   })
@@ -300,10 +325,14 @@ async function measureVariant(
     for (const build of toBuild.filter((candidate) => !candidate.report)) await buildRun(build, index, state)
   }
   for (const build of toBuild) if (!build.report) build.report = await measured(build, state)
-  if (shareable) {
+  if (shareable && head.report!.status === 'built') {
     const reused = { kind: 'shared' } as const
-    base.report = head.report!.status === 'built' ? reusedReport(base, head.report!, reused) : { ...head.report! }
-    if (head.report!.status === 'built') head.report = { ...head.report!, reused }
+    base.report = reusedReport(base, head.report!, reused)
+    head.report = { ...head.report!, reused }
+  } else if (shareable) {
+    // The one build failed: the base gets a build of its own, so a failure is never booked on a side that did not fail.
+    for (let index = 1; index <= state.run.runs && !base.report; index++) await buildRun(base, index, state)
+    if (!base.report) base.report = await measured(base, state)
   }
   for (const item of prepared) reportProgress(item, state, comparing)
   return prepared.map((item) => item.report!)

@@ -1,4 +1,5 @@
 /** Keeps build-arg and secret values out of everything slimcheck prints or writes: logs, findings, reports. */
+import type { Variant } from './types.js'
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
@@ -12,6 +13,12 @@ const MIN_FRAGMENT = 3
 export function secretFragments(value: string): string[] {
   const fragments = [value, ...value.split(/\r?\n|\r/), JSON.stringify(value).slice(1, -1)]
   return [...new Set(fragments.filter((fragment) => fragment.trim().length >= MIN_FRAGMENT))]
+}
+
+/** The build-args whose values may be secret: all but those the committed config file sets. */
+export function sensitiveArgs(variant: Pick<Variant, 'buildArgs' | 'committedArgs'>): Record<string, string> {
+  const committed = new Set(variant.committedArgs ?? [])
+  return Object.fromEntries(Object.entries(variant.buildArgs).filter(([name]) => !committed.has(name)))
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Variant {
   context: string
   target?: string
   buildArgs: Record<string, string>
+  /** Build-args whose values the committed config file sets: public, so never masked. */
+  committedArgs?: string[]
   platform?: string
 }
 
@@ -60,6 +62,13 @@ export interface Layer {
 
 export type ImageStore = 'overlay2' | 'containerd'
 
+/** What the image conda check found in a built image's filesystem and config. */
+export interface CondaMarkers {
+  prefixes: { path: string; sizeBytes: number }[]
+  commandsOnPath: string[]
+  envNames: string[]
+}
+
 export interface ImageMeasurement {
   id: string
   /**
@@ -79,6 +88,8 @@ export interface ImageMeasurement {
   store: ImageStore
   platform: string
   layers: Layer[]
+  /** The conda markers the image carries, when it carries any: a carried measurement's findings are judged anew. */
+  conda?: CondaMarkers
 }
 
 export type CacheMode = 'cold' | 'warm'

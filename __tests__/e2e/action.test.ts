@@ -5,6 +5,7 @@ import type { Log } from 'sarif'
 import { SCHEMA_VERSION, type Report } from '../../src/types.js'
 import { renderGfm, visibleText } from '../support/gfm.js'
 import { runAction } from '../support/runner.js'
+import { runnerCommands } from '../support/runner-commands.js'
 import { expectConsistentSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
 const CONDA_DOCKERFILE = [
@@ -138,5 +139,20 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(run.stdout).toContain("cache: 'tepid' is not allowed; use one of cold, warm")
     const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
     expect(report.problems).toEqual(["cache: 'tepid' is not allowed; use one of cold, warm"])
+  })
+
+  it('lets no build log, error or variant name become a workflow command', async () => {
+    const workspace = makeWorkspace({
+      'Dockerfile.inject': `FROM ${TEST_BASE}\nRUN echo "##[warning]legacy-injected" && echo "::warning::modern-injected" && exit 3\n`
+    })
+    const run = await runAction({ workspace, inputs: { 'fail-on': 'none' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('legacy-injected')
+    const modern = /^::[^\s:]+[^:]*::/
+    const injected = runnerCommands(run.stdout).filter(
+      (line) =>
+        line.includes('injected') && (!modern.test(line.trimStart()) || line.trimStart().startsWith('::warning::'))
+    )
+    expect(injected).toEqual([])
   })
 })

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { signedBytes } from '../../src/report/markdown.js'
 import type { Report } from '../../src/types.js'
 import { startFakeResults, type FakeResults } from '../support/actions-results.js'
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
@@ -123,6 +124,11 @@ describe('a pull request that changes one variant', () => {
     expect(first.outputs).toMatchObject({ passed: 'true', violations: '0' })
     // app's growth, plus the added variant, less the removed one (which has 8 KiB less data than the new one).
     expect(Number(first.outputs['size-delta'])).toBeGreaterThan(786_432)
+    // The summary, the report and size-delta publish that one total.
+    expect(first.report.comparison!.totalSize!.delta).toBe(Number(first.outputs['size-delta']))
+    expect(first.outputs.summary).toContain(
+      `; total size ${signedBytes(Number(first.outputs['size-delta']))} (with 1 added and 1 removed variant); `
+    )
     expect(first.summary).toContain('| `app` |')
     expect(fs.existsSync(path.join(first.workspace, '.git'))).toBe(true)
     expect(github.violations).toEqual([])

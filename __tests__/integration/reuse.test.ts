@@ -92,4 +92,60 @@ describe('variants with unchanged inputs', () => {
     expect(proxy.builds() - before).toBe(1 + 3)
     expect(rebuilt.variants.every((variant) => variant.reused === undefined)).toBe(true)
   })
+
+  it('build the base on its own when the one shared build fails, so no failure is booked on a side it did not hit', async () => {
+    const files = { Dockerfile: `FROM ${TEST_BASE}\nRUN exit 7\n` }
+    const before = proxy.builds()
+    const [baseReport, headReport] = await runPipelines({
+      sides: [
+        { label: 'base', settings: parseSettings({}, makeWorkspace(files)) },
+        { label: 'head', settings: parseSettings({}, makeWorkspace(files)) }
+      ],
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      runs: 1
+    })
+    expect(proxy.builds() - before).toBe(2)
+    expect([baseReport.variants[0].status, headReport.variants[0].status]).toEqual(['failed', 'failed'])
+    expect(baseReport.variants[0].reused).toBeUndefined()
+  })
+
+  it('are not carried from a report another slimcheck version made, and their image findings are judged anew', async () => {
+    const dir = makeWorkspace({
+      Dockerfile: `FROM ${TEST_BASE}\nRUN mkdir -p /opt/conda/conda-meta\nENV CONDA_DIR=/opt/conda\n`
+    })
+    const stored = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test'
+    })
+    const imageFinding = (report: Report) => report.variants[0].findings.find((finding) => finding.evidence === 'image')
+    expect(imageFinding(stored)?.severity).toBe('error')
+
+    const accepted = parseSettings({ 'allowed-conda-images': TEST_BASE }, dir)
+    const before = proxy.builds()
+    const carried = await runPipeline({
+      settings: accepted,
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      carry: { report: stored }
+    })
+    expect(proxy.builds() - before).toBe(0)
+    expect(carried.variants[0].reused?.kind).toBe('carried')
+    expect(imageFinding(carried)?.severity).toBe('info')
+
+    const older = { ...stored, tool: { ...stored.tool, version: '0.0.1' } }
+    const rebuilt = await runPipeline({
+      settings: accepted,
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      carry: { report: older }
+    })
+    expect(proxy.builds() - before).toBe(1)
+    expect(rebuilt.variants[0].reused).toBeUndefined()
+  })
 })

@@ -344,6 +344,12 @@ export type Fault =
   | 'rate-limit'
   | 'too-many-requests'
 
+/**
+ * Faults of the connection rather than of the answer: `no-answer` accepts the request and never answers it;
+ * `stalls-mid-body` sends the status, the headers and half of the real answer's body, then nothing more.
+ */
+export type Silence = 'no-answer' | 'stalls-mid-body'
+
 function secondaryRateLimit(retryAfter: number, requestId: string): Reply {
   return {
     status: 403,
@@ -1124,6 +1130,7 @@ export interface RecordedRequest {
   body: unknown
   operationId: string
   headers: Record<string, string | undefined>
+  /** 0 when the request was never answered (the `no-answer` fault). */
   status: number
 }
 
@@ -1150,17 +1157,17 @@ export interface FakeGitHub {
   seedWorkflow(owner: string, repo: string, file: string): number
   seedWorkflowRuns(owner: string, repo: string, runs: RunSeed[]): SeededRun[]
   seedArtifact(owner: string, repo: string, seed: ArtifactSeed): SeededArtifact
-  failNext(match: FaultMatch, response: Fault, times?: number): void
+  failNext(match: FaultMatch, response: Fault | Silence, times?: number): void
   close(): Promise<void>
 }
 
 interface PendingFault {
   match: FaultMatch
-  response: Fault
+  response: Fault | Silence
   remaining: number
 }
 
-function takeFault(faults: PendingFault[], op: OperationInfo): Fault | undefined {
+function takeFault(faults: PendingFault[], op: OperationInfo): Fault | Silence | undefined {
   const fault = faults.find(
     (f) =>
       (f.match.method === undefined || f.match.method.toUpperCase() === op.method) &&
@@ -1208,6 +1215,18 @@ function send(res: ServerResponse, reply: Reply, headers: Record<string, string>
   all['content-length'] = String(payload === undefined ? 0 : Buffer.byteLength(payload))
   res.writeHead(reply.status, all)
   res.end(payload)
+}
+
+/** The status, the headers and the first half of the body; the connection then stays open, silent. */
+function sendHalf(res: ServerResponse, reply: Reply, headers: Record<string, string>): void {
+  const payload = Buffer.from(JSON.stringify(reply.body ?? {}))
+  res.writeHead(reply.status, {
+    ...headers,
+    ...reply.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(payload.length)
+  })
+  res.write(payload.subarray(0, Math.floor(payload.length / 2)))
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
@@ -1260,22 +1279,27 @@ class FakeServer {
     const notes = [...checked.problems, ...unknownQueryParameters(op, url.searchParams)]
     for (const note of notes) this.violations.push(`${where} (${op.operationId}): ${note}`)
     if (checked.reply) return respond(checked.reply)
-    const reply = this.answer(op, { op, params: checked.params, query: checked.query, body: checked.body, url }, id)
-    this.requests.push({
-      method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body: checked.body,
-      operationId: op.operationId,
-      headers: flatHeaders(req),
-      status: reply.status
-    })
+    const record = (status: number): void =>
+      void this.requests.push({
+        method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body: checked.body,
+        operationId: op.operationId,
+        headers: flatHeaders(req),
+        status
+      })
+    const fault = takeFault(this.faults, op)
+    // The connection stays open, unanswered, until the client gives up or close() ends it.
+    if (fault === 'no-answer') return record(0)
+    const call = { op, params: checked.params, query: checked.query, body: checked.body, url }
+    const reply = fault && fault !== 'stalls-mid-body' ? faultReply(fault, op, id) : this.answer(op, call)
+    record(reply.status)
+    if (fault === 'stalls-mid-body') return sendHalf(res, reply, headers)
     respond(reply)
   }
 
-  answer(op: OperationInfo, call: Call, id: string): Reply {
-    const fault = takeFault(this.faults, op)
-    if (fault) return faultReply(fault, op, id)
+  answer(op: OperationInfo, call: Call): Reply {
     const handler = HANDLERS[op.operationId]
     if (handler) return handler(this.state, call)
     this.violations.push(

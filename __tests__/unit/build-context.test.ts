@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { buildContext, contextEntries, EXTERNAL_DOCKERFILE } from '../../src/measure/context.js'
+import { buildContext, contextEntries, ContextError, EXTERNAL_DOCKERFILE } from '../../src/measure/context.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 const names = (dir: string, dockerfile = 'Dockerfile'): string[] =>
@@ -116,5 +116,13 @@ describe('files another checkout lends', () => {
     const baseDir = makeWorkspace({ Dockerfile: 'FROM scratch\n', '.dockerignore': 'dist\n.git\n' })
     const entries = contextEntries(baseDir, 'Dockerfile', { dir: head(), roots: ['.git', 'dist'] })
     expect(entries.map((entry) => entry.name)).toEqual(['.dockerignore', 'Dockerfile'])
+  })
+})
+
+describe('a build context that cannot be read', () => {
+  it('fails with a ContextError naming what could not be read, for the ignore file too', () => {
+    const dir = makeWorkspace({ Dockerfile: 'FROM scratch\n', '.dockerignore/oops': 'a directory, not a file' })
+    expect(() => buildContext(dir, 'Dockerfile')).toThrow(ContextError)
+    expect(() => buildContext(dir, 'Dockerfile')).toThrow(/cannot read \.dockerignore in the build context \(EISDIR\)/)
   })
 })

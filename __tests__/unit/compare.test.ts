@@ -391,18 +391,19 @@ describe('compareReports', () => {
     expect(comparison.baseline).toBe(BASELINE)
   })
 
-  it('totals the size only over variants built on both sides', () => {
-    expect(compareReports(base, head, BASELINE, policy()).totalSize).toEqual({
-      before: 150 * MB,
-      after: 170 * MB,
-      delta: 20 * MB,
-      percent: (20 / 150) * 100
-    })
+  it('totals the size over every variant built: on both sides, added in full, removed as gone', () => {
+    // new (10 MB) added, old (30 MB) removed; fragile and broken, built on one side only, are left out.
+    expect(compareReports(base, head, BASELINE, policy()).totalSize).toEqual(delta(180 * MB, 180 * MB))
   })
 
-  it('has no total when no variant was built on both sides', () => {
-    const comparison = compareReports(report([variant('old')]), report([variant('new')]), BASELINE, policy())
-    expect(comparison).not.toHaveProperty('totalSize')
+  it('has a total when no variant was built on both sides', () => {
+    const comparison = compareReports(
+      report([variant('old', { size: 30 * MB })]),
+      report([variant('new', { size: 10 * MB })]),
+      BASELINE,
+      policy()
+    )
+    expect(comparison.totalSize).toEqual(delta(30 * MB, 10 * MB))
     expect(comparison.variants.map((item) => item.kind)).toEqual(['added', 'removed'])
   })
 
@@ -748,12 +749,18 @@ describe('sizeTotals', () => {
       variant('broken-new', { status: 'failed' })
     ])
     const comparison = compareReports(base, head, BASELINE, policy())
-    expect(sizeTotals(comparison, base, head)).toEqual({
+    expect(sizeTotals(comparison)).toEqual({
       total: delta(130 * MB, 130 * MB),
       added: 1,
       removed: 1,
       unmeasured: ['fragile', 'broken-new']
     })
+    expect(sizeTotals(comparison)?.total).toBe(comparison.totalSize)
+  })
+
+  it('are absent without a baseline', () => {
+    const head = report([variant('app')])
+    expect(sizeTotals(compareReports(undefined, head, { source: 'none' }, policy()))).toBeUndefined()
   })
 })
 

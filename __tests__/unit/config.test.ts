@@ -245,7 +245,7 @@ describe('parseVariantsYaml', () => {
       false
     )
     expect(specs).toEqual([
-      { dockerfile: 'Dockerfile', buildArgs: {}, origin: 'input variants:1' },
+      { dockerfile: 'Dockerfile', buildArgs: {}, origin: 'input variants:1', committed: false },
       {
         name: 'api-slim',
         dockerfile: 'docker/Dockerfile',
@@ -253,7 +253,8 @@ describe('parseVariantsYaml', () => {
         target: 'runtime',
         platform: undefined,
         buildArgs: { BASE: 'slim', PY: '3.12' },
-        origin: 'input variants:2'
+        origin: 'input variants:2',
+        committed: false
       },
       {
         name: 'api-alpine',
@@ -262,7 +263,8 @@ describe('parseVariantsYaml', () => {
         target: undefined,
         platform: 'linux/amd64',
         buildArgs: { BASE: 'alpine' },
-        origin: 'input variants:6'
+        origin: 'input variants:6',
+        committed: false
       }
     ])
   })

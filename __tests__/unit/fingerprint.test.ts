@@ -70,6 +70,7 @@ describe('the fingerprint', () => {
   ) =>
     fingerprintVariant({
       variant: { ...variant, ...overrides },
+      platform: overrides.platform ?? 'linux/x86_64',
       dockerfileText: text,
       inputs: inputsOf(text),
       context: buildContext(dir, 'Dockerfile'),
@@ -104,5 +105,50 @@ describe('the fingerprint', () => {
     expect(await fingerprint(workspace(), {}, dockerfile, () => Promise.resolve(undefined))).toEqual({
       unfingerprintable: 'the image `busybox:1.36` could be resolved neither by a registry nor locally'
     })
+  })
+})
+
+describe('the files a fingerprint reads', () => {
+  const digestOf = async (dir: string, text: string, platform = 'linux/x86_64'): Promise<string | undefined> =>
+    (
+      await fingerprintVariant({
+        variant: { name: 'app', dockerfile: 'Dockerfile', context: '.', buildArgs: {} },
+        platform,
+        dockerfileText: text,
+        inputs: inputsOf(text),
+        context: buildContext(dir, 'Dockerfile'),
+        secretNames: [],
+        resolveImage: () => Promise.resolve('sha256:base')
+      })
+    ).digest
+
+  it('follows a symbolic link a source names, or one on the way to it, to what it leads to', async () => {
+    const text = 'FROM busybox:1.36\nCOPY config.yml /etc/\nCOPY current/app.py /app/\n'
+    const workspace = (prod: string, app: string): string => {
+      const dir = makeWorkspace({ Dockerfile: text, 'configs/prod.yml': prod, 'v2/app.py': app })
+      fs.symlinkSync('configs/prod.yml', path.join(dir, 'config.yml'))
+      fs.symlinkSync('v2', path.join(dir, 'current'))
+      return dir
+    }
+    const base = await digestOf(workspace('a', 'print(1)'), text)
+    expect(await digestOf(workspace('a', 'print(1)'), text)).toBe(base)
+    expect(await digestOf(workspace('bbbbbbbb', 'print(1)'), text)).not.toBe(base)
+    expect(await digestOf(workspace('a', 'print(2)'), text)).not.toBe(base)
+  })
+
+  it('resolves `..` inside the context, as BuildKit does', async () => {
+    const text = 'FROM busybox:1.36\nCOPY ../config.json /\n'
+    const base = await digestOf(makeWorkspace({ Dockerfile: text, 'config.json': '{}' }), text)
+    expect(await digestOf(makeWorkspace({ Dockerfile: text, 'config.json': '{"a":1}' }), text)).not.toBe(base)
+  })
+
+  it('reads the files a COPY names beside a heredoc', () => {
+    expect(inputsOf('FROM busybox\nCOPY <<EOF notes.txt /d/\nhello\nEOF\n')?.contextSources).toEqual(['notes.txt'])
+  })
+
+  it('tells platforms apart, the engine’s own included', async () => {
+    const text = 'FROM busybox:1.36\n'
+    const dir = makeWorkspace({ Dockerfile: text })
+    expect(await digestOf(dir, text, 'linux/aarch64')).not.toBe(await digestOf(dir, text, 'linux/x86_64'))
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseSettings } from '../../src/config.js'
+import { discoverVariants } from '../../src/discover.js'
 import { analyzeVariant, imageCondaFinding } from '../../src/measure/variants.js'
 import { makeWorkspace } from '../support/workspace.js'
 
@@ -14,6 +15,18 @@ describe('analyzeVariant', () => {
     expect(analyzed.findings.length).toBeGreaterThan(0)
     expect(JSON.stringify(analyzed.findings)).not.toContain('s3cr3t')
     expect(JSON.stringify(analyzed.findings)).toContain('***')
+  })
+
+  it('shows the values the committed config file sets, which are no secret, and discovery says which those are', () => {
+    const dir = makeWorkspace({
+      Dockerfile: 'ARG PY\nFROM python:${PY}\n',
+      '.github/slimcheck.yml': 'variants:\n  - dockerfile: Dockerfile\n    build-args: { PY: "3.12" }\n'
+    })
+    const settings = parseSettings({}, dir)
+    const [variant] = discoverVariants(settings)
+    expect(variant.committedArgs).toEqual(['PY'])
+    const analyzed = analyzeVariant(variant, settings)
+    expect(analyzed.findings.find((finding) => finding.rule === 'shared-tag')?.message).toContain('python:3.12')
   })
 
   it('blocks the build of a missing Dockerfile with a located parse-error', () => {

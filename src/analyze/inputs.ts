@@ -1,4 +1,5 @@
 /** What a build of the variant can read besides its Dockerfile: external images and context paths. Pure. */
+import path from 'node:path'
 import { buildStages, type DockerfileModel, type Instruction, type Stage } from './dockerfile.js'
 import type { ImageRef } from './image-ref.js'
 
@@ -23,20 +24,19 @@ function mountOptions(value: string): Map<string, string> {
   )
 }
 
-/** The sources of a COPY or ADD from the context: every argument but the destination. */
+/** The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. */
 function copySources(instruction: Instruction): string[] {
-  if (instruction.heredocs.length) return []
   const args = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean)
-  return args.slice(0, -1)
+  return args.slice(0, -1).filter((arg) => !arg.startsWith('<<'))
 }
 
-/** The context-relative path a source reads; undefined when it cannot be bounded (the whole context, a variable). */
+/**
+ * The context-relative path a source reads, resolved as BuildKit resolves it inside the context (`..` stops at its
+ * root); undefined when it cannot be bounded (the whole context, a variable).
+ */
 function contextPath(source: string): string | undefined {
   if (source.includes('$')) return undefined
-  const relative = source
-    .replace(/^(\.\/)+/, '')
-    .replace(/^\/+/, '')
-    .replace(/\/+$/, '')
+  const relative = path.posix.normalize(`/${source}`).replace(/^\/+/, '').replace(/\/+$/, '')
   return relative === '' || relative === '.' || relative === '*' ? undefined : relative
 }
 

@@ -213,25 +213,44 @@ export function compareReports(
           .map((variant) => compareVariant(variant.name, variant, undefined, noise))
       ]
     : []
-  const bothBuilt = variants.filter((variant) => variant.size)
-  const totalSize = bothBuilt.length
-    ? delta(
-        bothBuilt.reduce((sum, variant) => sum + variant.size!.before, 0),
-        bothBuilt.reduce((sum, variant) => sum + variant.size!.after, 0)
-      )
-    : undefined
   const all = policyViolations(head, policy, base ? { base, variants } : undefined)
   const failing = policy.failOnInherited ? all : all.filter((violation) => !violation.inherited)
   return {
     baseline,
     variants,
-    ...(totalSize ? { totalSize } : {}),
+    ...(base ? { totalSize: totalSize(variants, base, head) } : {}),
     violations: failing,
     inherited: policy.failOnInherited ? [] : all.filter((violation) => violation.inherited)
   }
 }
 
-/** The summed size change, added and removed variants included, and the variants it cannot count. */
+/** How a variant counts in the size total: built on both sides, added or removed when built, or not at all. */
+function countedAs(variant: VariantComparison): 'both' | 'added' | 'removed' | undefined {
+  if (variant.size) return 'both'
+  if (variant.kind === 'added' && variant.headStatus === 'built') return 'added'
+  if (variant.kind === 'removed' && variant.baseStatus === 'built') return 'removed'
+  return undefined
+}
+
+/** The summed size change: variants built on both sides, added ones in full, removed ones as gone. */
+function totalSize(variants: VariantComparison[], base: Report, head: Report): Delta {
+  // A built variant has its image: `countedAs` goes by status, which is all a comparison keeps.
+  const sizeIn = (report: Report, name: string): number =>
+    report.variants.find((variant) => variant.name === name)?.image?.sizeBytes ?? 0
+  let before = 0
+  let after = 0
+  for (const variant of variants) {
+    const counted = countedAs(variant)
+    if (counted === 'both') {
+      before += variant.size!.before
+      after += variant.size!.after
+    } else if (counted === 'added') after += sizeIn(head, variant.name)
+    else if (counted === 'removed') before += sizeIn(base, variant.name)
+  }
+  return delta(before, after)
+}
+
+/** The size total, how many added and removed variants it counts, and the variants it cannot count. */
 export interface SizeTotals {
   total: Delta
   added: number
@@ -240,25 +259,16 @@ export interface SizeTotals {
   unmeasured: string[]
 }
 
-export function sizeTotals(comparison: Comparison, base: Report | undefined, head: Report): SizeTotals {
-  const image = (report: Report | undefined, name: string): ImageMeasurement | undefined =>
-    report?.variants.find((variant) => variant.name === name)?.image
-  let before = 0
-  let after = 0
-  const totals: Omit<SizeTotals, 'total'> = { added: 0, removed: 0, unmeasured: [] }
-  for (const variant of comparison.variants) {
-    if (variant.size) {
-      before += variant.size.before
-      after += variant.size.after
-    } else if (variant.kind === 'added' && image(head, variant.name)) {
-      after += image(head, variant.name)!.sizeBytes
-      totals.added++
-    } else if (variant.kind === 'removed' && image(base, variant.name)) {
-      before += image(base, variant.name)!.sizeBytes
-      totals.removed++
-    } else totals.unmeasured.push(variant.name)
+/** `comparison.totalSize` and what it counts; absent without a baseline. */
+export function sizeTotals(comparison: Comparison): SizeTotals | undefined {
+  if (!comparison.totalSize) return undefined
+  const counted = comparison.variants.map(countedAs)
+  return {
+    total: comparison.totalSize,
+    added: counted.filter((how) => how === 'added').length,
+    removed: counted.filter((how) => how === 'removed').length,
+    unmeasured: comparison.variants.filter((_, index) => counted[index] === undefined).map((variant) => variant.name)
   }
-  return { total: delta(before, after), ...totals }
 }
 
 /** Findings that `fail-on` names, by rule id (errors and warnings) or by severity at or above the threshold. */

@@ -4,7 +4,8 @@
  */
 import http from 'node:http'
 import https from 'node:https'
-import type { Readable } from 'node:stream'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import Docker from 'dockerode'
 import type { ImageStore } from '../types.js'
 import { runBuild, type BuildOutcome, type BuildRequest } from './buildkit.js'
@@ -48,8 +49,9 @@ export interface Engine {
   saveImage(imageId: string, platform: string): Promise<Readable>
   removeImage(imageIdOrTag: string): Promise<void>
   /**
-   * What an image reference names now: the registry's digest (`GET /distribution/{name}/json`, which pulls nothing),
-   * else the local image's id; undefined when neither answers.
+   * What a build would use for an image reference: the local image's id when the engine has it (builds do not pull
+   * it again), else the registry's digest (`GET /distribution/{name}/json`, which pulls nothing); undefined when
+   * neither answers.
    */
   imageIdentity(reference: string): Promise<string | undefined>
   /** The ids of the build cache's records. */
@@ -94,18 +96,25 @@ const UNREACHABLE_CODES = new Set([
 
 /** Time limit of every engine call but builds (`build-timeout`) and image exports (limited by silence). */
 export const ENGINE_CALL_SECONDS = 60
-/** A registry lookup for the fingerprint waits this long before the local image is asked instead. */
+/** A registry lookup for the fingerprint waits this long before the image counts as unresolvable. */
 const REGISTRY_SECONDS = 15
 /** Build cache records removed at once. */
 const PRUNE_CONCURRENCY = 8
 /** An image export that sends nothing for this long has stalled. */
 const EXPORT_IDLE_SECONDS = 120
 
+/** The client for every call but builds, and the time limit of those calls. */
+interface Client {
+  docker: Docker
+  callSeconds: number
+}
+
 /** Runs one engine call with a time limit; connection failures become `EngineUnreachableError`. */
 async function limited<T>(
+  client: Client,
   what: string,
   call: (signal: AbortSignal) => Promise<T>,
-  seconds = ENGINE_CALL_SECONDS
+  seconds = client.callSeconds
 ): Promise<T> {
   const abort = new AbortController()
   const timer = setTimeout(() => abort.abort(), seconds * 1000)
@@ -129,8 +138,12 @@ export function unreachableOr(error: unknown): unknown {
  * request and closes it afterwards, as the Docker CLI does: a streamed build context on a kept-alive connection can
  * stall or arrive corrupted (apocas/docker-modem#196).
  */
-export function createEngine(options: Docker.DockerOptions = {}): Engine {
+export function createEngine(
+  options: Docker.DockerOptions = {},
+  { callSeconds = ENGINE_CALL_SECONDS }: { callSeconds?: number } = {}
+): Engine {
   const docker = new Docker(options)
+  const client: Client = { docker, callSeconds }
   // docker-modem takes `agent` and `headers`, which @types/dockerode leaves out.
   const Agent = (docker.modem as { protocol?: string }).protocol === 'https' ? https.Agent : http.Agent
   const builds = new Docker({
@@ -141,7 +154,7 @@ export function createEngine(options: Docker.DockerOptions = {}): Engine {
   let info: EngineInfo | undefined
   return {
     async info() {
-      info = await readInfo(docker)
+      info = await readInfo(client)
       return info
     },
     build: (request) =>
@@ -150,16 +163,16 @@ export function createEngine(options: Docker.DockerOptions = {}): Engine {
         store: info?.store ?? 'overlay2',
         fetchesContext: contextMustBeFetched(info)
       }),
-    inspectImage: (imageId, store, tag) => inspectImage(docker, imageId, store, tag),
+    inspectImage: (imageId, store, tag) => inspectImage(client, imageId, store, tag),
     async history(imageId) {
-      const entries = await get<Array<{ CreatedBy?: string; Size: number }>>(docker, `/images/${imageId}/history`)
+      const entries = await get<Array<{ CreatedBy?: string; Size: number }>>(client, `/images/${imageId}/history`)
       return entries.reverse().map((entry) => ({ createdBy: entry.CreatedBy ?? '', sizeBytes: entry.Size }))
     },
-    saveImage: (imageId, platform) => saveImage(docker, imageId, platform, info),
+    saveImage: (imageId, platform) => saveImage(client, imageId, platform, info),
     async removeImage(imageIdOrTag) {
       // Not forced: an image another tag still names, or a container uses, stays (409). One already gone is fine.
-      await limited(`DELETE /images/${imageIdOrTag}`, (abortSignal) =>
-        dial(docker, {
+      await limited(client, `DELETE /images/${imageIdOrTag}`, (abortSignal) =>
+        dial(client.docker, {
           path: `/images/${encodeURIComponent(imageIdOrTag)}?`,
           method: 'DELETE',
           options: { force: false, noprune: false },
@@ -168,10 +181,10 @@ export function createEngine(options: Docker.DockerOptions = {}): Engine {
         })
       )
     },
-    imageIdentity: (reference) => imageIdentity(docker, reference),
+    imageIdentity: (reference) => imageIdentity(client, reference),
     async buildCacheIds() {
       // `type` (API 1.42+) spares the engine from sizing every image; older engines ignore it.
-      const usage = await get<{ BuildCache?: Array<{ ID: string }> | null }>(docker, '/system/df', {
+      const usage = await get<{ BuildCache?: Array<{ ID: string }> | null }>(client, '/system/df', {
         type: 'build-cache'
       })
       return (usage.BuildCache ?? []).map((record) => record.ID)
@@ -182,8 +195,8 @@ export function createEngine(options: Docker.DockerOptions = {}): Engine {
       const worker = async (): Promise<void> => {
         for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
           const filters = JSON.stringify({ id: [id] })
-          await limited('POST /build/prune', (abortSignal) =>
-            dial(docker, {
+          await limited(client, 'POST /build/prune', (abortSignal) =>
+            dial(client.docker, {
               path: '/build/prune?',
               method: 'POST',
               options: { filters },
@@ -198,13 +211,19 @@ export function createEngine(options: Docker.DockerOptions = {}): Engine {
   }
 }
 
-async function imageIdentity(docker: Docker, reference: string): Promise<string | undefined> {
+async function imageIdentity(client: Client, reference: string): Promise<string | undefined> {
   const name = encodeURIComponent(reference)
   try {
+    return (await get<{ Id: string }>(client, `/images/${name}/json`)).Id
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error
+  }
+  try {
     const distribution = await limited(
+      client,
       `GET /distribution/${reference}/json`,
       (abortSignal) =>
-        dial<{ Descriptor?: { digest?: string } }>(docker, {
+        dial<{ Descriptor?: { digest?: string } }>(client.docker, {
           path: `/distribution/${name}/json`,
           method: 'GET',
           abortSignal,
@@ -212,15 +231,10 @@ async function imageIdentity(docker: Docker, reference: string): Promise<string 
         }),
       REGISTRY_SECONDS
     )
-    if (distribution.Descriptor?.digest) return distribution.Descriptor.digest
+    return distribution.Descriptor?.digest
   } catch (error) {
     if (error instanceof EngineUnreachableError) throw error
-  }
-  try {
-    return (await get<{ Id: string }>(docker, `/images/${name}/json`)).Id
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return undefined
-    throw error
+    return undefined
   }
 }
 
@@ -230,10 +244,10 @@ interface InfoResponse {
   Architecture?: string
 }
 
-/** A GET answered with JSON, within ENGINE_CALL_SECONDS. */
-function get<T>(docker: Docker, pathAndQuery: string, query: Record<string, unknown> = {}): Promise<T> {
-  return limited(`GET ${pathAndQuery}`, (abortSignal) =>
-    dial<T>(docker, {
+/** A GET answered with JSON, within the call limit. */
+function get<T>(client: Client, pathAndQuery: string, query: Record<string, unknown> = {}): Promise<T> {
+  return limited(client, `GET ${pathAndQuery}`, (abortSignal) =>
+    dial<T>(client.docker, {
       path: `${pathAndQuery}?`,
       method: 'GET',
       options: query,
@@ -243,10 +257,10 @@ function get<T>(docker: Docker, pathAndQuery: string, query: Record<string, unkn
   )
 }
 
-async function readInfo(docker: Docker): Promise<EngineInfo> {
+async function readInfo(client: Client): Promise<EngineInfo> {
   const [info, version] = await Promise.all([
-    get<InfoResponse>(docker, '/info'),
-    get<{ Version: string; ApiVersion: string }>(docker, '/version')
+    get<InfoResponse>(client, '/info'),
+    get<{ Version: string; ApiVersion: string }>(client, '/version')
   ])
   return {
     version: version.Version,
@@ -300,8 +314,8 @@ interface ManifestSummary {
   ImageData?: { Platform?: { os?: string; architecture?: string; variant?: string }; Size?: { Unpacked?: number } }
 }
 
-async function inspectImage(docker: Docker, imageId: string, store: ImageStore, tag: string): Promise<ImageDetails> {
-  const inspected = await get<InspectResponse>(docker, `/images/${encodeURIComponent(imageId)}/json`)
+async function inspectImage(client: Client, imageId: string, store: ImageStore, tag: string): Promise<ImageDetails> {
+  const inspected = await get<InspectResponse>(client, `/images/${encodeURIComponent(imageId)}/json`)
   const platform = [inspected.Os, inspected.Architecture, inspected.Variant].filter(Boolean).join('/')
   const details = { id: inspected.Id, platform, diffIds: inspected.RootFS?.Layers ?? [] }
   if (store === 'overlay2') {
@@ -310,7 +324,7 @@ async function inspectImage(docker: Docker, imageId: string, store: ImageStore, 
       engineReported: { sizeBytes: inspected.Size, source: 'Size from GET /images/{id}/json (classic image store)' }
     }
   }
-  const summaries = await get<Array<{ Id: string; Manifests?: ManifestSummary[] }>>(docker, '/images/json', {
+  const summaries = await get<Array<{ Id: string; Manifests?: ManifestSummary[] }>>(client, '/images/json', {
     manifests: true,
     filters: JSON.stringify({ reference: [tag] })
   })
@@ -357,7 +371,7 @@ export function unpackedSizeForPlatform(
 
 /** The export stream; a stall longer than EXPORT_IDLE_SECONDS ends it with an error. */
 async function saveImage(
-  docker: Docker,
+  client: Client,
   imageId: string,
   platform: string,
   info: EngineInfo | undefined
@@ -368,8 +382,8 @@ async function saveImage(
     info?.store === 'containerd' && apiAtLeast(info.apiVersion, '1.48')
       ? { platform: JSON.stringify({ os, architecture, ...(variant ? { variant } : {}) }) }
       : {}
-  const stream = await limited(`GET /images/${imageId}/get`, (abortSignal) =>
-    dial<Readable>(docker, {
+  const stream = await limited(client, `GET /images/${imageId}/get`, (abortSignal) =>
+    dial<Readable>(client.docker, {
       path: `/images/${encodeURIComponent(imageId)}/get?`,
       method: 'GET',
       options: query,
@@ -386,8 +400,16 @@ async function saveImage(
       EXPORT_IDLE_SECONDS * 1000
     )
   }
+  // Every chunk passed on restarts the clock; a stalled export ends the reader's stream with the timeout error.
+  const watched = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      watch()
+      callback(null, chunk)
+    }
+  })
   watch()
-  stream.on('data', watch)
-  stream.once('close', () => clearTimeout(idle))
-  return stream
+  pipeline(stream, watched)
+    .catch((error: Error) => watched.destroy(error))
+    .finally(() => clearTimeout(idle))
+  return watched
 }

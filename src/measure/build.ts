@@ -6,12 +6,13 @@ import { packContext, type BuildContext, type SharedFiles } from './context.js'
 import type { Engine, HistoryEntry, ImageDetails } from '../engine/index.js'
 import type { TracedStep } from '../engine/trace.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
-import { condaMarkersOf, type CondaMarkers } from './image-conda.js'
+import { condaMarkersOf } from './image-conda.js'
 import { mapLayers, stepLine } from './layers.js'
 import type { Logger } from '../log.js'
-import { redactorFor } from '../redact.js'
+import { redactorFor, sensitiveArgs } from '../redact.js'
 import type {
   BuildMeasurement,
+  CondaMarkers,
   BuildStep,
   CacheMode,
   ImageMeasurement,
@@ -89,7 +90,7 @@ export async function buildOnce(
   run: number,
   logger: Logger
 ): Promise<RunOutcome> {
-  const redact = redactorFor(variant.buildArgs, options.secrets)
+  const redact = redactorFor(sensitiveArgs(variant), options.secrets)
   const runText = options.runs > 1 ? `, run ${run}/${options.runs}` : ''
   const title = `Build ${variant.name} (${options.side}${runText}, ${options.cache} cache)`
   const tail: string[] = []
@@ -130,7 +131,7 @@ export async function measureImage(
   samples: number[],
   options: BuildOptions
 ): Promise<Measurement> {
-  const redact = redactorFor(variant.buildArgs, options.secrets)
+  const redact = redactorFor(sensitiveArgs(variant), options.secrets)
   const details = await engine.inspectImage(last.imageId, options.store, imageTagFor(variant, options.side))
   const engineHistory = options.store === 'overlay2' ? await engine.history(last.imageId) : undefined
   const archive = await readImageArchive(await engine.saveImage(last.imageId, details.platform), {
@@ -147,6 +148,8 @@ export async function measureImage(
   const sum = (pick: (layer: Layer) => number | undefined): number =>
     layers.reduce((total, layer) => total + (pick(layer) ?? 0), 0)
   const classic = options.store === 'overlay2'
+  const conda = condaMarkersOf(archive.filesystem, archive.config)
+  const carriesConda = conda.prefixes.length + conda.commandsOnPath.length + conda.envNames.length > 0
   return {
     image: {
       id: last.imageId,
@@ -157,10 +160,11 @@ export async function measureImage(
       engineReported: details.engineReported,
       store: options.store,
       platform: details.platform,
-      layers
+      layers,
+      ...(carriesConda ? { conda } : {})
     },
     build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)),
-    conda: condaMarkersOf(archive.filesystem, archive.config)
+    conda
   }
 }
 

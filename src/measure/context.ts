@@ -102,14 +102,31 @@ function readDirectory(dir: string, relative: string): fs.Dirent[] {
   }
 }
 
+function ignorePatterns(contextDir: string, dockerfile: string): string[] {
+  const ignoreFile = ignoreFileFor(contextDir, dockerfile)
+  if (!ignoreFile) return []
+  try {
+    return fs.readFileSync(ignoreFile, 'utf8').split(/\r?\n/)
+  } catch (error) {
+    throw new ContextError(path.relative(contextDir, ignoreFile), error as NodeJS.ErrnoException)
+  }
+}
+
+function statOf(file: string, relative: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file, { throwIfNoEntry: false })
+  } catch (error) {
+    throw new ContextError(relative, error as NodeJS.ErrnoException)
+  }
+}
+
 /**
  * What goes into the context, with Docker's semantics: patterns match paths relative to the context, a directory's
  * exclusion covers its contents unless a `!` pattern re-includes something inside it, and the Dockerfile and the
  * .dockerignore are always sent. Every file sent is checked to be readable first.
  */
 export function contextEntries(contextDir: string, dockerfile: string, shared?: SharedFiles): ContextEntry[] {
-  const ignoreFile = ignoreFileFor(contextDir, dockerfile)
-  const patterns = ignoreFile ? fs.readFileSync(ignoreFile, 'utf8').split(/\r?\n/) : []
+  const patterns = ignorePatterns(contextDir, dockerfile)
   // The package is CommonJS whose typings declare a default export: under NodeNext that is `.default`.
   const matcher = dockerignoreModule.default({ ignorecase: false }).add(patterns)
   const mayReinclude = patterns.some((pattern) => pattern.trim().startsWith('!'))
@@ -134,7 +151,7 @@ export function contextEntries(contextDir: string, dockerfile: string, shared?: 
     for (const name of included.keys())
       if (root === '' || name === root || name.startsWith(`${root}/`)) included.delete(name)
     const source = path.join(shared!.dir, root)
-    const stat = fs.lstatSync(source, { throwIfNoEntry: false })
+    const stat = statOf(source, root)
     if (!stat) continue
     if (stat.isDirectory()) {
       if (root && !matcher.ignores(root)) included.set(root, { name: root, type: 'directory', source })

@@ -12,6 +12,8 @@ import type { Fingerprint, Variant } from '../types.js'
 
 export interface FingerprintRequest {
   variant: Variant
+  /** The platform the build is for: the variant's, else the engine's own. */
+  platform: string
   dockerfileText: string
   inputs: BuildInputs | undefined
   context: BuildContext
@@ -49,6 +51,36 @@ export function readBySources(name: string, sources: string[]): boolean {
   return false
 }
 
+/** Where a symbolic link in the context leads, resolved inside it as BuildKit does (`..` stops at its root). */
+function linkTarget(entry: ContextEntry): string {
+  const target = fs.readlinkSync(entry.source)
+  const from = target.startsWith('/') ? target : path.posix.join(path.posix.dirname(entry.name), target)
+  return path.posix.normalize(`/${from}`).replace(/^\/+/, '')
+}
+
+/**
+ * The entries a build reads: those its sources name, and what symbolic links among them, or on the way to them,
+ * lead to (BuildKit copies a link's target, not the link).
+ */
+export function entriesRead(entries: ContextEntry[], sources: string[], always: Set<string>): ContextEntry[] {
+  const links = entries.filter((entry) => entry.type === 'symlink')
+  const followed = new Set<string>()
+  const reach = [...sources]
+  for (let grew = true; grew;) {
+    grew = false
+    for (const link of links) {
+      if (followed.has(link.name)) continue
+      const through = reach.filter((source) => source.startsWith(`${link.name}/`))
+      if (!readBySources(link.name, reach) && !through.length) continue
+      followed.add(link.name)
+      const target = linkTarget(link)
+      reach.push(target, ...through.map((source) => `${target}${source.slice(link.name.length)}`))
+      grew = true
+    }
+  }
+  return entries.filter((entry) => always.has(entry.name) || readBySources(entry.name, reach))
+}
+
 /** File modes and contents, never times: a fresh checkout and an old one of the same commit fingerprint alike. */
 function entryLine(entry: ContextEntry): string {
   const stat = fs.lstatSync(entry.source)
@@ -64,14 +96,12 @@ export async function fingerprintVariant(request: FingerprintRequest): Promise<F
   if (inputs.unfingerprintable) return { unfingerprintable: inputs.unfingerprintable }
   const always = new Set([context.dockerfile, '.dockerignore', `${context.dockerfile}.dockerignore`])
   const sources = inputs.contextSources
-  const read = context.entries.filter(
-    (entry) => always.has(entry.name) || sources === 'all' || readBySources(entry.name, sources)
-  )
+  const read = sources === 'all' ? context.entries : entriesRead(context.entries, sources, always)
   const lines = [
     FORMAT,
     `dockerfile ${sha256(request.dockerfileText)}`,
     `target ${variant.target ?? ''}`,
-    `platform ${variant.platform ?? ''}`,
+    `platform ${request.platform}`,
     ...Object.entries(variant.buildArgs)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => `arg ${name} ${sha256(`${name}=${value}`)}`),

@@ -210,7 +210,10 @@ function gzipCounter(): { tee: Transform; size: Promise<number> } {
       ...(previous ? { dictionary: previous.subarray(Math.max(0, previous.length - GZIP_WINDOW)) } : {})
     }
     previous = block
-    inFlight.push(deflateRaw(block, options).then((out) => void (bytes += out.length)))
+    const job = deflateRaw(block, options).then((out) => void (bytes += out.length))
+    // Awaited later (in order, or all at the end): a failure before then must not count as unhandled.
+    job.catch(() => undefined)
+    inFlight.push(job)
     if (inFlight.length >= GZIP_IN_FLIGHT) await inFlight.shift()
   }
   let done: (value: number) => void = () => undefined

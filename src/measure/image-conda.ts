@@ -1,12 +1,7 @@
 /** The image conda check: conda prefixes, conda commands on PATH and conda variables in a built image's filesystem. */
 import path from 'node:path'
+import type { CondaMarkers } from '../types.js'
 import type { FilesystemEntry, ImageConfig } from './image-archive.js'
-
-export interface CondaMarkers {
-  prefixes: { path: string; sizeBytes: number }[]
-  commandsOnPath: string[]
-  envNames: string[]
-}
 
 const CONDA_COMMANDS = ['conda', 'mamba', 'micromamba']
 

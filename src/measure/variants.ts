@@ -3,10 +3,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from '../analyze/index.js'
 import type { Settings } from '../config.js'
-import type { CondaMarkers } from './image-conda.js'
 import { humanBytes } from '../report/markdown.js'
-import { redactorFor } from '../redact.js'
-import { SCHEMA_VERSION, type Finding, type Report, type Variant, type VariantReport } from '../types.js'
+import { redactorFor, sensitiveArgs } from '../redact.js'
+import {
+  SCHEMA_VERSION,
+  type CondaMarkers,
+  type Finding,
+  type Report,
+  type Variant,
+  type VariantReport
+} from '../types.js'
 
 export interface AnalyzedVariant {
   variant: Variant
@@ -46,7 +52,7 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
     allowedCondaImages: settings.allowedCondaImages
   })
   // Findings quote resolved FROM lines, which may hold build-arg values: those never leave slimcheck.
-  const redact = redactorFor(variant.buildArgs, settings.secrets)
+  const redact = redactorFor(sensitiveArgs(variant), settings.secrets)
   const findings = analysis.findings.map((finding) => ({
     ...finding,
     message: redact(finding.message),

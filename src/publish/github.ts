@@ -59,6 +59,11 @@ export class GitHubApiError extends Error {
 }
 
 const RUNS_TO_SEARCH = 30
+/**
+ * The longest slimcheck waits for GitHub to answer one API request, its body included (GitHub itself ends a request
+ * after 10 s of work): past it, the request fails and slimcheck goes on without.
+ */
+const REQUEST_SECONDS = 30
 /** The longest slimcheck waits in all for one API request, for rate limits and 429s: past it, it goes on without. */
 const MAX_WAIT_SECONDS = 60
 const RATE_LIMIT_RETRIES = 2
@@ -106,7 +111,23 @@ type OctokitPlugin = Parameters<typeof getOctokit>[2]
 
 const sleep = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000))
 
-export function createGitHubClient(token: string, repository: Repository, logger: Logger): GitHubClient {
+/**
+ * A request GitHub did not answer in time. It is no RequestError (plugin-retry would send it again as a 500): an API
+ * that let one attempt run out of time is unlikely to answer the next, and retries would multiply the wait.
+ */
+class RequestTimeoutError extends Error {
+  constructor(options: { method: string; url: string }, seconds: number) {
+    super(`GitHub did not answer ${options.method} ${options.url} within ${seconds} s`)
+    this.name = 'RequestTimeoutError'
+  }
+}
+
+export function createGitHubClient(
+  token: string,
+  repository: Repository,
+  logger: Logger,
+  { requestSeconds = REQUEST_SECONDS }: { requestSeconds?: number } = {}
+): GitHubClient {
   const budget = new WaitBudget()
   const waitOut = (
     limit: string,
@@ -118,8 +139,27 @@ export function createGitHubClient(token: string, repository: Repository, logger
     logger.info(`GitHub ${limit} on ${options.method} ${options.url}: waiting ${seconds} s, as GitHub asks`)
     return true
   }
-  // Innermost of the plugins: a bare 429 is retried here, before plugin-retry and the throttling plugin see it. A 429
-  // was not processed, so even a create is safe to send again.
+  // Innermost of the plugins: every attempt of a request (each retry, each page) gets the whole time limit.
+  const timeLimit: OctokitPlugin = (octokit) => {
+    octokit.hook.wrap('request', async (request, options) => {
+      const signal = AbortSignal.timeout(requestSeconds * 1000)
+      // A hook passes on the options object it was given, so the signal goes on it: on a copy of its `request`, which
+      // can be the one every request's defaults share.
+      options.request = { ...options.request, signal }
+      let response
+      try {
+        response = await request(options)
+      } catch (error) {
+        if (signal.aborted) throw new RequestTimeoutError(options, requestSeconds)
+        throw error
+      }
+      // A body the limit cut off: @octokit/request swallows that error and returns the answer with an empty body.
+      if (signal.aborted) throw new RequestTimeoutError(options, requestSeconds)
+      return response
+    })
+  }
+  // Inside the other plugins, next to timeLimit: a bare 429 is retried here, before plugin-retry and the throttling
+  // plugin see it. A 429 was not processed, so even a create is safe to send again.
   const retryTooManyRequests: OctokitPlugin = (octokit) => {
     octokit.hook.wrap('request', async (request, options) => {
       for (let attempt = 0; ; attempt++) {
@@ -153,6 +193,7 @@ export function createGitHubClient(token: string, repository: Repository, logger
       // retryTooManyRequests.
       retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] }
     },
+    timeLimit,
     retryTooManyRequests,
     retry,
     throttling

@@ -1,7 +1,6 @@
 /** Stage 8: hand the result to GitHub: outputs, job summary, annotations. */
 import * as core from '@actions/core'
 import { commentMarker } from '../report/comment.js'
-import { sizeTotals } from '../compare/index.js'
 import { GitHubApiError, type GitHubClient } from './github.js'
 import type { Logger } from '../log.js'
 import type { Comparison, PolicyViolation, Report } from '../types.js'
@@ -14,11 +13,12 @@ export interface Outcome {
   sizeDelta?: number
 }
 
-export function outcomeOf(comparison: Comparison, head: Report, base: Report | undefined): Outcome {
+/** The size change is `comparison.totalSize`, the total the summary and the verdict show. */
+export function outcomeOf(comparison: Comparison): Outcome {
   return {
     passed: comparison.violations.length === 0,
     violations: comparison.violations.length,
-    ...(base ? { sizeDelta: sizeTotals(comparison, base, head).total.delta } : {})
+    ...(comparison.totalSize ? { sizeDelta: comparison.totalSize.delta } : {})
   }
 }
 

@@ -239,7 +239,7 @@ function footnote(comparison: Comparison, sides: Sides): string {
   const always = sides.head.variants.filter((variant) => variant.fingerprint?.unfingerprintable)
   if (always.length)
     notes.push(
-      `Always rebuilt, as their inputs cannot be fingerprinted: ${always.map((variant) => `${code(variant.name)} (${inline(variant.fingerprint!.unfingerprintable!)})`).join(', ')}.`
+      `Always rebuilt, as their inputs cannot be fingerprinted: ${always.map((variant) => `${code(variant.name)} (${message(variant.fingerprint!.unfingerprintable!)})`).join(', ')}.`
     )
   return smallPrint([...notes, ...measurementNotes(sides.head)])
 }

@@ -11,8 +11,11 @@ import {
   message,
   oneLine,
   preformatted,
+  signedBytes,
   table
 } from './markdown.js'
+import { sizeTotals, type SizeTotals } from '../compare/index.js'
+import { countedVariants } from './verdict.js'
 import { fitSections, section, type Section } from './fit.js'
 import {
   severityRank,
@@ -76,13 +79,23 @@ export function summaryLine(report: Report): string {
   return `${variants} (${statuses.join(', ')}); ${findingCounts(report.variants.flatMap((variant) => variant.findings))}`
 }
 
-/** The `summary` output: the variants, their findings, and on pull requests the size change and the policy verdict. */
+/**
+ * The `summary` output: the variants, their findings, and on pull requests the size change and the policy verdict.
+ * The total is the verdict's; the variants it leaves out are counted, not named, as the line goes to the log as it is.
+ */
 export function summaryText(report: Report, comparison: Comparison): string {
-  const total = comparison.totalSize
-  const size = total ? `; total size ${total.delta >= 0 ? '+' : ''}${humanBytes(total.delta)}` : ''
+  const totals = sizeTotals(comparison)
+  const size = totals ? `; total size ${signedBytes(totals.total.delta)}${totalNote(totals)}` : ''
   const policy = comparison.violations.length ? `policy failed (${comparison.violations.length})` : 'policy passed'
   const inherited = comparison.inherited.length ? `; ${comparison.inherited.length} already on the baseline` : ''
   return `${summaryLine(report)}${size}; ${policy}${inherited}`
+}
+
+/** ` (with 1 added variant, not counting 2 that did not build)`, or nothing. */
+function totalNote(totals: SizeTotals): string {
+  const unmeasured = totals.unmeasured.length
+  const notes = [countedVariants(totals), unmeasured ? `not counting ${unmeasured} that did not build` : '']
+  return notes.some(Boolean) ? ` (${notes.filter(Boolean).join(', ')})` : ''
 }
 
 function statusCell(variant: VariantReport): string {
@@ -313,10 +326,4 @@ function largestLayers(variant: VariantReport): string {
     return `${humanBytes(layer.sizeBytes)} ${code(where.length > 80 ? `${where.slice(0, 79)}…` : where)}`
   })
   return `largest layers: ${described.join('; ')}`
-}
-
-/** Text for a terminal carries no escape sequences from file names or build logs: control characters become `?`. */
-export function stripControlCharacters(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?')
 }

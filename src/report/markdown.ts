@@ -3,6 +3,7 @@
  * code spans and `<pre>` (verbatim, never a link, a mention or markup), HTML blocks (`<summary>`), and inline
  * Markdown (only the backslash escapes it needs). Untrusted text is never placed where a line or block starts.
  */
+import { printable } from '../untrusted.js'
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
@@ -10,19 +11,9 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char])
 }
 
-// eslint-disable-next-line no-control-regex -- terminal colour sequences in build logs
-const ANSI_SEQUENCE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g
-// eslint-disable-next-line no-control-regex -- control characters other than tab and line feed
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g
-
-/** Drops terminal colour sequences, ends lines at carriage returns too, and shows other control characters as `�`. */
-export function visible(text: string): string {
-  return text.replace(ANSI_SEQUENCE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '\ufffd')
-}
-
-/** One line of visible text: line breaks become spaces. */
+/** One line of printable text: line breaks become spaces. */
 export function oneLine(text: string): string {
-  return visible(text).replace(/[\n\u2028\u2029]/g, ' ')
+  return printable(text).replace(/[\n\u2028\u2029]/g, ' ')
 }
 
 /** Inline code, verbatim: a fence longer than any run of backticks inside, padded where CommonMark would strip. */
@@ -88,7 +79,7 @@ export function message(text: string, options: { cell?: boolean } = {}): string 
 
 /** Untrusted lines (a build log) verbatim: HTML-escaped inside `<pre>`, an HTML block Markdown does not parse. */
 export function preformatted(lines: string[]): string {
-  return `<pre>${lines.map((line) => escapeHtml(visible(line))).join('\n')}</pre>`
+  return `<pre>${lines.map((line) => escapeHtml(printable(line))).join('\n')}</pre>`
 }
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB']

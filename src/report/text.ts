@@ -3,14 +3,13 @@
  * made one line without control characters before it is coloured, so no file name or log line can start a line of
  * its own (a workflow command) or move the cursor. Pure.
  */
-import { humanBytes, humanBytesPair, signedBytes, signedPercent } from './markdown.js'
+import { humanBytes, humanBytesPair, oneLine, signedBytes, signedPercent } from './markdown.js'
 import {
   allFindings,
   failureEntries,
   failureHeadline,
   failureLog,
   sortBySize,
-  stripControlCharacters,
   summaryLine,
   type VariantFinding
 } from './index.js'
@@ -51,9 +50,9 @@ export function paintFor(isTTY: boolean, env: NodeJS.ProcessEnv): Paint {
   return isTTY ? ANSI : PLAIN
 }
 
-/** An untrusted value on one line, control characters shown as `?`. */
+/** An untrusted value on one line, as in Markdown: escape sequences dropped, control characters shown as `�`. */
 export function term(text: string): string {
-  return stripControlCharacters(text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' '))
+  return oneLine(text)
 }
 
 interface Cell {

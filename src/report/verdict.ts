@@ -2,7 +2,7 @@
  * The one-line verdict: passed or failed and why, new apart from inherited, the largest change and the totals. Built
  * as phrases of prose and names, so the comment (Markdown) and the terminal (text) say the same words. Pure.
  */
-import { sizeTotals } from '../compare/index.js'
+import { sizeTotals, type SizeTotals } from '../compare/index.js'
 import { humanBytes, humanBytesPair, signedBytes, signedPercent } from './markdown.js'
 import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
 
@@ -100,22 +100,27 @@ function largestChange(variants: VariantComparison[]): Phrase | undefined {
   return ['Largest change: ', { name: largest.name }, ` ${signedBytes(size.delta)}${percent}`]
 }
 
-function totalPhrase(comparison: Comparison, base: Report | undefined, head: Report): Phrase {
-  if (!base) {
+function totalPhrase(comparison: Comparison, head: Report): Phrase {
+  const totals = sizeTotals(comparison)
+  if (!totals) {
     const built = head.variants.filter((variant) => variant.image)
     const bytes = built.reduce((sum, variant) => sum + variant.image!.sizeBytes, 0)
     return [`${built.length} of ${plural(head.variants.length, 'variant')} built, ${humanBytes(bytes)} in all`]
   }
-  const totals = sizeTotals(comparison, base, head)
   const { total } = totals
   const [before, after] = humanBytesPair(total.before, total.after)
   const change =
     total.delta === 0 ? `Total unchanged at ${after}` : `Total ${signedBytes(total.delta)} (${before} → ${after})`
+  const counted = countedVariants(totals)
+  const left: Phrase = totals.unmeasured.length ? ['; not counted: ', ...names(totals.unmeasured)] : []
+  return [`${change}${counted ? `, ${counted}` : ''}`, ...left]
+}
+
+/** `with 1 added and 2 removed variants`, or nothing: the variants a total counts that the other side lacks. */
+export function countedVariants(totals: SizeTotals): string {
   const counted = [totals.added ? `${totals.added} added` : '', totals.removed ? `${totals.removed} removed` : '']
   const variants = Math.max(totals.added, totals.removed) > 1 ? 'variants' : 'variant'
-  const included = counted.some(Boolean) ? `, with ${counted.filter(Boolean).join(' and ')} ${variants}` : ''
-  const left: Phrase = totals.unmeasured.length ? ['; not counted: ', ...names(totals.unmeasured)] : []
-  return [`${change}${included}`, ...left]
+  return counted.some(Boolean) ? `with ${counted.filter(Boolean).join(' and ')} ${variants}` : ''
 }
 
 export function verdictOf(comparison: Comparison, head: Report, base: Report | undefined, baseLabel: string): Verdict {
@@ -141,7 +146,7 @@ export function verdictOf(comparison: Comparison, head: Report, base: Report | u
     more: Math.max(0, groups.length - MAX_CAUSES),
     inherited: inheritedSummary(comparison.inherited),
     ...(largest ? { largest } : {}),
-    total: totalPhrase(comparison, base, head)
+    total: totalPhrase(comparison, head)
   }
 }
 
