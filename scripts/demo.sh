@@ -3,8 +3,17 @@
 # throwaway git repository of examples/ with a `main` branch and a `pr` branch that changes one variant
 # (the multi-stage runtime gains curl), builds both sides for real (interleaved), and prints the comment
 # the pull request would get. The JSON report lands in the throwaway repository.
+#   npm run demo -- --update-docs   also writes the comment to docs/demo-comment.md and redraws docs/demo-comment.png,
+#                                   which the README shows (needs chromium: scripts/provision-tools.sh --screenshots)
+# Other arguments go to `slimcheck run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+update_docs=false
+if [ "${1:-}" = --update-docs ]; then
+  update_docs=true
+  shift
+  bash scripts/provision-tools.sh --screenshots
+fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/provision-engine.sh
@@ -19,6 +28,13 @@ sed -i 's/install -y --no-install-recommends python3 \\/install -y --no-install-
 git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -q -am "multistage: add curl to the runtime"
 
 status=0
-node bin/slimcheck.js run --dir "$repo" --base main --format markdown "$@" || status=$?
+comment="$repo/comment.md"
+node bin/slimcheck.js run --dir "$repo" --base main --format markdown --output "$comment" "$@" || status=$?
+cat "$comment"
+if $update_docs; then
+  cp "$comment" docs/demo-comment.md
+  node scripts/render-comment.mjs docs/demo-comment.md docs/demo-comment.png
+  echo "demo: wrote docs/demo-comment.md and docs/demo-comment.png" >&2
+fi
 echo "slimcheck exited with $status: 0 when the pull request brings no new violation (the conda variant's findings and" \
   "failed build are already on main), 1 when it does" >&2

@@ -3,10 +3,10 @@
 // styled with github-markdown-css, Mermaid blocks drawn by mermaid as GitHub's viewer does, and the page shot by
 // headless Chromium. Nothing is downloaded: cmark-gfm and chromium are Debian packages, the rest comes from npm.
 //
-// Usage: node scripts/render-comment.mjs COMMENT.md OUT.png          a comment's Markdown (e.g. `npm run demo > c.md`)
+// Usage: node scripts/render-comment.mjs COMMENT.md OUT.png
+//          a comment's Markdown (`npm run demo -- --update-docs` does this for the README's screenshot)
 //        node scripts/render-comment.mjs --fixture demo|large OUT.png [--markdown OUT.md]
-//                                                                   a report fixture from
-// __tests__/support/scenarios.ts
+//          a report fixture from __tests__/support/scenarios.ts
 // Needs: apt-get install cmark-gfm chromium fonts-noto-color-emoji fonts-liberation
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'

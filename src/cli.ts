@@ -45,7 +45,7 @@ Usage:
                 [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
                 [--size-metric uncompressed|compressed] [--size-noise-threshold L]
                 [--cache cold|warm] [--build-timeout 20m] [--build-arg K=V]... [--secret ID=VALUE]...
-                [--platform P] [--rebuild] [--keep-images] [--shard I/N] [--verbose]
+                [--secret-file ID=PATH]... [--platform P] [--rebuild] [--keep-images] [--shard I/N] [--verbose]
       Discover, build with the engine at DOCKER_HOST, measure and check. With --base, also build the git
       ref REF of DIR's repository in a separate worktree (interleaved) and diff against it, as on a pull
       request: text prints the comparison and the verdict, markdown the pull-request comment. Writes the
@@ -54,6 +54,8 @@ Usage:
       since are not rebuilt, their measurement is carried forward (--rebuild builds them anyway).
       With --shard I/N, only shard I of N (split by the baseline report's build times, else evenly):
       the report is a partial report for merge, and the exit status is 1 only when it could not measure.
+      --secret and --secret-file (PATH from the current directory) serve RUN --mount=type=secret,id=ID;
+      values are never printed or stored. Prefer --secret-file: other users can see a command line.
   slimcheck merge REPORT... [-f text|markdown|json|sarif] [-o FILE] [--report-path FILE] [--fail-on LIST]
                   [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
                   [--size-metric uncompressed|compressed] [--size-noise-threshold L]
@@ -89,6 +91,7 @@ const OPTIONS = {
   rebuild: { type: 'boolean', default: false },
   'keep-images': { type: 'boolean', default: false },
   secret: { type: 'string', multiple: true },
+  'secret-file': { type: 'string', multiple: true },
   runs: { type: 'string' },
   'max-size-increase': { type: 'string' },
   'max-build-time-increase': { type: 'string' },
@@ -115,6 +118,12 @@ export interface CliIo {
   stdoutIsTTY: boolean
   /** Standard output is a regular file (a redirect): nothing written there reaches a runner's log. */
   stdoutIsFile: boolean
+}
+
+/** `ID=PATH` with PATH taken from the current directory, as `docker build --secret src=…` takes it. */
+function fromHere(line: string): string {
+  const equals = line.indexOf('=')
+  return equals < 0 ? line : `${line.slice(0, equals + 1)}${path.resolve(line.slice(equals + 1))}`
 }
 
 function processIo(): CliIo {
@@ -189,6 +198,7 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       'build-timeout': values['build-timeout'],
       'build-args': (values['build-arg'] ?? []).join('\n'),
       secrets: (values.secret ?? []).join('\n'),
+      'secret-files': (values['secret-file'] ?? []).map(fromHere).join('\n'),
       rebuild: String(values.rebuild),
       'keep-images': String(values['keep-images']),
       shard: values.shard,

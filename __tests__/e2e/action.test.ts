@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import type { Log } from 'sarif'
@@ -139,6 +140,62 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(run.stdout).toContain("cache: 'tepid' is not allowed; use one of cold, warm")
     const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
     expect(report.problems).toEqual(["cache: 'tepid' is not allowed; use one of cold, warm"])
+  })
+
+  it('masks every line of build-arg and secret values, and keeps them out of every output it writes', async () => {
+    const workspace = makeWorkspace({
+      'Dockerfile.leaky': [
+        `FROM ${TEST_BASE}`,
+        'ARG ML',
+        'RUN --mount=type=secret,id=npmrc --mount=type=secret,id=token echo "$ML"; cat /run/secrets/npmrc;' +
+          ' cat /run/secrets/token; exit 5',
+        ''
+      ].join('\n'),
+      'Dockerfile.uses-secret': [
+        `FROM ${TEST_BASE}`,
+        'RUN --mount=type=secret,id=npmrc grep -q line2-FILESECRET /run/secrets/npmrc && echo found > /found',
+        ''
+      ].join('\n')
+    })
+    const secretFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-secret-')), 'npmrc')
+    fs.writeFileSync(secretFile, 'line1-FILESECRET\nline2-FILESECRET\n')
+    const variants = [
+      '- Dockerfile.uses-secret',
+      '- dockerfile: Dockerfile.leaky',
+      '  build-args: { ML: "part1-AAA\\npart2-BBB" }'
+    ]
+    const run = await runAction({
+      workspace,
+      inputs: {
+        variants: variants.join('\n'),
+        'build-args': 'PLAIN=plain-CCC',
+        secrets: 'token=tok-DDD',
+        'secret-files': `npmrc=${secretFile}`,
+        'fail-on': 'none'
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    const report = fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')
+    expect((JSON.parse(report) as Report).variants.map((variant) => [variant.name, variant.status])).toEqual([
+      ['uses-secret', 'built'],
+      ['leaky', 'failed']
+    ])
+    const fragments = ['part1-AAA', 'part2-BBB', 'plain-CCC', 'tok-DDD', 'line1-FILESECRET', 'line2-FILESECRET']
+    const sarif = fs.readFileSync(run.outputs['sarif-path'], 'utf8')
+    const outputs = Object.values(run.outputs).join('\n')
+    for (const text of [report, sarif, run.summary, outputs, run.stderr]) {
+      for (const fragment of fragments) expect(text).not.toContain(fragment)
+    }
+    expect(run.summary).toContain('***')
+    const masks = new Set(run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::')))
+    for (const fragment of fragments) {
+      expect(masks).toContain(`::add-mask::${fragment}`)
+      const printed = run.stdout.split('\n').filter((line) => line.includes(fragment))
+      expect(printed.filter((line) => !line.startsWith('::add-mask::'))).toEqual([])
+    }
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({ level: 'warning', message: expect.stringMatching(/build-args.*history/) })
+    )
   })
 
   it('lets no build log, error or variant name become a workflow command', async () => {

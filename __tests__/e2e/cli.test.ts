@@ -4,7 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import type { Log } from 'sarif'
+import { startEngineProxy } from '../support/engine-proxy.js'
 import { measurementDifferences } from '../support/measurements.js'
+import { runnerCommands } from '../support/runner-commands.js'
 import type { Report } from '../../src/types.js'
 import { slimcheck } from '../support/cli.js'
 import { expectConsistentSize, makeWorkspace, TEST_BASE } from '../support/workspace.js'
@@ -72,6 +74,71 @@ describe('the slimcheck command (bundled dist/cli)', () => {
     expect(lines[0]).toMatch(/^VARIANT\s+MAIN\s+PR\s+Δ/)
     expect(lines.find((line) => line.startsWith('app '))).toContain('+49.2 kB')
     expect(lines[lines.length - 1]).toMatch(/^✅ slimcheck: no new violations\. Largest change: app \+49\.2 kB/)
+  })
+
+  it('carries unchanged variants from a stored report with run --baseline-report, and builds them with --rebuild', async () => {
+    const dir = makeWorkspace({
+      'Dockerfile.keep': `FROM ${TEST_BASE}\nRUN echo keep > /keep\n`,
+      'Dockerfile.change': `FROM ${TEST_BASE}\nRUN echo one > /change\n`,
+      'Dockerfile.broken': `FROM ${TEST_BASE}\nRUN echo "about to fail"; exit 3\n`
+    })
+    const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-reports-'))
+    const stored = path.join(reports, 'main.json')
+    const proxy = await startEngineProxy()
+    try {
+      const run = (...args: string[]) =>
+        slimcheck(['run', '--dir', dir, ...args, '--format', 'json', '-o', '/dev/null'], undefined, {
+          DOCKER_HOST: proxy.host
+        })
+      await run('--report-path', stored)
+      fs.writeFileSync(path.join(dir, 'Dockerfile.change'), `FROM ${TEST_BASE}\nRUN echo two > /change\n`)
+
+      let before = proxy.builds()
+      const pr = await run('--baseline-report', stored, '--report-path', path.join(reports, 'pr.json'))
+      expect(proxy.builds() - before).toBe(2)
+      const progress = pr.stderr.split('\n').filter((line) => /^\[\d\/3\] /.test(line))
+      expect(progress.map((line) => line.replace(/^\[\d\/3\] /, '')).sort()).toEqual([
+        expect.stringMatching(/^broken ✘ .*exit code: 3$/),
+        expect.stringMatching(/^change ✔ \d+(\.\d+)? (B|kB|MB) \d+\.\d s$/),
+        expect.stringMatching(/^keep ↺ \d+(\.\d+)? (B|kB|MB) inputs unchanged; not rebuilt$/)
+      ])
+      expect(progress.map((line) => line.slice(0, 5)).sort()).toEqual(['[1/3]', '[2/3]', '[3/3]'])
+      const report = JSON.parse(fs.readFileSync(path.join(reports, 'pr.json'), 'utf8')) as Report
+      const byName = new Map(report.variants.map((variant) => [variant.name, variant]))
+      const main = JSON.parse(fs.readFileSync(stored, 'utf8')) as Report
+      const mainKeep = main.variants.find((variant) => variant.name === 'keep')!
+      expect(byName.get('keep')!.reused).toEqual(expect.objectContaining({ kind: 'carried' }))
+      expect(byName.get('keep')!.image!.sizeBytes).toBe(mainKeep.image!.sizeBytes)
+      expect(byName.get('change')!.reused).toBeUndefined()
+      expect(byName.get('broken')!.status).toBe('failed')
+
+      before = proxy.builds()
+      await run('--baseline-report', stored, '--rebuild', '--report-path', path.join(reports, 'rebuilt.json'))
+      expect(proxy.builds() - before).toBe(3)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('lets no build log line become a workflow command when run inside a workflow', async () => {
+    const dir = makeWorkspace({
+      'Dockerfile.hostile': [
+        `FROM ${TEST_BASE}`,
+        `RUN printf '::error title=injected::from the log\\n::stop-commands::resume\\n::add-mask::injected-mask\\n';` +
+          ` printf '##[warning]legacy-injected\\n::resume::\\n'; exit 4`,
+        ''
+      ].join('\n')
+    })
+    const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-report-')), 'report.json')
+    for (const format of ['markdown', 'text']) {
+      const result = await slimcheck(['run', '--dir', dir, '--report-path', report, '-f', format], undefined, {
+        GITHUB_ACTIONS: 'true'
+      })
+      expect(result.code).toBe(1)
+      expect(`${result.stdout}${result.stderr}`).toContain('injected')
+      expect(runnerCommands(result.stdout).filter((line) => line.includes('inject'))).toEqual([])
+      expect(runnerCommands(result.stderr).filter((line) => line.includes('inject'))).toEqual([])
+    }
   })
 
   it('shows a run-level problem in every format', async () => {

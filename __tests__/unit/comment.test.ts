@@ -346,6 +346,27 @@ describe('renderComment', () => {
     expect(count(rendered, '<pre>')).toBe(1)
   })
 
+  it('takes a failure whose parallel steps ended in another order for the same one, but not another error', () => {
+    const lookups = [
+      '#3 ERROR: lookup registry for python: no such host',
+      '#4 ERROR: lookup registry for conda: no such host'
+    ]
+    const failing = (logTail: string[], message: string): VariantReport =>
+      variant('conda', { status: 'failed', message, logTail: ['#1 load context', '#1 DONE 0.1s', ...logTail] })
+    const headSide = failing([...lookups, `ERROR: ${lookups[1].slice(11)}`], lookups[1].slice(11))
+    const reordered = failing([...lookups].reverse().concat(`ERROR: ${lookups[0].slice(11)}`), lookups[0].slice(11))
+    reordered.failure!.logTail[1] = '#1 DONE 0.0s'
+    const once = render(report([headSide, variant('a')]), report([reordered, variant('a')])).body
+    expect(once).toContain('<summary><code>conda</code> (on <code>main</code> and in the PR)')
+    expect(count(once, '<pre>')).toBe(1)
+
+    const other = failing(['#3 ERROR: process "make" did not complete successfully: exit code: 2'], 'exit code: 2')
+    const twice = render(report([headSide, variant('a')]), report([other, variant('a')])).body
+    expect(twice).toContain('<summary><code>conda</code> (in the PR)')
+    expect(twice).toContain('<summary><code>conda</code> (on <code>main</code>)')
+    expect(count(twice, '<pre>')).toBe(2)
+  })
+
   it('groups fail-on hits of one rule and variant on one line', () => {
     const { head: demoHead, base: demoBase } = demoScenario()
     const rendered = render(demoHead, demoBase, { policy: policy({ failOn: parseFailOn('conda-in-production') }) }).body

@@ -99,6 +99,26 @@ describe('the fingerprint', () => {
     expect((await fingerprint(workspace(), {}, dockerfile, moved)).digest).not.toBe(base)
   })
 
+  it('covers the names of the secrets a build is given, in any order', async () => {
+    const withSecrets = async (secretNames: string[]) =>
+      (
+        await fingerprintVariant({
+          variant,
+          platform: 'linux/x86_64',
+          dockerfileText: dockerfile,
+          inputs: inputsOf(dockerfile),
+          context: buildContext(workspace(), 'Dockerfile'),
+          secretNames,
+          resolveImage: () => Promise.resolve('sha256:base')
+        })
+      ).digest
+    const none = await withSecrets([])
+    const two = await withSecrets(['npmrc', 'pip-index'])
+    expect(two).not.toBe(none)
+    expect(await withSecrets(['pip-index', 'npmrc'])).toBe(two)
+    expect(await withSecrets(['npmrc'])).not.toBe(two)
+  })
+
   it('keeps build-arg values out, and says why when an image cannot be resolved', async () => {
     const result = await fingerprint(workspace())
     expect(JSON.stringify(result)).not.toContain('hunter2')

@@ -192,15 +192,31 @@ export interface FailureEntry {
   onHead: boolean
 }
 
-/** Each variant's failures, an identical one on both sides once. */
+/**
+ * A build log as a comparable value. BuildKit runs independent steps in parallel, so two builds of one failure can
+ * number their steps, order their lines and time them differently, and its closing `ERROR:` line names whichever
+ * failed step it saw first: none of that makes a different failure.
+ */
+function failureKey(failure: VariantFailure): string {
+  return failure.logTail
+    .filter((line) => !line.startsWith('ERROR: '))
+    .map((line) => line.replace(/^#\d+ /, '').replace(/^(DONE|CACHED|CANCELED) \d+(\.\d+)?s$/, '$1'))
+    .sort()
+    .join('\n')
+}
+
+function sameFailure(a: VariantFailure, b: VariantFailure): boolean {
+  return a.logTail.length ? failureKey(a) === failureKey(b) : a.message === b.message && !b.logTail.length
+}
+
+/** Each variant's failures, the same one on both sides once. */
 export function failureEntries(head: Report, base?: Report): FailureEntry[] {
   const failed = (report: Report | undefined): VariantReport[] =>
     (report?.variants ?? []).filter((variant) => variant.failure)
   const entries: FailureEntry[] = failed(head).map((variant) => ({ variant, onBase: false, onHead: true }))
   for (const variant of failed(base)) {
     const same = entries.find(
-      (entry) =>
-        entry.variant.name === variant.name && JSON.stringify(entry.variant.failure) === JSON.stringify(variant.failure)
+      (entry) => entry.variant.name === variant.name && sameFailure(entry.variant.failure!, variant.failure!)
     )
     if (same) same.onBase = true
     else entries.push({ variant, onBase: true, onHead: false })
