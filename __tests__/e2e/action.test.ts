@@ -153,7 +153,7 @@ describe('the bundled action, run as the runner runs it', () => {
       ].join('\n'),
       'Dockerfile.uses-secret': [
         `FROM ${TEST_BASE}`,
-        'RUN --mount=type=secret,id=npmrc grep -q line2-FILESECRET /run/secrets/npmrc && echo found > /found',
+        'RUN --mount=type=secret,id=npmrc test "$(sed -n 2p /run/secrets/npmrc)" = "line2-$(echo FILESECRET)" && echo found > /found',
         ''
       ].join('\n')
     })
