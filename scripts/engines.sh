@@ -177,8 +177,10 @@ launch_daemon() {
   fi
   log "starting $NAME (log: $LOG)"
   printf '\n=== %s engines.sh start %s\n' "$(date -u +%FT%TZ)" "$NAME" >>"$LOG"
-  # PATH: the bundle's containerd, shim, docker-init and docker-proxy first, then the system's runc.
-  PATH=$ROOT/usr/bin:$ROOT/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin nohup "$ROOT/usr/sbin/dockerd" \
+  # PATH: the bundle's containerd, shim, docker-init and docker-proxy first, then the system's runc. TMPDIR: the
+  # engine outlives the caller, so it must not keep a caller's temporary directory (the tests remove theirs), where
+  # BuildKit writes layer diffs while exporting.
+  TMPDIR=/tmp PATH=$ROOT/usr/bin:$ROOT/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin nohup "$ROOT/usr/sbin/dockerd" \
     --host "$HOST" --data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT" --pidfile "$PIDFILE" \
     --config-file "$CONFIG" --bridge "$BRIDGE" --iptables=false --ip6tables=false \
     </dev/null >>"$LOG" 2>&1 9>&- &

@@ -41,7 +41,7 @@ start_engine() {
   command -v dockerd >/dev/null 2>&1 || install_debian_packages docker.io
   command -v dockerd >/dev/null 2>&1 || die "dockerd is still missing after installing docker.io"
   log "starting dockerd (log: $DOCKERD_LOG)"
-  nohup dockerd >"$DOCKERD_LOG" 2>&1 &
+  TMPDIR=/tmp nohup dockerd >"$DOCKERD_LOG" 2>&1 & # it outlives the caller, whose TMPDIR may go
   for _ in $(seq 1 60); do
     engine_answers && return 0
     sleep 1

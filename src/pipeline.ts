@@ -7,6 +7,7 @@ import { buildContext, ContextError, type BuildContext } from './measure/context
 import {
   buildMeasurement,
   buildOnce,
+  compressedSizesFrom,
   imageTagFor,
   measureImage,
   sharedFilesFor,
@@ -52,8 +53,6 @@ export interface PipelineRun {
   logger: Logger
   version: string
   runs: number
-  /** Compressed layer sizes counted so far in this run, by diffID. */
-  compressedSizes?: Map<string, number>
   /**
    * Picks the variants this run measures from the names all sides have (a shard of a matrix); the others are left
    * out of every side's report.
@@ -93,7 +92,7 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
   const state: RunState = {
     run,
     engine: run.engine,
-    compressedSizes: run.compressedSizes ?? new Map<string, number>(),
+    compressedSizes: compressedSizesFrom(run.carry?.report, run.version),
     identities: new Map(),
     head: run.sides[run.sides.length - 1].settings,
     progress: { done: 0, total: 0 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { parseSettings } from '../../src/config.js'
 import { createEngine, type Engine } from '../../src/engine/index.js'
@@ -109,6 +111,31 @@ describe('variants with unchanged inputs', () => {
     expect(proxy.builds() - before).toBe(2)
     expect([baseReport.variants[0].status, headReport.variants[0].status]).toEqual(['failed', 'failed'])
     expect(baseReport.variants[0].reused).toBeUndefined()
+  })
+
+  it("take a stored report's gzip count for a layer it counted, where the image archive names its layers", async () => {
+    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN echo one > /one\n` })
+    const settings = parseSettings({}, dir)
+    const stored = await runPipeline({ settings, engine, logger: recordingLogger(), version: 'test' })
+    const baseLayer = stored.variants[0].image!.layers.find((layer) => layer.diffId && layer.compressedBytes)!
+    const doctored = structuredClone(stored)
+    doctored.variants[0].image!.layers.find((layer) => layer.diffId === baseLayer.diffId)!.compressedBytes = 7
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${TEST_BASE}\nRUN echo two > /two\n`)
+
+    const next = await runPipeline({
+      settings,
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      carry: { report: doctored }
+    })
+    expect(next.variants[0].reused).toBeUndefined()
+    const info = await engine.info()
+    // Docker 25+ saves the classic store's layers as OCI blobs named by diffID; older engines' archives name none,
+    // and the containerd store's manifest has every compressed size already.
+    const namedLayers = info.store === 'overlay2' && Number(info.version.split('.')[0]) >= 25
+    const counted = next.variants[0].image!.layers.find((layer) => layer.diffId === baseLayer.diffId)!.compressedBytes
+    expect(counted).toBe(namedLayers ? 7 : baseLayer.compressedBytes)
   })
 
   it('are not carried from a report another slimcheck version made, and their image findings are judged anew', async () => {

@@ -92,6 +92,31 @@ describe('reading an image archive', () => {
     expect(read.config.config?.Env).toContain('CONDA_DIR=/opt/conda')
   })
 
+  it('counts the same gzip size whatever chunks the archive arrives in', async () => {
+    // 3.5 MiB of mixed text and noise: several gzip blocks, each primed with the last one's end.
+    const noise = Buffer.from(Array.from({ length: 512 * 1024 }, (_, index) => (index * 7919) % 251))
+    const content = Buffer.concat([Buffer.from('line of text\n'.repeat(250_000)), noise])
+    const layer = await makeTar([{ name: 'data/big', content }])
+    const archive = await makeTar([
+      { name: 'aaa/layer.tar', content: layer },
+      { name: 'cfg.json', content: config([`sha256:${sha(layer)}`]) },
+      { name: 'manifest.json', content: json([{ Config: 'cfg.json', Layers: ['aaa/layer.tar'] }]) }
+    ])
+    const chunked = (size: number): Buffer[] =>
+      Array.from({ length: Math.ceil(archive.length / size) }, (_, index) =>
+        archive.subarray(index * size, (index + 1) * size)
+      )
+    const sizes = await Promise.all(
+      [archive.length, 65_536, 1_048_577, 333_333].map(
+        async (size) =>
+          (await readImageArchive(Readable.from(chunked(size)), { compressLayer: () => true })).layers[0]
+            .compressedBytes
+      )
+    )
+    expect(new Set(sizes).size).toBe(1)
+    expect(sizes[0]).toBeLessThan(layer.length / 4)
+  })
+
   it('applies whiteouts and opaque directories to the filesystem', async () => {
     const lower = await makeTar(LOWER)
     const upper = await makeTar(UPPER)
@@ -181,7 +206,7 @@ describe('reading an image archive', () => {
     expect(read.compressedFrom).toBe('none')
   })
 
-  it('counts gzip block by block within a hair of one gzip stream', async () => {
+  it('counts gzip block by block within 0.5% of one gzip stream', async () => {
     const words = Array.from({ length: 400_000 }, (_, index) => `line ${index} ${(index * 7919) % 1000}\n`).join('')
     const lower = await makeTar([{ name: 'data.txt', content: words }])
     const archive = await makeTar([
@@ -192,7 +217,7 @@ describe('reading an image archive', () => {
     const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => true })
     const oneStream = gzipSync(lower, { level: 6 }).length
     expect(lower.length).toBeGreaterThan(4 * 1024 * 1024)
-    expect(Math.abs(read.layers[0].compressedBytes! - oneStream) / oneStream).toBeLessThan(0.001)
+    expect(Math.abs(read.layers[0].compressedBytes! - oneStream) / oneStream).toBeLessThan(0.005)
   })
 
   it('says what is missing from a broken archive', async () => {

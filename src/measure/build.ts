@@ -18,6 +18,7 @@ import type {
   ImageMeasurement,
   ImageStore,
   Layer,
+  Report,
   Variant,
   VariantFailure
 } from '../types.js'
@@ -166,6 +167,22 @@ export async function measureImage(
     build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)),
     conda
   }
+}
+
+/**
+ * The compressed layer sizes a stored report counted with gzip (this slimcheck version's method), by diffID: a layer
+ * it counted (a base image's, say) is not compressed again. Sizes taken from a manifest are the engine's, not kept.
+ */
+export function compressedSizesFrom(report: Report | undefined, version: string): Map<string, number> {
+  const sizes = new Map<string, number>()
+  if (report?.tool.version !== version) return sizes
+  for (const variant of report.variants) {
+    if (variant.image?.compressedSource !== GZIP_COMPRESSED) continue
+    for (const layer of variant.image.layers) {
+      if (layer.diffId && layer.compressedBytes !== undefined) sizes.set(layer.diffId, layer.compressedBytes)
+    }
+  }
+  return sizes
 }
 
 const CLASSIC_SIZE =
