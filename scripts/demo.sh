@@ -30,8 +30,10 @@ git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -q -am "m
 status=0
 comment="$repo/comment.md"
 node bin/slimcheck.js run --dir "$repo" --base main --format markdown --output "$comment" "$@" || status=$?
-cat "$comment"
-if $update_docs; then
+[ -f "$comment" ] && cat "$comment"
+if $update_docs && [ "$status" != 0 ]; then
+  echo "demo: docs/ left as they are: slimcheck exited with $status" >&2
+elif $update_docs; then
   cp "$comment" docs/demo-comment.md
   node scripts/render-comment.mjs docs/demo-comment.md docs/demo-comment.png
   echo "demo: wrote docs/demo-comment.md and docs/demo-comment.png" >&2

@@ -123,7 +123,7 @@ export interface CliIo {
 /** `ID=PATH` with PATH taken from the current directory, as `docker build --secret src=…` takes it. */
 function fromHere(line: string): string {
   const equals = line.indexOf('=')
-  return equals < 0 ? line : `${line.slice(0, equals + 1)}${path.resolve(line.slice(equals + 1))}`
+  return equals < 0 ? line : `${line.slice(0, equals + 1)}${path.resolve(line.slice(equals + 1).trim())}`
 }
 
 function processIo(): CliIo {

@@ -120,6 +120,20 @@ describe('the slimcheck command (bundled dist/cli)', () => {
     }
   })
 
+  it('serves --secret-file from a path taken from the current directory, never printing it', async () => {
+    const dir = makeWorkspace({
+      Dockerfile: `FROM ${TEST_BASE}\nRUN --mount=type=secret,id=npmrc test "$(cat /run/secrets/npmrc)" = "$(echo file)-value-XYZ"\n`
+    })
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-cwd-'))
+    fs.mkdirSync(path.join(cwd, 'secrets'))
+    fs.writeFileSync(path.join(cwd, 'secrets/npmrc'), 'file-value-XYZ')
+    const result = await slimcheck(['run', '--dir', dir, '--secret-file', 'npmrc= secrets/npmrc', '-f', 'json'], cwd)
+    expect(result.code).toBe(0)
+    const report = JSON.parse(result.stdout) as Report
+    expect(report.variants[0].status).toBe('built')
+    expect(`${result.stdout}${result.stderr}`).not.toContain('file-value-XYZ')
+  })
+
   it('lets no build log line become a workflow command when run inside a workflow', async () => {
     const dir = makeWorkspace({
       'Dockerfile.hostile': [

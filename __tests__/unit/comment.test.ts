@@ -367,6 +367,27 @@ describe('renderComment', () => {
     expect(count(twice, '<pre>')).toBe(2)
   })
 
+  it('tells apart failures that differ only in their message, or in which step failed and which was cancelled', () => {
+    const failing = (message: string, logTail: string[]): VariantReport =>
+      variant('api', { status: 'failed', message, logTail })
+    const sides = (head: VariantReport, base: VariantReport): number =>
+      count(render(report([head, variant('a')]), report([base, variant('a')])).body, '<pre>')
+    const parseError = (message: string) => failing(message, [`ERROR: ${message}`])
+    expect(
+      sides(parseError('dockerfile parse error on line 2: unknown instruction: RUNN'), parseError('no such file'))
+    ).toBe(2)
+    const outcome = (failed: string, cancelled: string) =>
+      failing(`${failed} failed`, [
+        `#2 RUN ${failed}`,
+        `#3 RUN ${cancelled}`,
+        '#2 ERROR: exit code: 1',
+        '#3 CANCELED',
+        `ERROR: ${failed} failed`
+      ])
+    expect(sides(outcome('make a', 'make b'), outcome('make b', 'make a'))).toBe(2)
+    expect(sides(outcome('make a', 'make b'), outcome('make a', 'make b'))).toBe(1)
+  })
+
   it('groups fail-on hits of one rule and variant on one line', () => {
     const { head: demoHead, base: demoBase } = demoScenario()
     const rendered = render(demoHead, demoBase, { policy: policy({ failOn: parseFailOn('conda-in-production') }) }).body

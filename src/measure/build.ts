@@ -170,15 +170,16 @@ export async function measureImage(
 }
 
 /**
- * The compressed layer sizes a stored report counted with gzip (this slimcheck version's method), by diffID: a layer
- * it counted (a base image's, say) is not compressed again. Sizes taken from a manifest are the engine's, not kept.
+ * The compressed layer sizes a stored report counted with gzip by this slimcheck's method (its version, and the
+ * method's description, which changes with the method), by diffID: a layer it counted (a base image's, say) is not
+ * compressed again. Sizes taken from a manifest are the engine's, not kept.
  */
 export function compressedSizesFrom(report: Report | undefined, version: string): Map<string, number> {
   const sizes = new Map<string, number>()
-  if (report?.tool.version !== version) return sizes
+  if (report?.tool?.version !== version) return sizes
   for (const variant of report.variants) {
     if (variant.image?.compressedSource !== GZIP_COMPRESSED) continue
-    for (const layer of variant.image.layers) {
+    for (const layer of variant.image.layers ?? []) {
       if (layer.diffId && layer.compressedBytes !== undefined) sizes.set(layer.diffId, layer.compressedBytes)
     }
   }
@@ -196,8 +197,8 @@ const MANIFEST_COMPRESSED =
   'a push uploads and a pull downloads'
 const GZIP_COMPRESSED =
   'computed: each layer tar compressed with gzip at level 6, as docker push compresses layers from the classic ' +
-  "image store (which keeps them uncompressed), in blocks across the machine's cores as pigz does; Go's compressor " +
-  "can differ from zlib's by a little"
+  "image store (which keeps them uncompressed), in 1 MiB blocks at fixed offsets across the machine's cores as pigz " +
+  "does; Go's compressor can differ from zlib's by a little"
 
 /**
  * Each history entry as a layer: entries that made no layer are 0 bytes; the others take the next layer of the

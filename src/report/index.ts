@@ -195,18 +195,28 @@ export interface FailureEntry {
 /**
  * A build log as a comparable value. BuildKit runs independent steps in parallel, so two builds of one failure can
  * number their steps, order their lines and time them differently, and its closing `ERROR:` line names whichever
- * failed step it saw first: none of that makes a different failure.
+ * failed step it saw first: none of that makes a different failure. Each step's lines stay tied to the step by its
+ * first line (`#3 [internal] load metadata for …`), so which step failed and which was cancelled still counts.
  */
 function failureKey(failure: VariantFailure): string {
+  const steps = new Map<string, string>()
   return failure.logTail
     .filter((line) => !line.startsWith('ERROR: '))
-    .map((line) => line.replace(/^#\d+ /, '').replace(/^(DONE|CACHED|CANCELED) \d+(\.\d+)?s$/, '$1'))
+    .map((line) => {
+      const step = /^#(\d+) (.*)$/.exec(line)
+      if (!step) return line
+      const [, number, rest] = step
+      if (!steps.has(number)) steps.set(number, rest)
+      return `${steps.get(number)} | ${rest.replace(/^(DONE|CACHED|CANCELED) \d+(\.\d+)?s$/, '$1')}`
+    })
     .sort()
     .join('\n')
 }
 
+/** The same failure: the same step log as `failureKey` sees it, and the same message where no step log says more. */
 function sameFailure(a: VariantFailure, b: VariantFailure): boolean {
-  return a.logTail.length ? failureKey(a) === failureKey(b) : a.message === b.message && !b.logTail.length
+  const key = failureKey(a)
+  return key === failureKey(b) && (key !== '' || a.message === b.message)
 }
 
 /** Each variant's failures, the same one on both sides once. */
