@@ -54,8 +54,15 @@ describe("an image's identity", () => {
     expect(requested).toEqual(['GET /images/python:3.12/json', 'GET /distribution/python:3.12/json'])
   })
 
-  it('is unknown when neither the engine nor a registry can say', async () => {
+  it('is unknown when neither the engine nor a registry can say, and nothing is pulled', async () => {
+    requested.length = 0
     expect(await engine().imageIdentity('private/app:1')).toBeUndefined()
     expect(await engine().imageIdentity('gone:1')).toBeUndefined()
+    expect(requested).toEqual([
+      'GET /images/private/app:1/json',
+      'GET /distribution/private/app:1/json',
+      'GET /images/gone:1/json',
+      'GET /distribution/gone:1/json'
+    ])
   })
 })
