@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import type { Log } from 'sarif'
 import { startEngineProxy } from '../support/engine-proxy.js'
+import { createFixtureRepo } from '../support/git-fixture.js'
 import { measurementDifferences } from '../support/measurements.js'
 import { runnerCommands } from '../support/runner-commands.js'
 import type { Report } from '../../src/types.js'
@@ -46,20 +46,10 @@ describe('the slimcheck command (bundled dist/cli)', () => {
   })
 
   it('prints the comparison and the verdict with run --base in text', async () => {
-    const dir = makeWorkspace({
-      'Dockerfile.app': `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=16\n`
-    })
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
-    git('init', '-q', '-b', 'main')
-    git('add', '-A')
-    git('commit', '-q', '-m', 'main')
-    git('checkout', '-q', '-b', 'pr')
-    fs.writeFileSync(
-      path.join(dir, 'Dockerfile.app'),
-      `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=64\n`
+    const { work: dir } = createFixtureRepo(
+      { 'Dockerfile.app': `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=16\n` },
+      { 'Dockerfile.app': `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=64\n` }
     )
-    git('commit', '-q', '-am', 'grow')
     const result = await slimcheck([
       'run',
       '--dir',
@@ -176,19 +166,10 @@ describe('the slimcheck command (bundled dist/cli)', () => {
   it('measures shards with run --shard and merges them into what one run measures', async () => {
     const dockerfile = (kilobytes: number): string =>
       `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
-    const dir = makeWorkspace({
-      'Dockerfile.app': dockerfile(16),
-      'Dockerfile.api': dockerfile(32),
-      'Dockerfile.web': dockerfile(48)
-    })
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
-    git('init', '-q', '-b', 'main')
-    git('add', '-A')
-    git('commit', '-q', '-m', 'main')
-    git('checkout', '-q', '-b', 'pr')
-    fs.writeFileSync(path.join(dir, 'Dockerfile.app'), dockerfile(256))
-    git('commit', '-q', '-am', 'grow')
+    const { work: dir } = createFixtureRepo(
+      { 'Dockerfile.app': dockerfile(16), 'Dockerfile.api': dockerfile(32), 'Dockerfile.web': dockerfile(48) },
+      { 'Dockerfile.app': dockerfile(256) }
+    )
     const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-shards-'))
     const report = (name: string): string => path.join(reports, name)
     const policy = ['--max-size-increase', '10%']

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -8,7 +7,7 @@ import { startEngineProxy, type EngineProxy } from '../support/engine-proxy.js'
 import { pullRequestEvent } from '../support/events.js'
 import { createFixtureRepo } from '../support/git-fixture.js'
 import { runAction } from '../support/runner.js'
-import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
+import { TEST_BASE } from '../support/workspace.js'
 
 /** `COPY . /app` with no .dockerignore copies `.git` and every untracked file: both sides must see the same. */
 const FILES = {
@@ -27,15 +26,7 @@ afterAll(async () => {
 })
 
 function repoWithEmptyCommit(): string {
-  const dir = makeWorkspace(FILES)
-  const git = (...args: string[]): void => {
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
-  }
-  git('init', '-q', '-b', 'main')
-  git('add', '-A')
-  git('commit', '-q', '-m', 'main')
-  git('checkout', '-q', '-b', 'pr')
-  git('commit', '-q', '--allow-empty', '-m', 'nothing changes')
+  const { work: dir } = createFixtureRepo(FILES, {})
   fs.writeFileSync(path.join(dir, 'earlier-report.json'), '{"untracked": true}\n')
   return dir
 }

@@ -15,6 +15,8 @@ const PR = 11
 /** The merge job's comment: workflow `slimcheck`, job `slimcheck`. */
 const MARKER = '<!-- slimcheck:comment slimcheck/slimcheck -->'
 const LONG = 600_000
+/** What the pull request does to each variant, in every merged report. */
+const KINDS = { app: 'changed', new: 'added', stable: 'unchanged', tools: 'unchanged', old: 'removed' }
 
 const dockerfile = (kilobytes: number): string =>
   `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
@@ -162,13 +164,7 @@ describe('a pull request measured by a matrix of two shards and merged', () => {
         unsharded.report.variants.map((variant) => variant.image?.sizeBytes)
       )
       expect(merged.report).not.toHaveProperty('shard')
-      expect(kinds(merged.report)).toEqual({
-        app: 'changed',
-        new: 'added',
-        stable: 'unchanged',
-        tools: 'unchanged',
-        old: 'removed'
-      })
+      expect(kinds(merged.report)).toEqual(KINDS)
       expect(merged.report.comparison?.violations.map((violation) => violation.limit)).toEqual(['max-size-increase'])
       expect(merged.outputs).toMatchObject({
         passed: 'false',
@@ -285,13 +281,7 @@ describe('a pull request measured by a matrix of two shards and merged', () => {
       expect(merged.exitCode).toBe(0)
       expect(merged.report.problems).toEqual([])
       expect(merged.report.comparison?.baseline).toMatchObject({ source: 'artifact', runId: run.id })
-      expect(kinds(merged.report)).toEqual({
-        app: 'changed',
-        new: 'added',
-        stable: 'unchanged',
-        tools: 'unchanged',
-        old: 'removed'
-      })
+      expect(kinds(merged.report)).toEqual(KINDS)
       expect(results.artifacts).toHaveLength(1)
       expect(github.violations).toEqual([])
       expect(results.violations).toEqual([])

@@ -4,6 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 
 export interface FixtureRepo {
+  /** The repository the commits were made in, with `pr` checked out (a developer's clone, for the command line). */
+  work: string
   /** A bare repository playing `origin`. */
   origin: string
   mainSha: string
@@ -60,6 +62,7 @@ export function createFixtureRepo(
   const prSha = git(work, ['rev-parse', 'HEAD'])
   git(root, ['clone', '-q', '--bare', work, origin])
   return {
+    work,
     origin,
     mainSha,
     prSha,
