@@ -3,6 +3,9 @@
 #   bash scripts/engines.sh start NAME   starts NAME if needed, then prints DOCKER_HOST=unix:///run/slimcheck/NAME.sock
 #   bash scripts/engines.sh stop NAME
 #   bash scripts/engines.sh list         the known names
+#   bash scripts/engines.sh nat NAME     lets NAME's builds reach the network through the host (NAT for its bridge),
+#                                        for benchmarks of the bundled examples, which fetch Debian packages; 'stop
+#                                        NAME' removes the rules (IPv4 forwarding, which 'nat' turns on, stays on)
 #   bash scripts/engines.sh buildx       prints a DOCKER_CONFIG whose CLI has Debian's buildx plugin (for benchmarks
 #                                        against a plain `docker build`, which needs it for BuildKit)
 # Usage in a test script: export "$(bash scripts/engines.sh start docker28-containerd)"
@@ -11,7 +14,8 @@
 # configuration is left alone), are unpacked with dpkg-deb under $SLIMCHECK_ENGINES_CACHE and kept there.
 # Each engine has its own socket, data root, exec root, pidfile, managed containerd and bridge; runc is the
 # system's /usr/sbin/runc (unstable's needs a newer glibc than Debian 12's). The engine at /var/run/docker.sock
-# and /var/lib/docker is never touched. iptables and ip6tables are off: nothing here needs NAT or published ports.
+# and /var/lib/docker is never touched. The engines' own iptables and ip6tables are off: the tests need no NAT or
+# published ports, and only 'nat' adds rules (three, for the engine's bridge alone).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=busybox-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
@@ -62,7 +66,7 @@ engine_spec() {
   LOG=$LOGS/slimcheck-$NAME.log
 }
 
-need_root() { [ "$(id -u)" = 0 ] || die "starting or stopping an engine needs root"; }
+need_root() { [ "$(id -u)" = 0 ] || die "'engines.sh $1' needs root"; }
 
 answers() { timeout 10 "$DOCKER" -H "$HOST" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
@@ -218,7 +222,7 @@ cmd_start() {
   engine_spec "$1"
   command -v "$DOCKER" >/dev/null 2>&1 || die "the docker CLI is missing (it talks to every engine here)"
   if ! answers; then
-    need_root
+    need_root "$CMD"
     [ -x /usr/sbin/runc ] || die "/usr/sbin/runc is missing; install Debian 12's runc (apt-get install runc)"
     ensure_bundle
     take_lock "$RUN/$NAME.lock"
@@ -252,7 +256,7 @@ end_process() {
 
 cmd_stop() {
   engine_spec "$1"
-  need_root
+  need_root "$CMD"
   take_lock "$RUN/$NAME.lock"
   local pid
   if pid=$(live_pid "$PIDFILE" "$SOCK"); then
@@ -268,7 +272,43 @@ cmd_stop() {
   if ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link del "$BRIDGE" || log "could not remove the bridge $BRIDGE"
   fi
+  nat_undo
   rm -f "$PIDFILE" "$SOCK"
+}
+
+# The rules that let the bridge's containers reach the network: masquerading out of the host, forwarding both ways.
+nat_rules() {
+  printf '%s\n' \
+    "-t nat POSTROUTING -s $BRIDGE_ADDR ! -o $BRIDGE -j MASQUERADE" \
+    "-t filter FORWARD -i $BRIDGE ! -o $BRIDGE -j ACCEPT" \
+    "-t filter FORWARD -o $BRIDGE -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+}
+
+cmd_nat() {
+  engine_spec "$1"
+  need_root "$CMD"
+  command -v iptables >/dev/null 2>&1 || die "iptables is missing (apt-get install iptables)"
+  answers || die "$NAME is not running; start it first"
+  take_lock "$RUN/$NAME.lock"
+  sysctl -q -w net.ipv4.ip_forward=1 >/dev/null || die "could not turn on IPv4 forwarding"
+  local rule table chain spec
+  while read -r rule; do
+    read -r _ table chain spec <<<"$rule"
+    # shellcheck disable=SC2086 # the rule's words are meant to split
+    iptables -w 10 -t "$table" -C "$chain" $spec 2>/dev/null || iptables -w 10 -t "$table" -I "$chain" $spec \
+      || die "could not add the rule '$rule'"
+  done < <(nat_rules)
+  log "$NAME's builds reach the network through the host ($BRIDGE_ADDR)"
+}
+
+nat_undo() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  local rule table chain spec
+  while read -r rule; do
+    read -r _ table chain spec <<<"$rule"
+    # shellcheck disable=SC2086 # the rule's words are meant to split
+    while iptables -w 10 -t "$table" -D "$chain" $spec 2>/dev/null; do :; done
+  done < <(nat_rules)
 }
 
 # Debian unstable's docker-buildx, unpacked like the engines, as a CLI plugin in a DOCKER_CONFIG of its own.
@@ -280,7 +320,7 @@ cmd_buildx() {
   BINARIES=("usr/libexec/docker/cli-plugins/docker-buildx docker-cli-plugin-metadata")
   local config=$CACHE/buildx/config plugin
   if [ ! -x "$config/cli-plugins/docker-buildx" ]; then
-    need_root
+    need_root "$CMD"
     ensure_bundle
     plugin=$ROOT/usr/libexec/docker/cli-plugins/docker-buildx
     mkdir -p "$config/cli-plugins"
@@ -289,12 +329,14 @@ cmd_buildx() {
   printf 'DOCKER_CONFIG=%s\n' "$config"
 }
 
+# The command as given, for messages.
+CMD=$*
 case ${1:-} in
-  start | stop)
+  start | stop | nat)
     [ $# = 2 ] || die "usage: $0 $1 NAME (one of: ${NAMES[*]})"
     "cmd_$1" "$2"
     ;;
   list) printf '%s\n' "${NAMES[@]}" ;;
   buildx) cmd_buildx ;;
-  *) die "usage: $0 start NAME | stop NAME | list (names: ${NAMES[*]})" ;;
+  *) die "usage: $0 start NAME | stop NAME | nat NAME | list | buildx (names: ${NAMES[*]})" ;;
 esac

@@ -123,18 +123,32 @@ describe('image store', () => {
   it('names the engine, the store and the way out when BuildKit cannot read the context', () => {
     const error =
       'failed to read downloaded context: failed to load cache key: Get "http://build-context-x": no such host'
-    const served = explainBuildError(error, { version: '26.1.5', store: 'containerd', fetchesContext: true })
+    const served = explainBuildError(error, { version: '26.1.5', fetchesContext: true })
     expect(served).toMatch(/^Docker 26\.1\.5 with the containerd image store cannot read the build context/)
     expect(served).toContain('moby/moby#47717')
     expect(served).toContain('an engine in a VM, such as Docker Desktop, cannot reach it')
     expect(served).toContain('Use Docker 27.5 or later, or the classic image store')
     expect(served).toContain(error)
-    expect(explainBuildError(error, { version: '27.1.0', store: 'containerd', fetchesContext: false })).toContain(
-      'uploaded the context with the request'
-    )
-    expect(explainBuildError('exit code: 3', { version: '26.1.5', store: 'containerd', fetchesContext: true })).toBe(
-      'exit code: 3'
-    )
+    const refused =
+      'failed to read downloaded context: failed to load cache key: Get "http://127.0.0.1:41234/3f9c/context.tar": ' +
+      'dial tcp 127.0.0.1:41234: connect: connection refused'
+    expect(explainBuildError(refused, { version: '26.1.5', fetchesContext: true })).toContain('moby/moby#47717')
+    expect(explainBuildError(error, { version: '28.5.2', fetchesContext: false })).toBe(error)
+    expect(explainBuildError('exit code: 3', { version: '26.1.5', fetchesContext: true })).toBe('exit code: 3')
+  })
+
+  it("leaves the engine's words alone when the context could not be read for a reason of its own", () => {
+    // As Docker 28.5 with the containerd store says it when its disk is full.
+    const full =
+      'failed to read downloaded context: failed to load cache key: failed to prepare  as ivsvge0wwinwe3hk4sqkbw5um: ' +
+      'failed to create prepare snapshot dir: failed to create temp dir: mkdir /var/lib/docker/containerd/daemon/' +
+      'io.containerd.snapshotter.v1.overlayfs/snapshots/new-4196381807: no space left on device'
+    for (const engine of [
+      { version: '28.5.2', fetchesContext: false },
+      { version: '26.1.5', fetchesContext: true }
+    ]) {
+      expect(explainBuildError(full, engine)).toBe(full)
+    }
   })
 
   it('compares API versions', () => {

@@ -29,7 +29,6 @@ export type BuildOutcome =
 
 export interface BuildEngine {
   version: string
-  store: string
   /** Docker 24.0–27.4 with the containerd store: the engine must fetch the context from a URL. */
   fetchesContext: boolean
 }
@@ -45,8 +44,8 @@ type StreamEvent = {
   errorDetail?: { message?: string }
 }
 
-/** The build-context bug of Docker 24.0–27.4 with the containerd store, as BuildKit reports it. */
-const UNREADABLE_CONTEXT = /failed to read downloaded context/
+/** BuildKit's words when it cannot fetch the build context from the URL it was given. */
+const UNREADABLE_CONTEXT = /failed to read downloaded context:.*\bGet "?https?:\/\//s
 
 export async function runBuild(docker: Docker, request: BuildRequest, engine: BuildEngine): Promise<BuildOutcome> {
   const abort = new AbortController()
@@ -171,14 +170,17 @@ async function followBuild(
   return { error, imageId }
 }
 
+/**
+ * On an engine with moby/moby#47717 (where slimcheck serves the context for it to fetch), a context the engine could
+ * not fetch gets the engine, the store and the way out. Other failures to read the context (a full disk, say) are the
+ * engine's own words, on every engine.
+ */
 export function explainBuildError(error: string, engine: BuildEngine): string {
-  if (!UNREADABLE_CONTEXT.test(error) || engine.store !== 'containerd') return error
-  const how = engine.fetchesContext
-    ? 'slimcheck served the context on 127.0.0.1 for the engine to fetch, and that failed too (an engine in a VM, such as Docker Desktop, cannot reach it)'
-    : 'slimcheck uploaded the context with the request'
+  if (!engine.fetchesContext || !UNREADABLE_CONTEXT.test(error)) return error
   return (
     `Docker ${engine.version} with the containerd image store cannot read the build context (moby/moby#47717, ` +
-    `fixed in Docker 27.5); ${how}. Use Docker 27.5 or later, or the classic image store ` +
-    `(features.containerd-snapshotter: false in the daemon's configuration). The engine said: ${error}`
+    'fixed in Docker 27.5); slimcheck served the context on 127.0.0.1 for the engine to fetch, and that failed too ' +
+    '(an engine in a VM, such as Docker Desktop, cannot reach it). Use Docker 27.5 or later, or the classic image ' +
+    `store (features.containerd-snapshotter: false in the daemon's configuration). The engine said: ${error}`
   )
 }

@@ -160,7 +160,6 @@ export function createEngine(
     build: (request) =>
       runBuild(builds, request, {
         version: info?.version ?? 'unknown',
-        store: info?.store ?? 'overlay2',
         fetchesContext: contextMustBeFetched(info)
       }),
     inspectImage: (imageId, store, tag) => inspectImage(client, imageId, store, tag),
