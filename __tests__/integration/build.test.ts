@@ -217,7 +217,12 @@ describe('repeated builds', () => {
 
 describe('disk', () => {
   it('removes the images it built and, in cold mode, the build cache records its builds made', async () => {
-    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=256\n` })
+    // Each step's record is the parent of the next one's: the engine keeps a parent while its child exists.
+    const dir = makeWorkspace({
+      Dockerfile:
+        `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=256\n` +
+        'RUN dd if=/dev/zero of=/second bs=1024 count=64\nWORKDIR /work\nRUN touch /work/third\n'
+    })
     const before = new Set(await engine.buildCacheIds())
     const logger = recordingLogger()
     const report = await runPipeline({

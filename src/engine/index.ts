@@ -56,8 +56,11 @@ export interface Engine {
   imageIdentity(reference: string): Promise<string | undefined>
   /** The ids of the build cache's records. */
   buildCacheIds(): Promise<string[]>
-  /** Removes build cache records by id (records in use are left). */
-  pruneBuildCache(ids: string[]): Promise<void>
+  /**
+   * Removes build cache records by id; resolves with how many the engine removed (it keeps records in use, and
+   * those that records outside `ids` were built on).
+   */
+  pruneBuildCache(ids: string[]): Promise<number>
 }
 
 /** A wait on the engine that ended at its time limit. */
@@ -182,32 +185,60 @@ export function createEngine(
     },
     imageIdentity: (reference) => imageIdentity(client, reference),
     async buildCacheIds() {
-      // `type` (API 1.42+) spares the engine from sizing every image; older engines ignore it.
-      const usage = await get<{ BuildCache?: Array<{ ID: string }> | null }>(client, '/system/df', {
-        type: 'build-cache'
-      })
-      return (usage.BuildCache ?? []).map((record) => record.ID)
+      return (await buildCacheRecords(client)).map((record) => record.ID)
     },
     async pruneBuildCache(ids) {
-      // The engine takes one id per request.
-      const pending = [...ids]
-      const worker = async (): Promise<void> => {
-        for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
-          const filters = JSON.stringify({ id: [id] })
-          await limited(client, 'POST /build/prune', (abortSignal) =>
-            dial(client.docker, {
-              path: '/build/prune?',
-              method: 'POST',
-              options: { filters },
-              abortSignal,
-              statusCodes: { 200: true, 500: 'server error' }
-            })
-          )
-        }
+      // The engine keeps a record while a record built on it exists, and API 1.42+ no longer says which: the newest
+      // go first, and each round retries what is left until one removes nothing.
+      const created = new Map((await buildCacheRecords(client)).map((record) => [record.ID, record.CreatedAt ?? '']))
+      let pending = ids.filter((id) => created.has(id)).sort((a, b) => created.get(b)!.localeCompare(created.get(a)!))
+      let removed = 0
+      while (pending.length) {
+        const deleted = await pruneEach(client, pending)
+        if (!deleted.size) break
+        removed += deleted.size
+        pending = pending.filter((id) => !deleted.has(id))
       }
-      await Promise.all(Array.from({ length: PRUNE_CONCURRENCY }, worker))
+      return removed
     }
   }
+}
+
+interface BuildCacheRecord {
+  ID: string
+  CreatedAt?: string
+}
+
+async function buildCacheRecords(client: Client): Promise<BuildCacheRecord[]> {
+  // `type` (API 1.42+) spares the engine from sizing every image; older engines ignore it.
+  const usage = await get<{ BuildCache?: BuildCacheRecord[] | null }>(client, '/system/df', { type: 'build-cache' })
+  return usage.BuildCache ?? []
+}
+
+/**
+ * Prunes each record by id (the engine takes one id per request; `all`, or it keeps records shared with images, such
+ * as a base image's); resolves with the ids it removed.
+ */
+async function pruneEach(client: Client, ids: string[]): Promise<Set<string>> {
+  const pending = [...ids]
+  const deleted = new Set<string>()
+  const worker = async (): Promise<void> => {
+    for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
+      const filters = JSON.stringify({ id: [id] })
+      const answer = await limited(client, 'POST /build/prune', (abortSignal) =>
+        dial<{ CachesDeleted?: string[] | null }>(client.docker, {
+          path: '/build/prune?',
+          method: 'POST',
+          options: { all: true, filters },
+          abortSignal,
+          statusCodes: { 200: true, 500: 'server error' }
+        })
+      )
+      for (const removed of answer?.CachesDeleted ?? []) deleted.add(removed)
+    }
+  }
+  await Promise.all(Array.from({ length: PRUNE_CONCURRENCY }, worker))
+  return deleted
 }
 
 async function imageIdentity(client: Client, reference: string): Promise<string | undefined> {
