@@ -1,13 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { signedBytes } from '../../src/report/markdown.js'
 import type { Report } from '../../src/types.js'
-import { startFakeResults, type FakeResults } from '../support/actions-results.js'
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
 import { createFixtureRepo, type FixtureRepo } from '../support/git-fixture.js'
-import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js'
+import type { FakeGitHub } from '../support/github-api.js'
 import { runAction, type ActionRun } from '../support/runner.js'
+import { useWorkflowServices } from '../support/workflow-services.js'
 import { TEST_BASE } from '../support/workspace.js'
 
 const PR = 7
@@ -16,28 +16,10 @@ const MARKER = '<!-- slimcheck:comment slimcheck/images -->'
 const dockerfile = (kilobytes: number): string =>
   `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
 
-let github: FakeGitHub
-let results: FakeResults
+const services = useWorkflowServices()
 
-beforeAll(async () => {
-  github = await startFakeGitHub()
-  results = await startFakeResults()
-})
-
-afterAll(async () => {
-  await github?.close()
-  await results?.close()
-})
-
-function runnerEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    GITHUB_API_URL: github.url,
-    GITHUB_REPOSITORY: `${REPOSITORY.owner}/${REPOSITORY.repo}`,
-    GITHUB_WORKFLOW: 'slimcheck',
-    GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/pull/${PR}/merge`,
-    GITHUB_JOB: 'images',
-    ...extra
-  }
+function runnerEnv(extra: Record<string, string> = {}, ref = `refs/pull/${PR}/merge`): Record<string, string> {
+  return { ...services.jobEnv('images', ref), ...extra }
 }
 
 async function runOnPullRequest(
@@ -70,14 +52,14 @@ describe('a pull request that changes one variant', () => {
   )
 
   it('builds the base in a worktree, interleaved, creates one comment, then updates it in place', async () => {
-    github.seedComments(
+    services.github.seedComments(
       REPOSITORY.owner,
       REPOSITORY.repo,
       PR,
       Array.from({ length: 120 }, (_, index) => `review comment ${index}`),
       'octocat'
     )
-    const [quoted] = github.seedComments(
+    const [quoted] = services.github.seedComments(
       REPOSITORY.owner,
       REPOSITORY.repo,
       PR,
@@ -104,7 +86,7 @@ describe('a pull request that changes one variant', () => {
     expect(comparisonOf(first.report, 'old').kind).toBe('removed')
 
     const botComments = (): ReturnType<FakeGitHub['comments']> =>
-      github
+      services.github
         .comments(REPOSITORY.owner, REPOSITORY.repo, PR)
         .filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
     const comments = botComments()
@@ -131,7 +113,7 @@ describe('a pull request that changes one variant', () => {
     )
     expect(first.summary).toContain('| `app` |')
     expect(fs.existsSync(path.join(first.workspace, '.git'))).toBe(true)
-    expect(github.violations).toEqual([])
+    expect(services.github.violations).toEqual([])
 
     const second = await runOnPullRequest(repo)
     expect(second.exitCode).toBe(0)
@@ -139,11 +121,15 @@ describe('a pull request that changes one variant', () => {
     expect(after).toHaveLength(1)
     expect(after[0].id).toBe(comments[0].id)
     expect(
-      github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).find((comment) => comment.id === quoted.id)?.body
+      services.github.comments(REPOSITORY.owner, REPOSITORY.repo, PR).find((comment) => comment.id === quoted.id)?.body
     ).toBe(quoted.body)
-    expect(github.requests.filter((request) => request.operationId === 'issues/update-comment')).toHaveLength(1)
-    expect(github.requests.filter((request) => request.operationId === 'issues/create-comment')).toHaveLength(1)
-    expect(github.violations).toEqual([])
+    expect(services.github.requests.filter((request) => request.operationId === 'issues/update-comment')).toHaveLength(
+      1
+    )
+    expect(services.github.requests.filter((request) => request.operationId === 'issues/create-comment')).toHaveLength(
+      1
+    )
+    expect(services.github.violations).toEqual([])
   })
 
   it('fails the step on a policy violation, saying which variant, which limit and by how much', async () => {
@@ -174,8 +160,8 @@ describe('a pull request that changes one variant', () => {
   })
 
   it('warns and still passes by policy when a fork pull request cannot comment', async () => {
-    github.failNext({ operationId: 'issues/create-comment' }, 'forbidden')
-    github.failNext({ operationId: 'issues/update-comment' }, 'forbidden')
+    services.github.failNext({ operationId: 'issues/create-comment' }, 'forbidden')
+    services.github.failNext({ operationId: 'issues/update-comment' }, 'forbidden')
     const run = await runOnPullRequest(repo, { baseline: 'build' }, { fork: true })
     expect(run.exitCode).toBe(0)
     const warning = run.annotations.find(
@@ -195,27 +181,29 @@ describe('a pull request that changes one variant', () => {
       eventName: 'push',
       event: pushEvent(repo.mainSha),
       inputs: { 'github-token': 'ghs_fake_token' },
-      env: runnerEnv({
-        ...results.env,
-        GITHUB_SHA: repo.mainSha,
-        GITHUB_REF: 'refs/heads/main',
-        GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@refs/heads/main`
-      })
+      env: runnerEnv(
+        { ...services.results.env, GITHUB_SHA: repo.mainSha, GITHUB_REF: 'refs/heads/main' },
+        'refs/heads/main'
+      )
     })
     expect(push.exitCode).toBe(0)
     expect(push.summary).toContain('| `app` | ✅ built |')
     expect(push.stdout).not.toContain('slimcheck comment')
-    expect(results.violations).toEqual([])
-    const commentsBefore = github.requests.filter((request) => request.operationId.startsWith('issues/')).length
-    const stored = results.artifacts.find((artifact) => artifact.name === 'slimcheck-report')
+    expect(services.results.violations).toEqual([])
+    const commentsBefore = services.github.requests.filter((request) =>
+      request.operationId.startsWith('issues/')
+    ).length
+    const stored = services.results.artifacts.find((artifact) => artifact.name === 'slimcheck-report')
     expect(stored).toBeDefined()
     expect((JSON.parse(stored!.files['slimcheck-report.json'].toString()) as Report).commit).toBe(repo.mainSha)
-    expect(commentsBefore).toBe(github.requests.filter((request) => request.operationId.startsWith('issues/')).length)
+    expect(commentsBefore).toBe(
+      services.github.requests.filter((request) => request.operationId.startsWith('issues/')).length
+    )
 
-    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
+    const [run] = services.github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
       { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
     ])
-    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
+    services.github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
       name: 'slimcheck-report',
       runId: run.id,
       zip: stored!.zip
@@ -227,21 +215,21 @@ describe('a pull request that changes one variant', () => {
     expect(pr.stdout).not.toContain('(base, cold cache)')
     expect(comparisonOf(pr.report, 'app')).toMatchObject({ kind: 'changed', size: { delta: (1024 - 256) * 1024 } })
     expect(pr.outputs['comment-body']).toContain(`run ${run.id}`)
-    expect(github.violations).toEqual([])
+    expect(services.github.violations).toEqual([])
   })
 
   it('rides out a 5xx and a secondary rate limit, and falls back to building when the stored report is gone', async () => {
-    const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
+    const [run] = services.github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
       { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
     ])
-    github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
+    services.github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
       name: 'slimcheck-report',
       runId: run.id,
       files: { 'slimcheck-report.json': '{}' }
     })
-    github.failNext({ operationId: 'actions/download-artifact' }, 'not-found')
-    github.failNext({ operationId: 'issues/list-comments' }, 'server-error')
-    github.failNext({ operationId: 'issues/update-comment' }, 'secondary-rate-limit')
+    services.github.failNext({ operationId: 'actions/download-artifact' }, 'not-found')
+    services.github.failNext({ operationId: 'issues/list-comments' }, 'server-error')
+    services.github.failNext({ operationId: 'issues/update-comment' }, 'secondary-rate-limit')
     const result = await runOnPullRequest(repo)
     expect(result.exitCode).toBe(0)
     expect(result.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
@@ -254,16 +242,16 @@ describe('a pull request that changes one variant', () => {
     ).toBe(true)
     expect(result.stdout).toContain('Updated the slimcheck comment')
     expect(
-      github
+      services.github
         .comments(REPOSITORY.owner, REPOSITORY.repo, PR)
         .filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.includes(MARKER))
     ).toHaveLength(1)
-    expect(github.violations).toEqual([])
+    expect(services.github.violations).toEqual([])
   })
 
   it('goes on without the stored report when GitHub asks for an hour, and retries a bare 429', async () => {
-    github.failNext({ operationId: 'actions/list-workflow-runs' }, 'hour-long-secondary-rate-limit')
-    github.failNext({ operationId: 'issues/list-comments' }, 'too-many-requests')
+    services.github.failNext({ operationId: 'actions/list-workflow-runs' }, 'hour-long-secondary-rate-limit')
+    services.github.failNext({ operationId: 'issues/list-comments' }, 'too-many-requests')
     const result = await runOnPullRequest(repo)
     expect(result.exitCode).toBe(0)
     expect(result.report.comparison!.baseline).toEqual({ source: 'build', commit: repo.mainSha })
@@ -277,7 +265,7 @@ describe('a pull request that changes one variant', () => {
     )
     expect(result.stdout).toMatch(/GitHub answered 429 to GET \S+\/issues\/7\/comments\S*: retrying in 1 s/)
     expect(result.stdout).toMatch(/(Posted|Updated) the slimcheck comment/)
-    expect(github.violations).toEqual([])
+    expect(services.github.violations).toEqual([])
   })
 
   it('still reports the head and passes by policy when the base commit cannot be had', async () => {

@@ -1,14 +1,14 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { measurementDifferences } from '../support/measurements.js'
 import type { Report } from '../../src/types.js'
-import { startFakeResults, type FakeResults } from '../support/actions-results.js'
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
 import { createFixtureRepo, type FixtureRepo } from '../support/git-fixture.js'
-import { startFakeGitHub, type FakeGitHub } from '../support/github-api.js'
+import type { FakeGitHub } from '../support/github-api.js'
 import { runAction, type ActionRun } from '../support/runner.js'
+import { useWorkflowServices } from '../support/workflow-services.js'
 import { TEST_BASE } from '../support/workspace.js'
 
 const PR = 11
@@ -21,18 +21,7 @@ const KINDS = { app: 'changed', new: 'added', stable: 'unchanged', tools: 'uncha
 const dockerfile = (kilobytes: number): string =>
   `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/data bs=1024 count=${kilobytes}\n`
 
-let github: FakeGitHub
-let results: FakeResults
-
-beforeAll(async () => {
-  github = await startFakeGitHub()
-  results = await startFakeResults()
-})
-
-afterAll(async () => {
-  await github?.close()
-  await results?.close()
-})
+const services = useWorkflowServices()
 
 type Run = ActionRun & { workspace: string; report: Report }
 
@@ -44,12 +33,8 @@ function readReport(workspace: string, file: string): Report {
 function jobEnv(repo: FixtureRepo, event: 'pull_request' | 'push', job: string): Record<string, string> {
   const ref = event === 'push' ? 'refs/heads/main' : `refs/pull/${PR}/merge`
   return {
-    ...results.env,
-    GITHUB_API_URL: github.url,
-    GITHUB_REPOSITORY: `${REPOSITORY.owner}/${REPOSITORY.repo}`,
-    GITHUB_WORKFLOW: 'slimcheck',
-    GITHUB_WORKFLOW_REF: `${REPOSITORY.owner}/${REPOSITORY.repo}/.github/workflows/slimcheck.yml@${ref}`,
-    GITHUB_JOB: job,
+    ...services.results.env,
+    ...services.jobEnv(job, ref),
     GITHUB_SHA: event === 'push' ? repo.mainSha : repo.prSha,
     GITHUB_REF: ref
   }
@@ -107,7 +92,7 @@ function builtOnHead(run: ActionRun): string[] {
 }
 
 function botComments(marker: string): ReturnType<FakeGitHub['comments']> {
-  return github
+  return services.github
     .comments(REPOSITORY.owner, REPOSITORY.repo, PR)
     .filter((comment) => comment.user.login === 'github-actions[bot]' && comment.body.startsWith(marker))
 }
@@ -151,7 +136,7 @@ describe('a pull request measured by a matrix of two shards and merged', () => {
       expect(first.length + second.length).toBe(4)
       expect([...first, ...second].sort()).toEqual(['app', 'new', 'stable', 'tools'])
       expect(legs.map((leg) => leg.report.shard?.index)).toEqual([1, 2])
-      expect(github.requests.filter((request) => request.operationId.startsWith('issues/'))).toEqual([])
+      expect(services.github.requests.filter((request) => request.operationId.startsWith('issues/'))).toEqual([])
 
       const merged = await runMerge(repo, 'pull_request', legs, { 'max-size-increase': '10%' })
       expect(merged.stdout).not.toContain('::group::Build')
@@ -186,7 +171,7 @@ describe('a pull request measured by a matrix of two shards and merged', () => {
       expect(onFiles.map((annotation) => `${annotation.properties.file}: ${annotation.message}`)).toEqual([
         expect.stringMatching(/^Dockerfile\.app: app: uncompressed size grew by 786 kB/)
       ])
-      expect(github.violations).toEqual([])
+      expect(services.github.violations).toEqual([])
     },
     LONG
   )
@@ -254,22 +239,22 @@ describe('a pull request measured by a matrix of two shards and merged', () => {
     async () => {
       const pushLegs = [await runLeg(repo, 'push', '1/2'), await runLeg(repo, 'push', '2/2')]
       expect(pushLegs.map((leg) => leg.exitCode)).toEqual([0, 0])
-      expect(results.artifacts).toEqual([])
+      expect(services.results.artifacts).toEqual([])
       const pushMerge = await runMerge(repo, 'push', pushLegs)
       expect(pushMerge.exitCode).toBe(0)
-      expect(results.artifacts.map((artifact) => artifact.name)).toEqual(['slimcheck-report'])
-      const stored = JSON.parse(results.artifacts[0].files['slimcheck-report.json'].toString()) as Report
+      expect(services.results.artifacts.map((artifact) => artifact.name)).toEqual(['slimcheck-report'])
+      const stored = JSON.parse(services.results.artifacts[0].files['slimcheck-report.json'].toString()) as Report
       expect(stored.variants.map((variant) => variant.name).sort()).toEqual(['app', 'old', 'stable', 'tools'])
       expect(stored).not.toHaveProperty('shard')
       expect(stored.commit).toBe(repo.mainSha)
 
-      const [run] = github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
+      const [run] = services.github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
         { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
       ])
-      github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
+      services.github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
         name: 'slimcheck-report',
         runId: run.id,
-        zip: results.artifacts[0].zip
+        zip: services.results.artifacts[0].zip
       })
       const legs = [await runLeg(repo, 'pull_request', '1/2'), await runLeg(repo, 'pull_request', '2/2')]
       const split = legs.map((leg) => leg.report.variants.map((variant) => variant.name))
@@ -282,9 +267,9 @@ describe('a pull request measured by a matrix of two shards and merged', () => {
       expect(merged.report.problems).toEqual([])
       expect(merged.report.comparison?.baseline).toMatchObject({ source: 'artifact', runId: run.id })
       expect(kinds(merged.report)).toEqual(KINDS)
-      expect(results.artifacts).toHaveLength(1)
-      expect(github.violations).toEqual([])
-      expect(results.violations).toEqual([])
+      expect(services.results.artifacts).toHaveLength(1)
+      expect(services.github.violations).toEqual([])
+      expect(services.results.violations).toEqual([])
     },
     LONG
   )
