@@ -430,14 +430,14 @@ async function buildCacheBefore(state: RunState): Promise<Set<string> | undefine
 async function pruneCacheSince(before: Set<string>, state: RunState): Promise<void> {
   try {
     const added = (await state.engine!.buildCacheIds()).filter((id) => !before.has(id))
-    const removed = await state.engine!.pruneBuildCache(added)
+    const { removed, kept } = await state.engine!.pruneBuildCache(added)
     if (!added.length) return
-    if (removed >= added.length) state.run.logger.info(`Removed the ${added.length} build cache records this run made`)
-    else
-      state.run.logger.info(
-        `Removed ${removed} of the ${added.length} build cache records this run made; the engine kept the others ` +
-          '(in use, or the base of records made since)'
-      )
+    state.run.logger.info(
+      kept
+        ? `Removed ${removed} of the build cache records this run made; the engine kept ${kept} (in use, or the ` +
+            'base of records made since)'
+        : `Removed the ${removed} build cache records this run made`
+    )
   } catch (error) {
     state.run.logger.warning(`could not prune this run's build cache records: ${(error as Error).message}`)
   }

@@ -239,6 +239,32 @@ describe('disk', () => {
     expect((await engine.buildCacheIds()).filter((id) => !before.has(id))).toEqual([])
     expect(logger.lines.some((line) => /^Removed the \d+ build cache records this run made$/.test(line))).toBe(true)
   })
+
+  it('says how many records the engine kept because another build was built on them', async () => {
+    const steps = `FROM ${TEST_BASE}\nRUN dd if=/dev/zero of=/blob bs=1024 count=128\n`
+    const dir = makeWorkspace({ Dockerfile: steps })
+    const other = makeWorkspace({ Dockerfile: `${steps}RUN touch /other\n` })
+    const before = new Set(await engine.buildCacheIds())
+    const concurrent: Engine = {
+      ...engine,
+      // Just before this run prunes, another build on the engine reuses its steps and adds one of its own.
+      async pruneBuildCache(ids) {
+        await runPipeline({
+          settings: parseSettings({ cache: 'warm' }, other),
+          engine,
+          logger: recordingLogger(),
+          version: 'test',
+          side: 'other'
+        })
+        return engine.pruneBuildCache(ids)
+      }
+    }
+    const logger = recordingLogger()
+    await runPipeline({ settings: parseSettings({}, dir), engine: concurrent, logger, version: 'test', side: 'kept' })
+    const said = logger.lines.find((line) => line.startsWith('Removed '))
+    expect(said).toMatch(/^Removed \d+ of the build cache records this run made; the engine kept [1-9]\d* \(in use/)
+    await engine.pruneBuildCache((await engine.buildCacheIds()).filter((id) => !before.has(id)))
+  })
 })
 
 describe('engine problems', () => {

@@ -57,10 +57,10 @@ export interface Engine {
   /** The ids of the build cache's records. */
   buildCacheIds(): Promise<string[]>
   /**
-   * Removes build cache records by id; resolves with how many the engine removed (it keeps records in use, and
-   * those that records outside `ids` were built on).
+   * Removes build cache records by id: how many of them the engine removed, and how many it kept (records in use,
+   * and those that records outside `ids` were built on). Ids already gone count as neither.
    */
-  pruneBuildCache(ids: string[]): Promise<number>
+  pruneBuildCache(ids: string[]): Promise<{ removed: number; kept: number }>
 }
 
 /** A wait on the engine that ended at its time limit. */
@@ -188,18 +188,22 @@ export function createEngine(
       return (await buildCacheRecords(client)).map((record) => record.ID)
     },
     async pruneBuildCache(ids) {
+      if (!ids.length) return { removed: 0, kept: 0 }
       // The engine keeps a record while a record built on it exists, and API 1.42+ no longer says which: the newest
-      // go first, and each round retries what is left until one removes nothing.
-      const created = new Map((await buildCacheRecords(client)).map((record) => [record.ID, record.CreatedAt ?? '']))
-      let pending = ids.filter((id) => created.has(id)).sort((a, b) => created.get(b)!.localeCompare(created.get(a)!))
+      // go first, and each round retries what is left until one removes none of it.
+      const created = new Map(
+        (await buildCacheRecords(client)).map((record) => [record.ID, Date.parse(record.CreatedAt ?? '') || 0])
+      )
+      let pending = ids.filter((id) => created.has(id)).sort((a, b) => created.get(b)! - created.get(a)!)
       let removed = 0
       while (pending.length) {
         const deleted = await pruneEach(client, pending)
-        if (!deleted.size) break
-        removed += deleted.size
-        pending = pending.filter((id) => !deleted.has(id))
+        const left = pending.filter((id) => !deleted.has(id))
+        if (left.length === pending.length) break
+        removed += pending.length - left.length
+        pending = left
       }
-      return removed
+      return { removed, kept: pending.length }
     }
   }
 }
@@ -233,7 +237,11 @@ async function pruneEach(client: Client, ids: string[]): Promise<Set<string>> {
           abortSignal,
           statusCodes: { 200: true, 500: 'server error' }
         })
-      )
+      ).catch((error: unknown) => {
+        // The other workers stop too: the caller warns once and moves on.
+        pending.length = 0
+        throw error
+      })
       for (const removed of answer?.CachesDeleted ?? []) deleted.add(removed)
     }
   }
