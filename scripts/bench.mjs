@@ -393,7 +393,7 @@ async function engineRows() {
       `(${(full.variant.image.sizeBytes / 1e6 / full.save).toFixed(0)} MB/s of image)`
   )
   for (const { variant } of passes.values()) await engine.removeImage(variant.image.id).catch(() => undefined)
-  await engine.pruneBuildCache((await engine.buildCacheIds()).filter((id) => !cacheBefore.has(id)))
+  await engine.pruneBuildCacheSince(cacheBefore)
   await proxy.close()
 }
 

@@ -429,9 +429,8 @@ async function buildCacheBefore(state: RunState): Promise<Set<string> | undefine
 
 async function pruneCacheSince(before: Set<string>, state: RunState): Promise<void> {
   try {
-    const added = (await state.engine!.buildCacheIds()).filter((id) => !before.has(id))
-    const { removed, kept } = await state.engine!.pruneBuildCache(added)
-    if (!added.length) return
+    const { removed, kept } = await state.engine!.pruneBuildCacheSince(before)
+    if (!removed && !kept) return
     state.run.logger.info(
       kept
         ? `Removed ${removed} of the build cache records this run made; the engine kept ${kept} (in use, or the ` +

@@ -57,10 +57,10 @@ export interface Engine {
   /** The ids of the build cache's records. */
   buildCacheIds(): Promise<string[]>
   /**
-   * Removes build cache records by id: how many of them the engine removed, and how many it kept (records in use,
-   * and those that records outside `ids` were built on). Ids already gone count as neither.
+   * Removes every build cache record not in `before` (the ids listed earlier): how many the engine removed, and how
+   * many it kept (records in use, and those that records in `before` were built on).
    */
-  pruneBuildCache(ids: string[]): Promise<{ removed: number; kept: number }>
+  pruneBuildCacheSince(before: Set<string>): Promise<{ removed: number; kept: number }>
 }
 
 /** A wait on the engine that ended at its time limit. */
@@ -187,14 +187,14 @@ export function createEngine(
     async buildCacheIds() {
       return (await buildCacheRecords(client)).map((record) => record.ID)
     },
-    async pruneBuildCache(ids) {
-      if (!ids.length) return { removed: 0, kept: 0 }
+    async pruneBuildCacheSince(before) {
       // The engine keeps a record while a record built on it exists, and API 1.42+ no longer says which: the newest
       // go first, and each round retries what is left until one removes none of it.
-      const created = new Map(
-        (await buildCacheRecords(client)).map((record) => [record.ID, Date.parse(record.CreatedAt ?? '') || 0])
-      )
-      let pending = ids.filter((id) => created.has(id)).sort((a, b) => created.get(b)! - created.get(a)!)
+      const created = (record: BuildCacheRecord): number => Date.parse(record.CreatedAt ?? '') || 0
+      let pending = (await buildCacheRecords(client))
+        .filter((record) => !before.has(record.ID))
+        .sort((a, b) => created(b) - created(a))
+        .map((record) => record.ID)
       let removed = 0
       while (pending.length) {
         const deleted = await pruneEach(client, pending)
