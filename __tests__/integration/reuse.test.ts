@@ -95,6 +95,25 @@ describe('variants with unchanged inputs', () => {
     expect(rebuilt.variants.every((variant) => variant.reused === undefined)).toBe(true)
   })
 
+  it('are always built when the frontend image a `# syntax=` directive names cannot be resolved', async () => {
+    const frontend = 'slimcheck/no-such-frontend:1'
+    const dir = makeWorkspace({ Dockerfile: `# syntax=${frontend}\nFROM ${TEST_BASE}\nRUN true\n` })
+    const before = proxy.builds()
+    const report = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test'
+    })
+    expect(proxy.builds() - before).toBe(1)
+    expect(report.variants[0].fingerprint).toEqual({
+      unfingerprintable: `the image \`${frontend}\` could be resolved neither by a registry nor locally`
+    })
+    // The engine runs the frontend the directive names: without it there is no build.
+    expect(report.variants[0]).toMatchObject({ status: 'failed' })
+    expect(JSON.stringify(report.variants[0].failure)).toContain(frontend)
+  })
+
   it('build the base on its own when the one shared build fails, so no failure is booked on a side it did not hit', async () => {
     const files = { Dockerfile: `FROM ${TEST_BASE}\nRUN exit 7\n` }
     const before = proxy.builds()

@@ -7,8 +7,8 @@ import { fingerprintVariant, readBySources } from '../../src/measure/fingerprint
 import type { Variant } from '../../src/types.js'
 import { makeWorkspace } from '../support/workspace.js'
 
-const inputsOf = (text: string, target?: string) =>
-  analyzeDockerfile({ text, file: 'Dockerfile', target, buildArgs: {}, allowedCondaImages: [] }).inputs
+const inputsOf = (text: string, target?: string, buildArgs: Record<string, string> = {}) =>
+  analyzeDockerfile({ text, file: 'Dockerfile', target, buildArgs, allowedCondaImages: [] }).inputs
 
 describe('what a build reads', () => {
   it('lists external images of the stages built and the context paths COPY, ADD and bind mounts read', () => {
@@ -50,6 +50,26 @@ describe('what a build reads', () => {
     )
   })
 
+  it('counts the frontend image a `# syntax=` directive names, or BUILDKIT_SYNTAX, which wins, as BuildKit does', () => {
+    const raws = (text: string, buildArgs: Record<string, string> = {}) =>
+      inputsOf(text, undefined, buildArgs)?.images.map((image) => image.raw)
+    expect(raws('# syntax=docker/dockerfile:1.7\nFROM busybox:1.36\n')).toEqual([
+      'busybox:1.36',
+      'docker/dockerfile:1.7'
+    ])
+    expect(raws('#syntax = ghcr.io/acme/frontend:2 --flag\nFROM scratch\n')).toEqual(['ghcr.io/acme/frontend:2'])
+    expect(raws('# syntax=docker/dockerfile:1\nFROM scratch\n', { BUILDKIT_SYNTAX: 'acme/dockerfile:3 opt' })).toEqual([
+      'acme/dockerfile:3'
+    ])
+    expect(raws('# a comment first\n# syntax=docker/dockerfile:1\nFROM scratch\n')).toEqual([])
+    expect(inputsOf('# syntax=$FRONTEND\nFROM scratch\n')?.unfingerprintable).toBe(
+      'the frontend `$FRONTEND` that `# syntax=` at Dockerfile:1 names is not an image reference'
+    )
+    expect(inputsOf('FROM scratch\n', undefined, { BUILDKIT_SYNTAX: 'Not A Ref' })?.unfingerprintable).toBe(
+      'the frontend `Not` that BUILDKIT_SYNTAX names is not an image reference'
+    )
+  })
+
   it('matches context entries by path, by directory and by glob', () => {
     expect(readBySources('app/main.py', ['app'])).toBe(true)
     expect(readBySources('application.py', ['app'])).toBe(false)
@@ -66,7 +86,7 @@ describe('the fingerprint', () => {
     dir: string,
     overrides: Partial<Variant> = {},
     text = dockerfile,
-    resolve = (): Promise<string | undefined> => Promise.resolve('sha256:base')
+    resolve: (reference: string) => Promise<string | undefined> = () => Promise.resolve('sha256:base')
   ) =>
     fingerprintVariant({
       variant: { ...variant, ...overrides },
@@ -97,6 +117,18 @@ describe('the fingerprint', () => {
     expect((await fingerprint(workspace(), {}, `${dockerfile}# comment\n`)).digest).not.toBe(base)
     const moved = (): Promise<string | undefined> => Promise.resolve('sha256:newer-base')
     expect((await fingerprint(workspace(), {}, dockerfile, moved)).digest).not.toBe(base)
+  })
+
+  it("changes with the frontend image's identity, and cannot be had when the frontend cannot be resolved", async () => {
+    const text = `# syntax=docker/dockerfile:1\n${dockerfile}`
+    const frontendAt = (identity: string | undefined) => (reference: string) =>
+      Promise.resolve(reference === 'docker/dockerfile:1' ? identity : 'sha256:base')
+    const before = await fingerprint(workspace(), {}, text, frontendAt('sha256:frontend-1'))
+    expect(before.digest).toMatch(/^sha256:/)
+    expect((await fingerprint(workspace(), {}, text, frontendAt('sha256:frontend-2'))).digest).not.toBe(before.digest)
+    expect(await fingerprint(workspace(), {}, text, frontendAt(undefined))).toEqual({
+      unfingerprintable: 'the image `docker/dockerfile:1` could be resolved neither by a registry nor locally'
+    })
   })
 
   it('covers the names of the secrets a build is given, in any order', async () => {

@@ -2,10 +2,12 @@
 
 import {
   Copy,
+  Directive,
   DockerfileParser,
   From,
   Keyword,
   ModifiableInstruction,
+  type ParserDirective,
   PropertyInstruction,
   Run,
   type Flag,
@@ -81,9 +83,19 @@ export interface ParseProblem {
   fix: string
 }
 
+/** The frontend image a build runs instead of the engine's own Dockerfile frontend. */
+export interface Frontend {
+  /** The reference as written. */
+  text: string
+  /** Where it is named: the `# syntax=` directive's line, or the build arg BUILDKIT_SYNTAX (which wins). */
+  origin: { line: number } | { buildArg: 'BUILDKIT_SYNTAX' }
+  ref?: ImageRef
+}
+
 export interface DockerfileModel {
   stages: Stage[]
   problems: ParseProblem[]
+  frontend?: Frontend
 }
 
 export interface ParseOptions {
@@ -151,7 +163,22 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     stage.instructions.push({ ...instruction, sources: instructionSources(node, scope, state) })
   }
   checkStages(state, options.target)
-  return { stages: state.stages, problems: state.problems }
+  const frontend = frontendOf(dockerfile.getDirectives(), state.buildArgs)
+  return { stages: state.stages, problems: state.problems, ...(frontend ? { frontend } : {}) }
+}
+
+/** As BuildKit picks it: the build arg BUILDKIT_SYNTAX, else the `# syntax=` directive; its first word is the image. */
+function frontendOf(directives: ParserDirective[], buildArgs: Record<string, string>): Frontend | undefined {
+  const fromArg = buildArgs.BUILDKIT_SYNTAX?.trim()
+  const directive = directives.find((item) => item.getDirective() === Directive.syntax)
+  const text = (fromArg || directive?.getValue().trim())?.split(/\s+/)[0]
+  if (!text) return undefined
+  const ref = parseImageRef(text)
+  return {
+    text,
+    origin: fromArg ? { buildArg: 'BUILDKIT_SYNTAX' } : { line: directive!.getRange().start.line + 1 },
+    ...(ref ? { ref } : {})
+  }
 }
 
 /** The stage named `name` (case-insensitive). */

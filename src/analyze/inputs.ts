@@ -1,10 +1,10 @@
 /** What a build of the variant can read besides its Dockerfile: external images and context paths. Pure. */
 import path from 'node:path'
-import { buildStages, type DockerfileModel, type Instruction, type Stage } from './dockerfile.js'
+import { buildStages, type DockerfileModel, type Frontend, type Instruction, type Stage } from './dockerfile.js'
 import type { ImageRef } from './image-ref.js'
 
 export interface BuildInputs {
-  /** External images the built stages start from, copy from or mount (not `scratch`, not stages). */
+  /** External images the built stages start from, copy from or mount (not `scratch`, not stages), and the frontend. */
   images: ImageRef[]
   /** Context-relative paths or globs the build reads; `all` when some source cannot be bounded (`.`, a variable). */
   contextSources: string[] | 'all'
@@ -73,19 +73,28 @@ export function buildInputs(model: DockerfileModel, target: Stage, file: string)
       source.kind === 'image' ? [source.ref] : []
     )
   )
+  if (model.frontend?.ref) images.push(model.frontend.ref)
   const unresolved = stages.find((stage) => stage.base.kind === 'unresolved')
   const reads = stages.map((stage) => stageReads(stage, file))
   const remote = reads.find((read) => read.remote)?.remote
   const sources = reads.flatMap((read) => read.sources)
+  const unfingerprintable = remote
+    ? remote
+    : unresolved
+      ? `the base \`${unresolved.base.text}\` at ${file}:${unresolved.line} is not resolved`
+      : model.frontend && !model.frontend.ref
+        ? `${frontendPlace(model.frontend, file)} is not an image reference`
+        : undefined
   return {
     images: [...new Map(images.map((ref) => [ref.raw, ref])).values()],
     contextSources: sources.includes(undefined)
       ? 'all'
       : [...new Set(sources.filter((item) => item !== undefined))].sort(),
-    ...(remote
-      ? { unfingerprintable: remote }
-      : unresolved
-        ? { unfingerprintable: `the base \`${unresolved.base.text}\` at ${file}:${unresolved.line} is not resolved` }
-        : {})
+    ...(unfingerprintable ? { unfingerprintable } : {})
   }
+}
+
+function frontendPlace(frontend: Frontend, file: string): string {
+  const where = 'line' in frontend.origin ? `\`# syntax=\` at ${file}:${frontend.origin.line}` : 'BUILDKIT_SYNTAX'
+  return `the frontend \`${frontend.text}\` that ${where} names`
 }
