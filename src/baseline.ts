@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import type { BaselineMode, Settings } from './config.js'
+import { readConfigFile, type BaselineMode, type Settings } from './config.js'
 import type { SharedCheckout } from './measure/build.js'
 import type { GitHubClient } from './publish/github.js'
 import type { Logger } from './log.js'
@@ -140,8 +140,16 @@ export async function baseWorktree(
       logger.warning(`could not remove the base worktree ${dir}: ${error.message}`)
     )
   }
+  let variants: Settings['variants']
+  try {
+    variants =
+      settings.configFile === undefined ? settings.variants : readConfigFile(workspace, settings.configFile, false)
+  } catch (error) {
+    await cleanup()
+    throw new Error(`the base commit's ${(error as Error).message}`, { cause: error })
+  }
   return {
-    settings: { ...settings, workspace, reportPath: path.join(dir, '.slimcheck-base-report.json') },
+    settings: { ...settings, workspace, variants, reportPath: path.join(dir, '.slimcheck-base-report.json') },
     shared: { root: dir, from: root, paths },
     cleanup
   }

@@ -101,6 +101,11 @@ export interface Settings {
   workspace: string
   exclude: string[]
   variants?: VariantSpec[]
+  /**
+   * The config file (workspace-relative) that declares the variants when the `variants` input is empty: each side
+   * reads its own commit's copy.
+   */
+  configFile?: string
   allowedCondaImages: string[]
   cache: CacheMode
   buildTimeoutSeconds: number
@@ -160,7 +165,10 @@ export function parseSettings(
   return {
     workspace,
     exclude: parseList(input('exclude')),
-    variants: readVariantSpecs(input('variants'), workspace, input('config-file')),
+    variants: input('variants')
+      ? parseVariantsYaml(input('variants'), VARIANTS_INPUT, false)
+      : readConfigFile(workspace, input('config-file'), input('config-file') !== INPUT_DEFAULTS['config-file']),
+    ...(input('variants') ? {} : { configFile: input('config-file') }),
     allowedCondaImages: parseImagePatterns('allowed-conda-images', input('allowed-conda-images')),
     cache: parseChoice('cache', input('cache'), ['cold', 'warm'] as const),
     buildTimeoutSeconds: parseDuration('build-timeout', input('build-timeout')),
@@ -454,12 +462,11 @@ function isDirectory(dir: string): boolean {
 
 const VARIANTS_INPUT = 'input variants'
 
-function readVariantSpecs(inputText: string, workspace: string, configFile: string): VariantSpec[] | undefined {
-  if (inputText) return parseVariantsYaml(inputText, VARIANTS_INPUT, false)
+/** The variants `configFile` declares; undefined when it does not exist and is not `required` (the tree is scanned). */
+export function readConfigFile(workspace: string, configFile: string, required: boolean): VariantSpec[] | undefined {
   const file = path.resolve(workspace, configFile)
   if (!fs.existsSync(file)) {
-    if (configFile !== INPUT_DEFAULTS['config-file'])
-      throw new InputError(`config-file: ${configFile} does not exist in ${workspace}`)
+    if (required) throw new InputError(`config-file: ${configFile} does not exist in ${workspace}`)
     return undefined
   }
   let text: string

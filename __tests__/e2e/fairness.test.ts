@@ -96,3 +96,42 @@ describe('a pull request that changes nothing', () => {
     expect(run.outputs.passed).toBe('true')
   })
 })
+
+describe('a pull request that changes the config file', () => {
+  it('builds the base as its own config file declares it, so a changed build-arg and a new variant count as changes', async () => {
+    const config = (count: string, extra = '') =>
+      `variants:\n  - name: app\n    dockerfile: Dockerfile.sized\n    build-args:\n      COUNT: '${count}'\n${extra}`
+    const { work: dir } = createFixtureRepo(
+      {
+        'Dockerfile.sized': `FROM ${TEST_BASE}\nARG COUNT\nRUN dd if=/dev/zero of=/blob bs=1024 count=$COUNT\n`,
+        '.github/slimcheck.yml': config('16')
+      },
+      {
+        'Dockerfile.broken': `FROM ${TEST_BASE}\nRUN exit 3\n`,
+        '.github/slimcheck.yml': config('64', '  - name: new\n    dockerfile: Dockerfile.broken\n')
+      }
+    )
+    const reportPath = path.join(dir, '..', `${path.basename(dir)}-config.json`)
+    const before = proxy.builds()
+    const result = await slimcheck(
+      ['run', '--dir', dir, '--base', 'main', '--report-path', reportPath],
+      process.cwd(),
+      {
+        DOCKER_HOST: proxy.host
+      }
+    )
+    expect(proxy.builds() - before).toBe(3)
+    const report = JSON.parse(fs.readFileSync(reportPath, 'utf8')) as Report
+    expect(report.variants.find((variant) => variant.name === 'app')!.reused).toBeUndefined()
+    expect(deltas(report)).toEqual([
+      ['app', 48 * 1024],
+      ['new', undefined]
+    ])
+    expect(report.comparison!.variants.find((variant) => variant.name === 'new')!.kind).toBe('added')
+    expect(report.comparison!.violations.map((violation) => [violation.limit, violation.variant])).toEqual([
+      ['build', 'new']
+    ])
+    expect(report.comparison!.inherited).toEqual([])
+    expect(result.code).toBe(1)
+  })
+})
