@@ -32,6 +32,8 @@ describe('Dockerfiles as repositories have them: symlinked, broken, two for one 
     // The link points out of its variant's context (svc), as a shared Dockerfile often does.
     fs.symlinkSync('../shared/base.Dockerfile', path.join(dir, 'svc/Dockerfile'))
     fs.symlinkSync('shared/gone.Dockerfile', path.join(dir, 'Dockerfile.broken'))
+    const outside = makeWorkspace({ 'host.Dockerfile': `FROM ${TEST_BASE}\nRUN echo host-secret-7f3a > /leak\n` })
+    fs.symlinkSync(path.join(outside, 'host.Dockerfile'), path.join(dir, 'Dockerfile.leak'))
     logger = recordingLogger()
     report = await runPipeline({ settings: parseSettings({}, dir), engine, logger, version: 'test', side: 'itest' })
   })
@@ -51,6 +53,21 @@ describe('Dockerfiles as repositories have them: symlinked, broken, two for one 
       status: 'failed',
       findings: [{ rule: 'parse-error', file: 'Dockerfile.broken', message: 'Dockerfile.broken does not exist.' }]
     })
+  })
+
+  it('neither reads nor builds a Dockerfile linked from outside the working directory, and says why', () => {
+    expect(variant('leak')).toMatchObject({
+      status: 'failed',
+      findings: [
+        {
+          rule: 'parse-error',
+          file: 'Dockerfile.leak',
+          message:
+            'Dockerfile.leak is a symbolic link to a file outside the working directory, which slimcheck does not read.'
+        }
+      ]
+    })
+    expect(JSON.stringify(report)).not.toContain('host-secret-7f3a')
   })
 
   it('builds both Dockerfiles that would be one variant, the later one named by its path, and warns', () => {

@@ -137,7 +137,7 @@ describe('discovery', () => {
     ])
   })
 
-  it('rejects two declared variants of one name, naming both declarations, and paths outside the working directory', () => {
+  it('rejects two declared variants of one name, naming both declarations, and paths outside the working directory, by name or through a link', () => {
     const dir = tree(['Dockerfile', 'Dockerfile.slim', '.github/slimcheck.yml'])
     expect(() => discoverVariants(parseSettings({ variants: '- Dockerfile\n- Dockerfile' }, dir))).toThrow(
       "input variants:1 and input variants:2 both declare a variant named 'default'; give each a distinct 'name'"
@@ -151,6 +151,14 @@ describe('discovery', () => {
     )
     expect(() => discoverVariants(parseSettings({ variants: '- ../Dockerfile' }, dir))).toThrow(
       "input variants:1: dockerfile '../Dockerfile' is outside the working directory"
+    )
+    const host = tree(['Dockerfile'])
+    fs.symlinkSync(host, path.join(dir, 'hostroot'))
+    expect(() =>
+      discoverVariants(parseSettings({ variants: '- dockerfile: Dockerfile\n  context: hostroot' }, dir))
+    ).toThrow(`input variants:1: context 'hostroot' leads outside the working directory ${dir} through a symbolic link`)
+    expect(() => discoverVariants(parseSettings({ variants: '- hostroot/Dockerfile' }, dir))).toThrow(
+      "input variants:1: dockerfile 'hostroot/Dockerfile' leads outside the working directory"
     )
   })
 })

@@ -5,6 +5,7 @@ import { analyzeDockerfile, type Analysis } from '../analyze/index.js'
 import type { Settings } from '../config.js'
 import { humanBytes } from '../report/markdown.js'
 import { redactorFor, sensitiveArgs } from '../redact.js'
+import { staysInside } from '../workspace-path.js'
 import {
   SCHEMA_VERSION,
   type CondaMarkers,
@@ -25,6 +26,24 @@ export interface AnalyzedVariant {
 }
 
 export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVariant {
+  const unreadable = (reason: string, fix: string): AnalyzedVariant => {
+    const finding: Finding = {
+      rule: 'parse-error',
+      severity: 'error',
+      file: variant.dockerfile,
+      line: 0,
+      message: `${variant.dockerfile} ${reason}.`,
+      fix,
+      evidence: 'static'
+    }
+    return { variant, findings: [finding], blocker: finding.message }
+  }
+  // A link out of the checkout would hand files of the machine (a registry login, say) to the build and its log.
+  if (!staysInside(settings.workspace, variant.dockerfile))
+    return unreadable(
+      'is a symbolic link to a file outside the working directory, which slimcheck does not read',
+      'Point the link at a file inside the working directory, or exclude the variant.'
+    )
   let text: string
   try {
     text = fs.readFileSync(path.join(settings.workspace, variant.dockerfile), 'utf8')
@@ -33,16 +52,7 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
       (error as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'does not exist'
         : `cannot be read (${(error as Error).message})`
-    const finding: Finding = {
-      rule: 'parse-error',
-      severity: 'error',
-      file: variant.dockerfile,
-      line: 0,
-      message: `${variant.dockerfile} ${reason}.`,
-      fix: 'Fix the dockerfile path in the variants declaration, or exclude the variant.',
-      evidence: 'static'
-    }
-    return { variant, findings: [finding], blocker: finding.message }
+    return unreadable(reason, 'Fix the dockerfile path in the variants declaration, or exclude the variant.')
   }
   const analysis = analyzeDockerfile({
     text,
