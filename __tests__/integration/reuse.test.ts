@@ -10,7 +10,7 @@ import { recordingLogger } from '../support/logger.js'
 import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
 const FILES = {
-  'Dockerfile.app': `FROM ${TEST_BASE}\nCOPY app/ /app/\nRUN dd if=/dev/zero of=/blob bs=1024 count=32\n`,
+  'Dockerfile.app': `FROM ${TEST_BASE}\nCOPY "app/" /app/\nRUN dd if=/dev/zero of=/blob bs=1024 count=32\n`,
   'Dockerfile.tool': `FROM ${TEST_BASE}\nCOPY tool.sh /usr/local/bin/tool\n`,
   'Dockerfile.fetch': `FROM ${TEST_BASE}\nADD https://example.invalid/x.tgz /x.tgz\n`,
   'app/main.sh': 'echo app\n',
@@ -47,7 +47,8 @@ describe('variants with unchanged inputs', () => {
       version: 'test',
       runs: 1
     })
-    // app changed (2 builds), tool is shared (1), fetch cannot be fingerprinted (2 attempts, both fail offline).
+    // app changed (2 builds: its quoted COPY source is read as BuildKit reads it), tool is shared (1), fetch cannot
+    // be fingerprinted (2 attempts, both fail offline).
     expect(proxy.builds() - before).toBe(5)
     expect(byName(headReport, 'tool').reused).toEqual({ kind: 'shared' })
     expect(byName(baseReport, 'tool').reused).toEqual({ kind: 'shared' })

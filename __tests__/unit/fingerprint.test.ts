@@ -48,6 +48,14 @@ describe('what a build reads', () => {
     expect(inputsOf('FROM scratch\nADD https://example.com/tool.tgz /tool.tgz\n')?.unfingerprintable).toBe(
       'ADD https://example.com/tool.tgz at Dockerfile:2 fetches it at build time'
     )
+    expect(inputsOf('FROM scratch\nADD "https://example.com/tool.tgz" /tool.tgz\n')?.unfingerprintable).toBe(
+      'ADD https://example.com/tool.tgz at Dockerfile:2 fetches it at build time'
+    )
+  })
+
+  it('reads shell-form sources without their quotes and escapes, as BuildKit expands them', () => {
+    expect(inputsOf(`FROM scratch\nCOPY "app" 'lib' conf\\.d /x/\n`)?.contextSources).toEqual(['app', 'conf.d', 'lib'])
+    expect(inputsOf('FROM scratch\nCOPY "$SRC" /x/\n')?.contextSources).toBe('all')
   })
 
   it('counts the frontend image a `# syntax=` directive names, or BUILDKIT_SYNTAX, which wins, as BuildKit does', () => {

@@ -24,10 +24,30 @@ function mountOptions(value: string): Map<string, string> {
   )
 }
 
-/** The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. */
+/**
+ * The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. Shell-form
+ * words lose their quotes and escapes, as BuildKit's word expansion removes them (`COPY "app" /x` reads `app`).
+ */
 function copySources(instruction: Instruction): string[] {
-  const args = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean)
+  const args = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean).map(unquoted)
   return args.slice(0, -1).filter((arg) => !arg.startsWith('<<'))
+}
+
+/** A shell word without its quotes: single quotes keep everything, a backslash keeps the next character. */
+function unquoted(word: string): string {
+  let result = ''
+  let quote: string | undefined
+  for (let index = 0; index < word.length; index++) {
+    const char = word[index]
+    if (quote === "'") {
+      if (char === "'") quote = undefined
+      else result += char
+    } else if (char === '\\' && index + 1 < word.length) result += word[++index]
+    else if (char === quote) quote = undefined
+    else if (!quote && (char === '"' || char === "'")) quote = char
+    else result += char
+  }
+  return result
 }
 
 /**
