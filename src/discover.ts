@@ -5,7 +5,7 @@ import { minimatch } from 'minimatch'
 import { InputError, type Settings, type VariantSpec } from './config.js'
 import type { Logger } from './log.js'
 import type { Variant } from './types.js'
-import { staysInside } from './workspace-path.js'
+import { leadsOutThroughLink } from './workspace-path.js'
 
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules'])
 
@@ -159,7 +159,7 @@ function insideWorkspace(given: string, workspace: string, label: string): strin
   const relative = path.relative(workspace, absolute)
   if (relative.startsWith('..') || path.isAbsolute(relative))
     throw new InputError(`${label} '${given}' is outside the working directory ${workspace}`)
-  if (!staysInside(workspace, relative))
+  if (leadsOutThroughLink(workspace, relative))
     throw new InputError(`${label} '${given}' leads outside the working directory ${workspace} through a symbolic link`)
   return relative === '' ? '.' : relative.split(path.sep).join('/')
 }

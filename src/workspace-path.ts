@@ -1,19 +1,21 @@
-/** Whether a path the repository names stays inside the working directory once symbolic links are followed. */
+/** Whether a path the repository names leaves the working directory through a symbolic link. */
 import fs from 'node:fs'
 import path from 'node:path'
 
+const outside = (relative: string): boolean =>
+  relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)
+
 /**
- * False when `relative` (inside `workspace` by name) leads out of it through a symbolic link; true when it stays
- * inside, or does not exist (its absence is reported where it is read).
+ * True when `relative`, inside `workspace` by name, leads out of it once symbolic links are followed. A path outside
+ * by name (one a user names on the command line) and one that does not exist (reported where it is read) are not.
  */
-export function staysInside(workspace: string, relative: string): boolean {
+export function leadsOutThroughLink(workspace: string, relative: string): boolean {
+  if (outside(path.relative(workspace, path.resolve(workspace, relative)))) return false
   let real: string
   try {
     real = fs.realpathSync(path.resolve(workspace, relative))
   } catch {
-    return true
+    return false
   }
-  const root = fs.realpathSync(workspace)
-  const inside = path.relative(root, real)
-  return !(inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))
+  return outside(path.relative(fs.realpathSync(workspace), real))
 }

@@ -5,7 +5,7 @@ import { analyzeDockerfile, type Analysis } from '../analyze/index.js'
 import type { Settings } from '../config.js'
 import { humanBytes } from '../report/markdown.js'
 import { redactorFor, sensitiveArgs } from '../redact.js'
-import { staysInside } from '../workspace-path.js'
+import { leadsOutThroughLink } from '../workspace-path.js'
 import {
   SCHEMA_VERSION,
   type CondaMarkers,
@@ -39,7 +39,7 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
     return { variant, findings: [finding], blocker: finding.message }
   }
   // A link out of the checkout would hand files of the machine (a registry login, say) to the build and its log.
-  if (!staysInside(settings.workspace, variant.dockerfile))
+  if (leadsOutThroughLink(settings.workspace, variant.dockerfile))
     return unreadable(
       'is a symbolic link to a file outside the working directory, which slimcheck does not read',
       'Point the link at a file inside the working directory, or exclude the variant.'
