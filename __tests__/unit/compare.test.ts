@@ -362,6 +362,42 @@ describe('compareVariant', () => {
   })
 })
 
+describe('a base that was not built', () => {
+  const fromImage = finding({
+    rule: 'conda-in-production',
+    severity: 'error',
+    evidence: 'image',
+    message: 'The built image carries conda'
+  })
+  const fromText = finding({ rule: 'conda-in-production', severity: 'error', message: 'FROM continuumio/miniconda3' })
+  const gate = policy({ failOn: parseFailOn('conda-in-production') })
+  const limitsOf = (violations: { limit: string; inherited?: boolean }[]) =>
+    violations.map((violation) => `${violation.limit}${violation.inherited ? ' inherited' : ''}`)
+
+  it("counts the head image's conda as inherited when the base's Dockerfile had conda already", () => {
+    const comparison = compareReports(
+      report([variant('app', { status: 'failed', findings: [fromText] })]),
+      report([variant('app', { findings: [fromText, fromImage] })]),
+      BASELINE,
+      gate
+    )
+    expect(comparison.variants[0].findings.added).toEqual([])
+    expect(comparison.violations).toEqual([])
+    expect(limitsOf(comparison.inherited)).toEqual(['fail-on inherited', 'fail-on inherited'])
+  })
+
+  it("counts the head image's conda as new when nothing on the base side showed it", () => {
+    const comparison = compareReports(
+      report([variant('app', { status: 'failed' })]),
+      report([variant('app', { findings: [fromImage] })]),
+      BASELINE,
+      gate
+    )
+    expect(comparison.variants[0].findings.added).toEqual([fromImage])
+    expect(limitsOf(comparison.violations)).toEqual(['fail-on'])
+  })
+})
+
 describe('compareReports', () => {
   const base = report([
     variant('app', { size: 100 * MB }),

@@ -158,9 +158,10 @@ export function compareVariant(
   // A removed variant fixes nothing, and a head that was not built cannot show what its image would have carried.
   const comparable = (findings: Finding[]): Finding[] =>
     head?.image ? findings : findings.filter((finding) => finding.evidence === 'static')
-  const findings = head
+  const paired = head
     ? diffFindings(comparable(base?.findings ?? []), head.findings)
     : { added: [], fixed: [], unchanged: [] }
+  const findings = base && !base.image && head?.image ? withUnseenImageFindings(paired, base.findings) : paired
   const statuses = { ...(base ? { baseStatus: base.status } : {}), ...(head ? { headStatus: head.status } : {}) }
   if (!base) return { name, kind: 'added', ...statuses, findings }
   if (!head) return { name, kind: 'removed', ...statuses, findings }
@@ -187,6 +188,23 @@ export function compareVariant(
     time,
     layers,
     findings
+  }
+}
+
+/**
+ * A base that was not built could not show what its image carried: a head finding from the image is already there
+ * when the base's Dockerfile had a finding of the same rule (the conda the image check confirms), and new otherwise.
+ */
+function withUnseenImageFindings(
+  findings: VariantComparison['findings'],
+  baseFindings: Finding[]
+): VariantComparison['findings'] {
+  const rulesBefore = new Set(baseFindings.filter((item) => item.evidence === 'static').map((item) => item.rule))
+  const seenBefore = (finding: Finding): boolean => finding.evidence === 'image' && rulesBefore.has(finding.rule)
+  return {
+    added: findings.added.filter((finding) => !seenBefore(finding)),
+    fixed: findings.fixed,
+    unchanged: [...findings.unchanged, ...findings.added.filter(seenBefore)]
   }
 }
 
