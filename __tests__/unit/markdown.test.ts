@@ -12,6 +12,7 @@ import {
   preformatted,
   signedPercent
 } from '../../src/report/markdown.js'
+import { links, renderGfm, textOutsideCode } from '../support/gfm.js'
 
 describe('code spans', () => {
   it.each([
@@ -63,6 +64,46 @@ describe('inline prose', () => {
       '`python:3.12` is shared; pin `a*b</code><img>`'
     )
     expect(message('odd ` tick <b>')).toBe('odd \\` tick \\<b>')
+  })
+})
+
+describe('untrusted words in messages, as GitHub renders them', () => {
+  const PARTS = [
+    '`',
+    '``',
+    '@octo-org/admins',
+    'www.evil.example',
+    '(',
+    ')',
+    'https://',
+    'a',
+    ' ',
+    '|',
+    '*',
+    '\\',
+    '#1'
+  ]
+
+  /** Deterministic: the same texts on every run, so a failure can be replayed. */
+  function texts(count: number): string[] {
+    let seed = 7
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31)
+    return Array.from({ length: count }, () =>
+      Array.from({ length: 2 + (next() % 9) }, () => PARTS[next() % PARTS.length]).join('')
+    )
+  }
+
+  it('never leave a mention, a link or a www address outside code, whatever backticks they carry', () => {
+    const cases = [
+      'ADD https://`z`a`@octo-org/admins /dst at Dockerfile:2 fetches it at build time',
+      "dockerfile '../(www.evil-login.com/github)' is outside the working directory",
+      ...texts(3000)
+    ]
+    for (const cell of [false, true]) {
+      const html = renderGfm(cases.map((text) => message(text, { cell })).join('\n\n'))
+      expect(links(html)).toEqual([])
+      expect(textOutsideCode(html)).not.toMatch(/@|www\.|:\/\//)
+    }
   })
 })
 

@@ -37,7 +37,7 @@ export function htmlCode(text: string): string {
 }
 
 /** A word GitHub would turn into a link, a mention, an issue or commit reference, or an emoji. */
-const LINKED_WORD = /@|:\/\/|^www\.|#\d|^gh-\d|:[a-z0-9_+-]+:|^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,}$/i
+const LINKED_WORD = /@|:\/\/|www\.|#\d|^gh-\d|:[a-z0-9_+-]+:|^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,}$/i
 
 /**
  * Prose that may carry untrusted words (a run problem, a baseline note, a finding message outside its backticks):
@@ -74,7 +74,11 @@ export function message(text: string, options: { cell?: boolean } = {}): string 
       if (index % 2 === 0) return inline(piece, options)
       return options.cell ? cellCode(piece) : code(piece)
     })
-    .join('')
+    .reduce(
+      // Two code spans that touch would read as one run of backticks, and the spans after them would pair anew.
+      (joined, piece) => (joined.endsWith('`') && piece.startsWith('`') ? `${joined} ${piece}` : joined + piece),
+      ''
+    )
 }
 
 /** Untrusted lines (a build log) verbatim: HTML-escaped inside `<pre>`, an HTML block Markdown does not parse. */
