@@ -7,6 +7,7 @@ import * as core from '@actions/core'
 import { context } from '@actions/github'
 import { resolveBaseline, type Baseline } from './baseline.js'
 import { renderComment } from './report/comment.js'
+import { utf8Bytes } from './report/fit.js'
 import { compareReports } from './compare/index.js'
 import {
   INPUT_DEFAULTS,
@@ -32,7 +33,7 @@ import { partialReport, shardSelection, type ShardSelection } from './shards/spl
 import type { Comparison, Report } from './types.js'
 import { VERSION } from './version.js'
 
-/** The runner drops a job summary over 1 MiB; stay well below it. */
+/** The runner drops a job summary over 1 MiB, counted in UTF-8 bytes; stay well below it. */
 const SUMMARY_LIMIT = 1_000_000
 
 function readInputs(): RawInputs {
@@ -194,7 +195,7 @@ async function publishResult(
       report,
       reportPath: settings.reportPath,
       markdown,
-      fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, SUMMARY_LIMIT),
+      fullMarkdown: renderComment(headReport, baseReport, comparison, commentContext, SUMMARY_LIMIT, utf8Bytes),
       summary: summaryText(headReport, comparison),
       outcome: outcomeOf(comparison),
       sarifPath: settings.sarifPath,

@@ -10,6 +10,8 @@ import {
 import { compareReports, delta, timeDelta } from '../../src/compare/index.js'
 import { parseFailOn, parseLimit, parseSizeBudgets, type Policy } from '../../src/config.js'
 import { sizeDeltaText, timeText } from '../../src/report/variant-table.js'
+import { fitSections, section, utf8Bytes } from '../../src/report/fit.js'
+import { renderGfm } from '../support/gfm.js'
 import { build, finding, image, policy, report } from '../support/reports.js'
 import { demoScenario, largeScenario } from '../support/scenarios.js'
 import type {
@@ -589,6 +591,33 @@ describe('fitting GitHub’s limit', () => {
     }
     expect(summary).toContain(`${names[40]} log line 399`)
     expect(head.variants[0].failure!.logTail).toHaveLength(400)
+  })
+
+  it('fits the job summary in UTF-8 bytes, as the runner counts them, when logs are made of multi-byte characters', () => {
+    const names = Array.from({ length: 4 }, (_, index) => `pip-${index}`)
+    const progressBars = (name: string): VariantReport =>
+      variant(name, {
+        status: 'failed',
+        message: `${name}: pip install failed`,
+        logTail: Array.from({ length: 1500 }, (_, line) => `${line} ${'━'.repeat(120)}`)
+      })
+    const head = report(names.map(progressBars))
+    const base = report(names.map((name) => variant(name)))
+    const comparison = compareReports(base, head, BASELINE, policy())
+    const summary = renderComment(head, base, comparison, CONTEXT, 1_000_000, utf8Bytes)
+    // Counted in characters, the whole logs fit; in bytes they are more than twice the limit.
+    expect(Buffer.byteLength(renderComment(head, base, comparison, CONTEXT, 1_000_000))).toBeGreaterThan(2_000_000)
+    expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(1_000_000)
+    for (const name of names) expect(summary).toContain(`\`${name}\` failed`)
+    expect(renderGfm(summary)).toContain('</pre>')
+  })
+
+  it('cuts by whole lines to a limit in bytes, closing what the cut leaves open', () => {
+    const log = `<pre>${Array.from({ length: 1000 }, (_, line) => `${line} ${'━'.repeat(50)}`).join('\n')}</pre>`
+    const fitted = fitSections([section('intro'), section(log)], 10_000, 'Shortened.', utf8Bytes)
+    expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(10_000)
+    expect(Buffer.byteLength(fitted)).toBeGreaterThan(9_000)
+    expect(fitted).toMatch(/\n\d+ ━{50}<\/pre>\n\nShortened\.\n$/)
   })
 
   it('without a baseline renders the head report with the policy, and closes what a cut leaves open', () => {

@@ -1,7 +1,7 @@
 /** Report stage, pull-request side: the comment that diffs every variant against the baseline. Pure. */
 import { sizeChart } from './chart.js'
 import { slowerSteps, type StepChange } from '../compare/steps.js'
-import { fitSections, section, type Section } from './fit.js'
+import { characters, fitSections, section, type Measure, type Section } from './fit.js'
 import { cellCode, code, htmlCode, humanSeconds, inline, message, signedBytes, table } from './markdown.js'
 import {
   failureEntries,
@@ -309,7 +309,8 @@ export function renderComment(
   base: Report | undefined,
   comparison: Comparison,
   context: CommentContext,
-  limit = COMMENT_LIMIT
+  limit = COMMENT_LIMIT,
+  measure: Measure = characters
 ): string {
   const lead = [
     section(commentMarker(context.key)),
@@ -322,5 +323,5 @@ export function renderComment(
         ...reportSections(head, context.blobBase),
         section(smallPrint([baselineNote(comparison, context.baseLabel)]), 10)
       ]
-  return fitSections([...lead, ...body], limit, shortenedNotice(context))
+  return fitSections([...lead, ...body], limit, shortenedNotice(context), measure)
 }

@@ -7,6 +7,11 @@ export interface Section {
   priority: number
 }
 
+/** How a limit counts: GitHub counts a comment's characters, and a job summary's UTF-8 bytes. */
+export type Measure = (text: string) => number
+export const characters: Measure = (text) => text.length
+export const utf8Bytes: Measure = (text) => Buffer.byteLength(text, 'utf8')
+
 export function section(text: string, priority = 0): Section {
   return { levels: [text], priority }
 }
@@ -19,11 +24,11 @@ function join(texts: string[]): string {
  * Keeps every section at its fullest while it fits; else, by priority, takes each section down its levels and then
  * out, until the body fits. What is left too long is cut by whole lines, with open `<pre>`/`<details>` closed.
  */
-export function fitSections(sections: Section[], limit: number, notice: string): string {
+export function fitSections(sections: Section[], limit: number, notice: string, measure = characters): string {
   const chosen = sections.map(() => 0)
   const texts = (): string[] => sections.map((item, index) => item.levels[chosen[index]] ?? '')
   let body = join(texts())
-  if (body.length <= limit) return body
+  if (measure(body) <= limit) return body
   const shortened = (): string => `${join(texts())}\n${notice}\n`
   const priorities = [...new Set(sections.map((item) => item.priority).filter((priority) => priority > 0))].sort(
     (a, b) => a - b
@@ -34,39 +39,46 @@ export function fitSections(sections: Section[], limit: number, notice: string):
     for (let level = 1; level <= deepest; level++) {
       for (const index of members) chosen[index] = Math.min(level, sections[index].levels.length)
       body = shortened()
-      if (body.length <= limit) return body
+      if (measure(body) <= limit) return body
     }
   }
-  return cutToFit(texts(), limit, `\n${notice}\n`)
+  return cutToFit(texts(), limit, `\n${notice}\n`, measure)
 }
 
 /**
  * The long sections (tables, lists, logs) cut by whole lines to equal shares of the room left; short ones stay whole.
  */
-function cutToFit(texts: string[], limit: number, notice: string): string {
+function cutToFit(texts: string[], limit: number, notice: string, measure: Measure): string {
   const parts = texts.filter(Boolean)
+  const sizes = parts.map(measure)
   const kept = new Map<number, string>()
-  let room = limit - notice.length - 1 - 2 * (parts.length - 1)
-  const shortestFirst = [...parts.keys()].sort((a, b) => parts[a].length - parts[b].length)
+  let room = limit - measure(notice) - 1 - 2 * (parts.length - 1)
+  const shortestFirst = [...parts.keys()].sort((a, b) => sizes[a] - sizes[b])
   shortestFirst.forEach((index, position) => {
     const share = Math.floor(room / (shortestFirst.length - position))
-    const text = parts[index].length <= share ? parts[index] : wholeLines(parts[index], share)
-    room -= text.length
+    const text = sizes[index] <= share ? parts[index] : wholeLines(parts[index], share, measure)
+    room -= measure(text)
     kept.set(index, text)
   })
   return join(parts.map((_, index) => kept.get(index)!)) + notice
 }
 
 /**
- * The longest run of whole lines of `text` that fits in `max` characters with the `<pre>` and `<details>` it opened
- * closed again.
+ * The longest run of whole lines of `text` that fits in `max` with the `<pre>` and `<details>` it opened closed
+ * again: found by halving over the line ends, then stepping back while the closing tags tip it over.
  */
-function wholeLines(text: string, max: number): string {
-  for (let end = text.lastIndexOf('\n', max); end > 0; end = text.lastIndexOf('\n', end - 1)) {
-    const closed = closeOpenTags(text.slice(0, end))
-    if (closed.length <= max) return closed
+function wholeLines(text: string, max: number, measure: Measure): string {
+  const ends = [...text.matchAll(/\n/g)].map((match) => match.index).filter((end) => end > 0)
+  const fits = (position: number): boolean => measure(closeOpenTags(text.slice(0, ends[position]))) <= max
+  let low = -1
+  let high = ends.length
+  while (high - low > 1) {
+    const middle = (low + high) >> 1
+    if (fits(middle)) low = middle
+    else high = middle
   }
-  return ''
+  while (low >= 0 && !fits(low)) low--
+  return low < 0 ? '' : closeOpenTags(text.slice(0, ends[low]))
 }
 
 /**
