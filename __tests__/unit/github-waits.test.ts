@@ -164,6 +164,24 @@ describe('a GitHub API that does not answer in time', () => {
     ])
   })
 
+  it('gives up a baseline download the artifact client never finishes, at its own limit', async () => {
+    const client = await import('../../src/publish/github.js')
+    const hasty = client.createGitHubClient('ghs_fake_token', { owner: OWNER, repo: REPO }, logger, {
+      artifactSeconds: 1
+    })
+    fake.failNext({ operationId: 'actions/download-artifact' }, 'no-answer')
+    const started = Date.now()
+    const error = await hasty
+      .downloadReport({ artifactId: 7, runId: 8, runUrl: `${fake.url}/runs/8`, headSha: 'a'.repeat(40) })
+      .catch((caught: unknown) => caught)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(error).toBeInstanceOf(GitHubApiError)
+    expect((error as Error).message).toBe(
+      'downloading the baseline report failed: the artifact service did not finish within 1 s'
+    )
+    expect(statuses()).toEqual(['actions/download-artifact 0'])
+  })
+
   it('leaves answered requests alone: each gets a limit of its own, none a spent one', async () => {
     await postComment(impatient, 22, 'test', `${MARKER}\nbody`, false, logger)
     expect(statuses()).toEqual(['issues/list-comments 200', 'issues/create-comment 201'])

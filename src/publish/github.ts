@@ -67,6 +67,11 @@ const REQUEST_SECONDS = 30
 /** The longest slimcheck waits in all for one API request, for rate limits and 429s: past it, it goes on without. */
 const MAX_WAIT_SECONDS = 60
 const RATE_LIMIT_RETRIES = 2
+/**
+ * The longest slimcheck waits for the artifact client to store or fetch a report. @actions/artifact sets no time
+ * limit of its own on some of its requests; past this one, slimcheck goes on without the artifact.
+ */
+const ARTIFACT_SECONDS = 120
 /** A 429 without a rate-limit signal (a proxy's, say) is retried twice: after its Retry-After, or 1 s, then 2 s. */
 const TOO_MANY_REQUESTS_RETRIES = 2
 
@@ -122,11 +127,29 @@ class RequestTimeoutError extends Error {
   }
 }
 
+/**
+ * `work`, or a failure once `seconds` have passed. The work cannot be stopped: the action's entry point ends the
+ * process soon after the run, whatever connection is still open.
+ */
+function withinSeconds<T>(seconds: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the artifact service did not finish within ${seconds} s`)),
+      seconds * 1000
+    )
+  })
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer))
+}
+
 export function createGitHubClient(
   token: string,
   repository: Repository,
   logger: Logger,
-  { requestSeconds = REQUEST_SECONDS }: { requestSeconds?: number } = {}
+  {
+    requestSeconds = REQUEST_SECONDS,
+    artifactSeconds = ARTIFACT_SECONDS
+  }: { requestSeconds?: number; artifactSeconds?: number } = {}
 ): GitHubClient {
   const budget = new WaitBudget()
   const waitOut = (
@@ -267,15 +290,18 @@ export function createGitHubClient(
     async downloadReport(stored) {
       const directory = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'slimcheck-baseline-'))
       await call('downloading the baseline report', () =>
-        new DefaultArtifactClient().downloadArtifact(stored.artifactId, {
-          path: directory,
-          findBy: {
-            token,
-            workflowRunId: stored.runId,
-            repositoryOwner: repository.owner,
-            repositoryName: repository.repo
-          }
-        })
+        withinSeconds(
+          artifactSeconds,
+          new DefaultArtifactClient().downloadArtifact(stored.artifactId, {
+            path: directory,
+            findBy: {
+              token,
+              workflowRunId: stored.runId,
+              repositoryOwner: repository.owner,
+              repositoryName: repository.repo
+            }
+          })
+        )
       )
       const files = fs.readdirSync(directory).filter((file) => file.endsWith('.json'))
       if (files.length !== 1)
@@ -289,11 +315,14 @@ export function createGitHubClient(
 
     async uploadReport(artifactName, file, retentionDays) {
       const result = await call('storing the report as an artifact', () =>
-        new DefaultArtifactClient().uploadArtifact(
-          artifactName,
-          [file],
-          path.dirname(file),
-          retentionDays ? { retentionDays } : {}
+        withinSeconds(
+          artifactSeconds,
+          new DefaultArtifactClient().uploadArtifact(
+            artifactName,
+            [file],
+            path.dirname(file),
+            retentionDays ? { retentionDays } : {}
+          )
         )
       )
       return result.id
