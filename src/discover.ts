@@ -31,10 +31,19 @@ export function variantNameFor(dockerfile: string): string {
   return parts.length > 0 ? parts.join('/') : 'default'
 }
 
-/** Discovery's warnings (two Dockerfiles for one name, a directory it cannot read) go to `logger`. */
-export function discoverVariants(settings: Settings, logger?: Pick<Logger, 'warning'>): Variant[] {
+/**
+ * Discovery's warnings (two Dockerfiles for one name, a directory it cannot read) go to `logger`. `previous` maps
+ * Dockerfiles to the names the baseline gave them: where two files want one name, the one that had it keeps it.
+ */
+export function discoverVariants(
+  settings: Settings,
+  logger?: Pick<Logger, 'warning'>,
+  previous: ReadonlyMap<string, string> = new Map()
+): Variant[] {
   const warn = (message: string): void => logger?.warning(message)
-  const variants = settings.variants ? declaredVariants(settings.variants, settings) : scanWorkspace(settings, warn)
+  const variants = settings.variants
+    ? declaredVariants(settings.variants, settings)
+    : scanWorkspace(settings, warn, previous)
   if (variants.length === 0) {
     throw new InputError(
       `no Dockerfile found in ${settings.workspace} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile; skipped .git, node_modules` +
@@ -47,23 +56,35 @@ export function discoverVariants(settings: Settings, logger?: Pick<Logger, 'warn
 
 /**
  * Every discovered Dockerfile becomes a variant. Two that map to one name (`Dockerfile.api` and `api/Dockerfile`)
- * are both built: the first by path keeps the name, each later one is named by its path.
+ * are both built: the one the baseline gave that name keeps it, else the first by path; the others are named by their
+ * paths. A pull request that adds a Dockerfile so never takes an existing variant's name.
  */
-function scanWorkspace(settings: Settings, warn: (message: string) => void): Variant[] {
-  const byName = new Map<string, string>()
-  return findDockerfiles(settings.workspace, settings.exclude, warn).map((dockerfile) => {
+function scanWorkspace(
+  settings: Settings,
+  warn: (message: string) => void,
+  previous: ReadonlyMap<string, string>
+): Variant[] {
+  const dockerfiles = findDockerfiles(settings.workspace, settings.exclude, warn)
+  const holders = new Map<string, string>()
+  for (const dockerfile of dockerfiles) {
     const wanted = variantNameFor(dockerfile)
-    const first = byName.get(wanted)
+    const holder = holders.get(wanted)
+    if (holder === undefined || (previous.get(dockerfile) === wanted && previous.get(holder) !== wanted))
+      holders.set(wanted, dockerfile)
+  }
+  const claimed = new Map<string, string>()
+  return dockerfiles.map((dockerfile) => {
+    const wanted = variantNameFor(dockerfile)
     let name = wanted
-    if (first !== undefined) {
+    if (holders.get(wanted) !== dockerfile || claimed.has(wanted)) {
       name = dockerfile
-      for (let count = 2; byName.has(name); count++) name = `${dockerfile}#${count}`
+      for (let count = 2; claimed.has(name); count++) name = `${dockerfile}#${count}`
       warn(
-        `${first} and ${dockerfile} would both be variant '${wanted}'; ${dockerfile} is built as variant '${name}'. ` +
-          'Rename one of them, or declare the variants with their names'
+        `${claimed.get(wanted) ?? holders.get(wanted)} and ${dockerfile} would both be variant '${wanted}'; ` +
+          `${dockerfile} is built as variant '${name}'. Rename one of them, or declare the variants with their names`
       )
     }
-    byName.set(name, dockerfile)
+    claimed.set(name, dockerfile)
     return {
       name,
       dockerfile,

@@ -88,7 +88,12 @@ interface RunState {
  * Never throws for one variant's or one side's problem: those end up in the reports.
  */
 export async function runPipelines(run: PipelineRun): Promise<Report[]> {
-  const states = run.sides.map((side) => discoverSide(side, run.logger))
+  // Each side keeps the names the side before it (or the stored report) gave its Dockerfiles.
+  const states: SideState[] = []
+  for (const side of run.sides) {
+    const before = states.at(-1)?.analyzed.map((item) => item.variant) ?? run.carry?.report.variants ?? []
+    states.push(discoverSide(side, run.logger, new Map(before.map((variant) => [variant.dockerfile, variant.name]))))
+  }
   const state: RunState = {
     run,
     engine: run.engine,
@@ -145,10 +150,10 @@ export async function runPipeline(
   return report
 }
 
-function discoverSide(side: Side, logger: Logger): SideState {
+function discoverSide(side: Side, logger: Logger, previous: ReadonlyMap<string, string>): SideState {
   const state: SideState = { side, analyzed: [], problems: [], reports: new Map() }
   try {
-    const variants = discoverVariants(side.settings, logger)
+    const variants = discoverVariants(side.settings, logger, previous)
     const values = [
       ...variants.flatMap((variant) => Object.values(sensitiveArgs(variant))),
       ...Object.values(side.settings.secrets)

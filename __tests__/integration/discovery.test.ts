@@ -3,7 +3,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { parseSettings } from '../../src/config.js'
 import { createEngine } from '../../src/engine/index.js'
-import { runPipeline } from '../../src/pipeline.js'
+import { compareReports } from '../../src/compare/index.js'
+import { runPipeline, runPipelines } from '../../src/pipeline.js'
 import type { Report, VariantReport } from '../../src/types.js'
 import { recordingLogger } from '../support/logger.js'
 import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
@@ -79,5 +80,37 @@ describe('Dockerfiles as repositories have them: symlinked, broken, two for one 
     expect(logger.lines).toContain(
       "warning: Dockerfile.api and api/Dockerfile would both be variant 'api'; api/Dockerfile is built as variant 'api/Dockerfile'. Rename one of them, or declare the variants with their names"
     )
+  })
+})
+
+describe('a pull request that adds a Dockerfile wanting an existing variant’s name', () => {
+  it('leaves the name with the Dockerfile main gave it, so main’s findings stay inherited', async () => {
+    const api = `FROM ${TEST_BASE}\nRUN mkdir -p /opt/conda/conda-meta\nENV CONDA_DIR=/opt/conda\n`
+    const base = makeWorkspace({ 'api/Dockerfile': api })
+    const head = makeWorkspace({ 'api/Dockerfile': api, 'Dockerfile.api': `FROM ${TEST_BASE}\nRUN echo new > /new\n` })
+    const gate = parseSettings({ 'fail-on': 'conda-in-production' }, head)
+    const [baseReport, headReport] = await runPipelines({
+      sides: [
+        { label: 'base', settings: parseSettings({}, base) },
+        { label: 'head', settings: gate }
+      ],
+      engine,
+      logger: recordingLogger(),
+      version: 'test',
+      runs: 1
+    })
+    expect(headReport.variants.map((item) => [item.name, item.dockerfile])).toEqual([
+      ['Dockerfile.api', 'Dockerfile.api'],
+      ['api', 'api/Dockerfile']
+    ])
+    const comparison = compareReports(baseReport, headReport, { source: 'build' }, gate.policy)
+    expect(comparison.variants.map((item) => [item.name, item.kind])).toEqual([
+      ['Dockerfile.api', 'added'],
+      ['api', 'unchanged']
+    ])
+    expect(comparison.violations).toEqual([])
+    expect(comparison.inherited.map((violation) => violation.variant)).toContain('api')
+    for (const item of [...baseReport.variants, ...headReport.variants])
+      if (item.image) await engine.removeImage(item.image.id).catch(() => undefined)
   })
 })

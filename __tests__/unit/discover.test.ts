@@ -137,6 +137,19 @@ describe('discovery', () => {
     ])
   })
 
+  it('leaves a name with the Dockerfile the baseline gave it, when a pull request adds another that wants it', () => {
+    const dir = tree(['Dockerfile.api', 'api/Dockerfile'])
+    const logger = recordingLogger()
+    const variants = discoverVariants(parseSettings({}, dir), logger, new Map([['api/Dockerfile', 'api']]))
+    expect(variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
+      ['Dockerfile.api', 'Dockerfile.api'],
+      ['api', 'api/Dockerfile']
+    ])
+    expect(logger.lines).toEqual([
+      "warning: api/Dockerfile and Dockerfile.api would both be variant 'api'; Dockerfile.api is built as variant 'Dockerfile.api'. Rename one of them, or declare the variants with their names"
+    ])
+  })
+
   it('rejects two declared variants of one name, naming both declarations, and paths outside the working directory, by name or through a link', () => {
     const dir = tree(['Dockerfile', 'Dockerfile.slim', '.github/slimcheck.yml'])
     expect(() => discoverVariants(parseSettings({ variants: '- Dockerfile\n- Dockerfile' }, dir))).toThrow(
