@@ -386,9 +386,10 @@ describe('a base that was not built', () => {
     expect(limitsOf(comparison.inherited)).toEqual(['fail-on inherited', 'fail-on inherited'])
   })
 
-  it("counts the head image's conda as new when nothing on the base side showed it", () => {
+  it("counts the head image's conda as new when the base side showed no more than a note of that rule", () => {
+    const builderNote = finding({ rule: 'conda-in-production', severity: 'info', message: 'Conda stays in builder' })
     const comparison = compareReports(
-      report([variant('app', { status: 'failed' })]),
+      report([variant('app', { status: 'failed', findings: [builderNote] })]),
       report([variant('app', { findings: [fromImage] })]),
       BASELINE,
       gate

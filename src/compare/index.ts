@@ -193,14 +193,21 @@ export function compareVariant(
 
 /**
  * A base that was not built could not show what its image carried: a head finding from the image is already there
- * when the base's Dockerfile had a finding of the same rule (the conda the image check confirms), and new otherwise.
+ * when the base's Dockerfile had a finding of the same rule at least as severe (the conda the image check confirms; a
+ * note on a builder stage is not), and new otherwise.
  */
 function withUnseenImageFindings(
   findings: VariantComparison['findings'],
   baseFindings: Finding[]
 ): VariantComparison['findings'] {
-  const rulesBefore = new Set(baseFindings.filter((item) => item.evidence === 'static').map((item) => item.rule))
-  const seenBefore = (finding: Finding): boolean => finding.evidence === 'image' && rulesBefore.has(finding.rule)
+  const seenBefore = (finding: Finding): boolean =>
+    finding.evidence === 'image' &&
+    baseFindings.some(
+      (item) =>
+        item.evidence === 'static' &&
+        item.rule === finding.rule &&
+        severityRank(item.severity) >= severityRank(finding.severity)
+    )
   return {
     added: findings.added.filter((finding) => !seenBefore(finding)),
     fixed: findings.fixed,

@@ -64,8 +64,8 @@ function cutToFit(texts: string[], limit: number, notice: string, measure: Measu
 }
 
 /**
- * The longest run of whole lines of `text` that fits in `max` with the `<pre>` and `<details>` it opened closed
- * again: found by halving over the line ends, then stepping back while the closing tags tip it over.
+ * A long run of whole lines of `text` that fits in `max` with the `<pre>` and `<details>` it opened closed again,
+ * found by halving over the line ends (the closing tags can make it stop a line or two short of the longest).
  */
 function wholeLines(text: string, max: number, measure: Measure): string {
   const ends = [...text.matchAll(/\n/g)].map((match) => match.index).filter((end) => end > 0)
@@ -77,7 +77,6 @@ function wholeLines(text: string, max: number, measure: Measure): string {
     if (fits(middle)) low = middle
     else high = middle
   }
-  while (low >= 0 && !fits(low)) low--
   return low < 0 ? '' : closeOpenTags(text.slice(0, ends[low]))
 }
 
