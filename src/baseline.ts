@@ -143,7 +143,9 @@ export async function baseWorktree(
   let variants: Settings['variants']
   try {
     variants =
-      settings.configFile === undefined ? settings.variants : readConfigFile(workspace, settings.configFile, false)
+      settings.configFile === undefined
+        ? settings.variants
+        : readConfigFile(workspace, inBaseTree(settings.configFile, root, dir), false)
   } catch (error) {
     await cleanup()
     throw new Error(`the base commit's ${(error as Error).message}`, { cause: error })
@@ -153,6 +155,20 @@ export async function baseWorktree(
     shared: { root: dir, from: root, paths },
     cleanup
   }
+}
+
+/**
+ * The config file the base side reads: a relative one resolves in the base worktree by itself; an absolute one inside
+ * the repository is its copy in the worktree, and one outside the repository is the same file on both sides.
+ */
+function inBaseTree(configFile: string, root: string, worktree: string): string {
+  if (!path.isAbsolute(configFile)) return configFile
+  const folder = path.dirname(configFile)
+  const real = fs.existsSync(folder) ? path.join(fs.realpathSync(folder), path.basename(configFile)) : configFile
+  const inRepository = path.relative(fs.realpathSync(root), real)
+  if (inRepository === '..' || inRepository.startsWith(`..${path.sep}`) || path.isAbsolute(inRepository))
+    return configFile
+  return path.join(worktree, inRepository)
 }
 
 /** The base commit and its recent ancestors: stored reports made at any of them are a fair baseline. */
