@@ -15,6 +15,11 @@ export function secretFragments(value: string): string[] {
   return [...new Set(fragments.filter((fragment) => fragment.trim().length >= MIN_FRAGMENT))]
 }
 
+/** The part of a build-arg's value that messages name on its own: the frontend image, BUILDKIT_SYNTAX's first word. */
+function namedAlone(name: string, value: string): string[] {
+  return name === 'BUILDKIT_SYNTAX' ? value.trim().split(/\s+/).slice(0, 1) : []
+}
+
 /** The build-args whose values may be secret: all but those the committed config file sets. */
 export function sensitiveArgs(variant: Pick<Variant, 'buildArgs' | 'committedArgs'>): Record<string, string> {
   const committed = new Set(variant.committedArgs ?? [])
@@ -30,9 +35,8 @@ export function redactorFor(
   secrets: Record<string, string> = {}
 ): (text: string) => string {
   const entries = Object.entries(buildArgs).filter(([, value]) => value.length > 0)
-  const fragments = [...entries.map(([, value]) => value), ...Object.values(secrets)]
-    .flatMap(secretFragments)
-    .sort((a, b) => b.length - a.length)
+  const values = entries.flatMap(([name, value]) => [value, ...namedAlone(name, value)])
+  const fragments = [...values, ...Object.values(secrets)].flatMap(secretFragments).sort((a, b) => b.length - a.length)
   if (entries.length === 0 && fragments.length === 0) return (text) => text
   const assignments = entries.length
     ? new RegExp(

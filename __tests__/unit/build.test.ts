@@ -69,6 +69,17 @@ describe('build output', () => {
     expect(secretFragments('a\nbcd\n\n')).toEqual(['a\nbcd\n\n', 'bcd', 'a\\nbcd\\n\\n'])
   })
 
+  it('redacts the frontend image that BUILDKIT_SYNTAX names with its first word, where messages name it alone', () => {
+    const redact = redactorFor({ BUILDKIT_SYNTAX: 'acme/private-frontend:3 opt=1' })
+    expect(redact('the frontend `acme/private-frontend:3` that BUILDKIT_SYNTAX names')).toBe(
+      'the frontend `***` that BUILDKIT_SYNTAX names'
+    )
+    expect(redact('failed to resolve docker.io/acme/private-frontend:3')).toBe('failed to resolve docker.io/***')
+    expect(redactorFor({ OTHER: 'acme/private-frontend:3 opt=1' })('acme/private-frontend:3')).toBe(
+      'acme/private-frontend:3'
+    )
+  })
+
   it('makes valid, side-specific image tags from any variant name', () => {
     expect(imageTagFor({ name: 'docker/API:Runtime', dockerfile: 'x', context: '.', buildArgs: {} }, 'base')).toBe(
       'slimcheck/docker/api-runtime:base'
