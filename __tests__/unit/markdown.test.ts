@@ -10,7 +10,8 @@ import {
   message,
   oneLine,
   preformatted,
-  signedPercent
+  signedPercent,
+  table
 } from '../../src/report/markdown.js'
 import { links, renderGfm, textOutsideCode } from '../support/gfm.js'
 
@@ -99,11 +100,19 @@ describe('untrusted words in messages, as GitHub renders them', () => {
       "dockerfile '../(www.evil-login.com/github)' is outside the working directory",
       ...texts(3000)
     ]
-    for (const cell of [false, true]) {
-      const html = renderGfm(cases.map((text) => message(text, { cell })).join('\n\n'))
+    const paragraphs = renderGfm(cases.map((text) => message(text)).join('\n\n'))
+    const cells = renderGfm(
+      table(
+        ['finding', 'after'],
+        cases.map((text) => [message(text, { cell: true }), 'end'])
+      )
+    )
+    for (const html of [paragraphs, cells]) {
       expect(links(html)).toEqual([])
       expect(textOutsideCode(html)).not.toMatch(/@|www\.|:\/\//)
     }
+    // A pipe that split a cell would push "end" out of its column, where GFM drops it.
+    expect(cells.match(/<td>end<\/td>/g)).toHaveLength(cases.length)
   })
 })
 
