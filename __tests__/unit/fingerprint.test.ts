@@ -58,6 +58,16 @@ describe('what a build reads', () => {
     expect(inputsOf('FROM scratch\nCOPY "$SRC" /x/\n')?.contextSources).toBe('all')
   })
 
+  it('keeps an escape character inside double quotes before other characters, drops one ending a word, and honours `# escape=`', () => {
+    // Checked against BuildKit: each of these files is what the build copies.
+    expect(inputsOf('FROM scratch\nCOPY "a\\b" "q\\"x" c\\ /x/\n')?.contextSources).toEqual(['a\\b', 'c', 'q"x'])
+    expect(inputsOf('# escape=`\nFROM scratch\nCOPY e\\f "a`"b" g`h /x/\n')?.contextSources).toEqual([
+      'a"b',
+      'e\\f',
+      'gh'
+    ])
+  })
+
   it('counts the frontend image a `# syntax=` directive names, or BUILDKIT_SYNTAX, which wins, as BuildKit does', () => {
     const raws = (text: string, buildArgs: Record<string, string> = {}) =>
       inputsOf(text, undefined, buildArgs)?.images.map((image) => image.raw)

@@ -96,6 +96,8 @@ export interface DockerfileModel {
   stages: Stage[]
   problems: ParseProblem[]
   frontend?: Frontend
+  /** The escape character: `\\`, or what a `# escape=` directive sets. */
+  escape: string
 }
 
 export interface ParseOptions {
@@ -164,7 +166,12 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   }
   checkStages(state, options.target)
   const frontend = frontendOf(dockerfile.getDirectives(), state.buildArgs)
-  return { stages: state.stages, problems: state.problems, ...(frontend ? { frontend } : {}) }
+  return {
+    stages: state.stages,
+    problems: state.problems,
+    escape: dockerfile.getEscapeCharacter(),
+    ...(frontend ? { frontend } : {})
+  }
 }
 
 /** As BuildKit picks it: the build arg BUILDKIT_SYNTAX, else the `# syntax=` directive; its first word is the image. */

@@ -28,23 +28,40 @@ function mountOptions(value: string): Map<string, string> {
  * The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. Shell-form
  * words lose their quotes and escapes, as BuildKit's word expansion removes them (`COPY "app" /x` reads `app`).
  */
-function copySources(instruction: Instruction): string[] {
-  const args = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean).map(unquoted)
+function copySources(instruction: Instruction, escape: string): string[] {
+  const args =
+    instruction.json ??
+    instruction.args
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((word) => unquoted(word, escape))
   return args.slice(0, -1).filter((arg) => !arg.startsWith('<<'))
 }
 
-/** A shell word without its quotes: single quotes keep everything, a backslash keeps the next character. */
-function unquoted(word: string): string {
+/** Inside double quotes, BuildKit's lexer lets the escape character escape only these; before others it stays. */
+const ESCAPED_IN_DOUBLE_QUOTES = new Set(['"', '$'])
+
+/**
+ * A shell word without its quotes, as BuildKit's lexer reads it: single quotes keep everything; the escape character
+ * keeps the next one (inside double quotes only `"`, `$` and itself), and at the word's end it is dropped.
+ */
+function unquoted(word: string, escape: string): string {
   let result = ''
   let quote: string | undefined
   for (let index = 0; index < word.length; index++) {
     const char = word[index]
+    const next = word[index + 1]
     if (quote === "'") {
       if (char === "'") quote = undefined
       else result += char
-    } else if (char === '\\' && index + 1 < word.length) result += word[++index]
-    else if (char === quote) quote = undefined
-    else if (!quote && (char === '"' || char === "'")) quote = char
+    } else if (quote === '"') {
+      if (char === '"') quote = undefined
+      else if (char === escape && next !== undefined && (ESCAPED_IN_DOUBLE_QUOTES.has(next) || next === escape))
+        result += word[++index]
+      else result += char
+    } else if (char === escape) {
+      if (next !== undefined) result += word[++index]
+    } else if (char === '"' || char === "'") quote = char
     else result += char
   }
   return result
@@ -60,12 +77,16 @@ function contextPath(source: string): string | undefined {
   return relative === '' || relative === '.' || relative === '*' ? undefined : relative
 }
 
-function stageReads(stage: Stage, file: string): { sources: Array<string | undefined>; remote?: string } {
+function stageReads(
+  stage: Stage,
+  file: string,
+  escape: string
+): { sources: Array<string | undefined>; remote?: string } {
   const sources: Array<string | undefined> = []
   for (const instruction of stage.instructions) {
     const from = instruction.flags.some((flag) => flag.name === 'from')
     if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && !from) {
-      for (const source of copySources(instruction)) {
+      for (const source of copySources(instruction, escape)) {
         if (REMOTE.test(source)) {
           return {
             sources,
@@ -95,7 +116,7 @@ export function buildInputs(model: DockerfileModel, target: Stage, file: string)
   )
   if (model.frontend?.ref) images.push(model.frontend.ref)
   const unresolved = stages.find((stage) => stage.base.kind === 'unresolved')
-  const reads = stages.map((stage) => stageReads(stage, file))
+  const reads = stages.map((stage) => stageReads(stage, file, model.escape))
   const remote = reads.find((read) => read.remote)?.remote
   const sources = reads.flatMap((read) => read.sources)
   const unfingerprintable = remote
