@@ -201,6 +201,44 @@ export function parseStoredReport(text: string): Report {
   return report as Report
 }
 
+export interface EarlierReportRequest {
+  settings: Settings
+  branch: string
+  workflow?: string
+  github?: GitHubClient
+  logger: Logger
+}
+
+/**
+ * The report the newest successful push run on `branch` stored, for a push run of Dockerfiles found by scanning. That
+ * run has no baseline but keeps the names the report gave: where two Dockerfiles want one name, the one that had it
+ * keeps it after the pull request that added the other is merged. Undefined when there is none or it cannot be had;
+ * discovery then names by path order.
+ */
+export async function earlierReport(request: EarlierReportRequest): Promise<Report | undefined> {
+  const { github, workflow, settings, branch, logger } = request
+  if (!github || !workflow || settings.variants) return undefined
+  try {
+    const stored = await github.findStoredReport({
+      workflow,
+      branch,
+      artifactName: settings.artifactName,
+      accept: () => true
+    })
+    if (!stored) return undefined
+    const report = parseStoredReport(await github.downloadReport(stored))
+    logger.info(
+      `Variant names: kept from artifact '${settings.artifactName}' of run ${stored.runId} (${stored.runUrl}) at ${stored.headSha}`
+    )
+    return report
+  } catch (error) {
+    logger.warning(
+      `the report stored on ${branch} could not be read (${(error as Error).message}); variants that want one name are named by path order`
+    )
+    return undefined
+  }
+}
+
 async function fromArtifact(request: BaselineRequest, accept: (sha: string) => boolean): Promise<Baseline | undefined> {
   const { github, workflow, settings, baseRef, logger } = request
   if (!github) return undefined

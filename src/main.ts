@@ -5,7 +5,7 @@
 import path from 'node:path'
 import * as core from '@actions/core'
 import { context } from '@actions/github'
-import { resolveBaseline, type Baseline } from './baseline.js'
+import { earlierReport, resolveBaseline, type Baseline } from './baseline.js'
 import { renderComment } from './report/comment.js'
 import { utf8Bytes } from './report/fit.js'
 import { compareReports } from './compare/index.js'
@@ -104,6 +104,15 @@ async function measureCompareAndPublish(
         })
       )
     : { kind: 'none', info: { source: 'none', note: event.note } }
+  const earlier = event.branch
+    ? await earlierReport({
+        settings,
+        branch: event.branch,
+        workflow: event.workflowFile,
+        github,
+        logger: actionsLogger
+      })
+    : undefined
   const shard = settings.shard
     ? shardSelection(settings.shard, baseline.kind === 'artifact' ? baseline.report : undefined)
     : undefined
@@ -121,6 +130,7 @@ async function measureCompareAndPublish(
       version: VERSION,
       runs: settings.runs,
       ...(baseline.kind === 'artifact' ? { carry: { report: baseline.report, runId: baseline.info.runId } } : {}),
+      ...(earlier ? { earlier } : {}),
       ...(shard ? { select: (names: string[]) => shard.select(names) } : {})
     })
   } finally {

@@ -59,6 +59,8 @@ export interface PipelineRun {
    */
   select?: (names: string[]) => Set<string>
   carry?: CarrySource
+  /** An earlier report whose names discovery keeps, when there is no carried one (a push run's). */
+  earlier?: Report
 }
 
 interface SideState {
@@ -91,7 +93,8 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
   // Each side keeps the names the side before it (or the stored report) gave its Dockerfiles.
   const states: SideState[] = []
   for (const side of run.sides) {
-    const before = states.at(-1)?.analyzed.map((item) => item.variant) ?? run.carry?.report.variants ?? []
+    const before =
+      states.at(-1)?.analyzed.map((item) => item.variant) ?? run.carry?.report.variants ?? run.earlier?.variants ?? []
     states.push(discoverSide(side, run.logger, new Map(before.map((variant) => [variant.dockerfile, variant.name]))))
   }
   const state: RunState = {

@@ -326,3 +326,46 @@ describe('a pull request that breaks one variant', () => {
     ).toBe(true)
   })
 })
+
+describe('a merged pull request that added a Dockerfile wanting an existing variant’s name', () => {
+  const repo = createFixtureRepo({ 'api/Dockerfile': dockerfile(8) }, { 'Dockerfile.api': dockerfile(16) })
+
+  async function pushRun(ref: 'main' | 'pr'): Promise<ActionRun & { report: Report }> {
+    const sha = ref === 'main' ? repo.mainSha : repo.prSha
+    const workspace = repo.checkout(ref)
+    const run = await runAction({
+      workspace,
+      eventName: 'push',
+      event: pushEvent(sha),
+      inputs: { 'github-token': 'ghs_fake_token' },
+      env: runnerEnv({ ...services.results.env, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main' }, 'refs/heads/main')
+    })
+    const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
+    return { ...run, report }
+  }
+
+  it('leaves the name on main with the Dockerfile main’s stored report gave it, not with the first by path', async () => {
+    const before = await pushRun('main')
+    expect(before.report.variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
+      ['api', 'api/Dockerfile']
+    ])
+    const [run] = services.github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
+      { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
+    ])
+    const stored = services.results.artifacts.filter((artifact) => artifact.name === 'slimcheck-report').at(-1)
+    services.github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
+      name: 'slimcheck-report',
+      runId: run.id,
+      zip: stored!.zip
+    })
+
+    const merged = await pushRun('pr')
+    expect(merged.exitCode).toBe(0)
+    expect(merged.stdout).toContain(`Variant names: kept from artifact 'slimcheck-report' of run ${run.id}`)
+    expect(merged.report.variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
+      ['Dockerfile.api', 'Dockerfile.api'],
+      ['api', 'api/Dockerfile']
+    ])
+    expect(services.github.violations).toEqual([])
+  })
+})
