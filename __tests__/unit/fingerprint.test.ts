@@ -61,6 +61,7 @@ describe('what a build reads', () => {
   it('keeps an escape character inside double quotes before other characters, drops one ending a word, and honours `# escape=`', () => {
     // Checked against BuildKit: each of these files is what the build copies.
     expect(inputsOf('FROM scratch\nCOPY "a\\b" "q\\"x" c\\ /x/\n')?.contextSources).toEqual(['a\\b', 'c', 'q"x'])
+    expect(inputsOf('FROM scratch\nCOPY ["a\\\\b", "\'lib\'", "/x/"]\n')?.contextSources).toEqual(['ab', 'lib'])
     expect(inputsOf('# escape=`\nFROM scratch\nCOPY e\\f "a`"b" g`h /x/\n')?.contextSources).toEqual([
       'a"b',
       'e\\f',

@@ -25,17 +25,16 @@ function mountOptions(value: string): Map<string, string> {
 }
 
 /**
- * The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. Shell-form
- * words lose their quotes and escapes, as BuildKit's word expansion removes them (`COPY "app" /x` reads `app`).
+ * The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. Each word
+ * loses its quotes and escapes, as BuildKit's word expansion removes them in both forms: `COPY "app" /x` reads `app`,
+ * and so does `COPY ["'app'", "/x"]`.
  */
 function copySources(instruction: Instruction, escape: string): string[] {
-  const args =
-    instruction.json ??
-    instruction.args
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((word) => unquoted(word, escape))
-  return args.slice(0, -1).filter((arg) => !arg.startsWith('<<'))
+  const words = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean)
+  return words
+    .slice(0, -1)
+    .filter((word) => !word.startsWith('<<'))
+    .map((word) => unquoted(word, escape))
 }
 
 /** Inside double quotes, BuildKit's lexer lets the escape character escape only these; before others it stays. */
