@@ -10,6 +10,7 @@ import { readConfigFile, type BaselineMode, type Settings } from './config.js'
 import type { SharedCheckout } from './measure/build.js'
 import type { GitHubClient } from './publish/github.js'
 import type { Logger } from './log.js'
+import { withinSeconds } from './time-limit.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
 
 const run = promisify(execFile)
@@ -145,7 +146,7 @@ export async function baseWorktree(
     variants =
       settings.configFile === undefined
         ? settings.variants
-        : readConfigFile(workspace, inBaseTree(settings.configFile, root, dir), false)
+        : readConfigFile(workspace, inBaseTree(settings.configFile, settings.workspace, root), false)
   } catch (error) {
     await cleanup()
     throw new Error(`the base commit's ${(error as Error).message}`, { cause: error })
@@ -158,17 +159,17 @@ export async function baseWorktree(
 }
 
 /**
- * The config file the base side reads: a relative one resolves in the base worktree by itself; an absolute one inside
- * the repository is its copy in the worktree, and one outside the repository is the same file on both sides.
+ * The config file the base side reads, as a path from the base working directory: its own copy where the head's file
+ * is in the repository, else (outside it, by name or through a link) the same file as the head's.
  */
-function inBaseTree(configFile: string, root: string, worktree: string): string {
-  if (!path.isAbsolute(configFile)) return configFile
-  const folder = path.dirname(configFile)
-  const real = fs.existsSync(folder) ? path.join(fs.realpathSync(folder), path.basename(configFile)) : configFile
+function inBaseTree(configFile: string, workspace: string, root: string): string {
+  const absolute = path.resolve(workspace, configFile)
+  const real = fs.existsSync(absolute)
+    ? fs.realpathSync(absolute)
+    : path.resolve(fs.realpathSync(workspace), path.relative(workspace, absolute))
   const inRepository = path.relative(fs.realpathSync(root), real)
-  if (inRepository === '..' || inRepository.startsWith(`..${path.sep}`) || path.isAbsolute(inRepository))
-    return configFile
-  return path.join(worktree, inRepository)
+  if (inRepository === '..' || inRepository.startsWith(`..${path.sep}`) || path.isAbsolute(inRepository)) return real
+  return path.relative(fs.realpathSync(workspace), real)
 }
 
 /** The base commit and its recent ancestors: stored reports made at any of them are a fair baseline. */
@@ -201,24 +202,29 @@ export function parseStoredReport(text: string): Report {
   return report as Report
 }
 
+/** The longest a push run looks for the report an earlier push stored, from the first request to the download. */
+export const EARLIER_REPORT_SECONDS = 60
+
 export interface EarlierReportRequest {
   settings: Settings
   branch: string
   workflow?: string
   github?: GitHubClient
   logger: Logger
+  /** Default: EARLIER_REPORT_SECONDS. */
+  seconds?: number
 }
 
 /**
- * The report the newest successful push run on `branch` stored, for a push run of Dockerfiles found by scanning. That
- * run has no baseline but keeps the names the report gave: where two Dockerfiles want one name, the one that had it
- * keeps it after the pull request that added the other is merged. Undefined when there is none or it cannot be had;
- * discovery then names by path order.
+ * The report the newest successful push run on `branch` stored, whose names a push run keeps: where two Dockerfiles
+ * want one name, the one that had it keeps it after the pull request that added the other is merged. Undefined when
+ * there is none, when it cannot be had within the time limit (discovery then names by path order), and for a leg of
+ * a matrix (the legs must agree on the names, so each goes by path order) or `baseline: none`.
  */
 export async function earlierReport(request: EarlierReportRequest): Promise<Report | undefined> {
   const { github, workflow, settings, branch, logger } = request
-  if (!github || !workflow || settings.variants) return undefined
-  try {
+  if (!github || !workflow || settings.shard || settings.baseline === 'none') return undefined
+  const lookup = async (): Promise<Report | undefined> => {
     const stored = await github.findStoredReport({
       workflow,
       branch,
@@ -231,9 +237,12 @@ export async function earlierReport(request: EarlierReportRequest): Promise<Repo
       `Variant names: kept from artifact '${settings.artifactName}' of run ${stored.runId} (${stored.runUrl}) at ${stored.headSha}`
     )
     return report
+  }
+  try {
+    return await withinSeconds(request.seconds ?? EARLIER_REPORT_SECONDS, lookup(), 'looking for it')
   } catch (error) {
     logger.warning(
-      `the report stored on ${branch} could not be read (${(error as Error).message}); variants that want one name are named by path order`
+      `two Dockerfiles want one variant name, and the report stored on ${branch} that named them could not be read (${(error as Error).message}); the first by path takes the name`
     )
     return undefined
   }

@@ -95,6 +95,13 @@ function scanWorkspace(
   })
 }
 
+/** Whether scanning finds two Dockerfiles that want one variant name (declared variants have theirs). */
+export function scanFindsSharedName(settings: Settings): boolean {
+  if (settings.variants) return false
+  const names = findDockerfiles(settings.workspace, settings.exclude, () => undefined).map(variantNameFor)
+  return new Set(names).size < names.length
+}
+
 /**
  * Workspace-relative POSIX paths of every Dockerfile, sorted. A symbolic link named like a Dockerfile counts, as
  * `docker build -f` reads through it, and so does a broken one, which then fails as its variant; symbolic links to

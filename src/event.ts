@@ -19,8 +19,8 @@ export interface RunEvent {
   headSha?: string
   /** A push to the default branch: the report becomes the baseline artifact. */
   storesBaseline: boolean
-  /** The branch such a push updated, whose earlier stored report names the variants. */
-  branch?: string
+  /** The default branch such a push updated: the report its last push run stored names the variants. */
+  storedReportsBranch?: string
   /** Why the run measures without a baseline. */
   note: string
   /** Set when slimcheck must not run for this event. */
@@ -107,7 +107,7 @@ export function describeEvent(context: EventContext, settings: Settings, workspa
       ...common,
       headSha: context.sha,
       storesBaseline: onDefault,
-      ...(onDefault ? { branch: defaultBranch } : {}),
+      ...(onDefault ? { storedReportsBranch: defaultBranch } : {}),
       note: onDefault
         ? `push to ${defaultBranch}: this report is stored as the baseline for pull requests`
         : `push to ${context.ref}, not the default branch: nothing to compare with`,

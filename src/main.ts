@@ -104,14 +104,12 @@ async function measureCompareAndPublish(
         })
       )
     : { kind: 'none', info: { source: 'none', note: event.note } }
-  const earlier = event.branch
-    ? await earlierReport({
-        settings,
-        branch: event.branch,
-        workflow: event.workflowFile,
-        github,
-        logger: actionsLogger
-      })
+  const branch = event.storedReportsBranch
+  const earlier = branch
+    ? () =>
+        core.group('Variant names', () =>
+          earlierReport({ settings, branch, workflow: event.workflowFile, github, logger: actionsLogger })
+        )
     : undefined
   const shard = settings.shard
     ? shardSelection(settings.shard, baseline.kind === 'artifact' ? baseline.report : undefined)

@@ -15,7 +15,7 @@ import {
   type SharedCheckout
 } from './measure/build.js'
 import { InputError, type Settings } from './config.js'
-import { discoverVariants } from './discover.js'
+import { discoverVariants, scanFindsSharedName } from './discover.js'
 import {
   engineAddress,
   EngineTimeoutError,
@@ -27,8 +27,8 @@ import type { TracedStep } from './engine/trace.js'
 import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './report/markdown.js'
-import { redactorFor, secretFragments, sensitiveArgs } from './redact.js'
-import { SCHEMA_VERSION, type Fingerprint, type Report, type VariantReport } from './types.js'
+import { redactorFor, secretFragments, secretValues, sensitiveArgs } from './redact.js'
+import { SCHEMA_VERSION, type Fingerprint, type Report, type Variant, type VariantReport } from './types.js'
 import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './measure/variants.js'
 
 /** One checkout to measure: the PR head, or the baseline in its own worktree. */
@@ -59,8 +59,11 @@ export interface PipelineRun {
    */
   select?: (names: string[]) => Set<string>
   carry?: CarrySource
-  /** An earlier report whose names discovery keeps, when there is no carried one (a push run's). */
-  earlier?: Report
+  /**
+   * An earlier report whose names discovery keeps, when there is no carried one (a push run's): asked for only when
+   * scanning finds two Dockerfiles that want one name.
+   */
+  earlier?: () => Promise<Report | undefined>
 }
 
 interface SideState {
@@ -94,7 +97,9 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
   const states: SideState[] = []
   for (const side of run.sides) {
     const before =
-      states.at(-1)?.analyzed.map((item) => item.variant) ?? run.carry?.report.variants ?? run.earlier?.variants ?? []
+      states.at(-1)?.analyzed.map((item) => item.variant) ??
+      run.carry?.report.variants ??
+      (await earlierNames(run, side))
     states.push(discoverSide(side, run.logger, new Map(before.map((variant) => [variant.dockerfile, variant.name]))))
   }
   const state: RunState = {
@@ -153,12 +158,17 @@ export async function runPipeline(
   return report
 }
 
+async function earlierNames(run: PipelineRun, side: Side): Promise<Array<Pick<Variant, 'dockerfile' | 'name'>>> {
+  if (!run.earlier || !scanFindsSharedName(side.settings)) return []
+  return (await run.earlier())?.variants ?? []
+}
+
 function discoverSide(side: Side, logger: Logger, previous: ReadonlyMap<string, string>): SideState {
   const state: SideState = { side, analyzed: [], problems: [], reports: new Map() }
   try {
     const variants = discoverVariants(side.settings, logger, previous)
     const values = [
-      ...variants.flatMap((variant) => Object.values(sensitiveArgs(variant))),
+      ...variants.flatMap((variant) => secretValues(sensitiveArgs(variant))),
       ...Object.values(side.settings.secrets)
     ]
     for (const fragment of new Set(values.flatMap(secretFragments))) logger.secret(fragment)

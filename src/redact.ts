@@ -17,7 +17,13 @@ export function secretFragments(value: string): string[] {
 
 /** The part of a build-arg's value that messages name on its own: the frontend image, BUILDKIT_SYNTAX's first word. */
 function namedAlone(name: string, value: string): string[] {
-  return name === 'BUILDKIT_SYNTAX' ? value.trim().split(/\s+/).slice(0, 1) : []
+  return name === 'BUILDKIT_SYNTAX' ? value.trim().split(/\s+/).slice(0, 1).filter(Boolean) : []
+}
+
+/** Every value to keep secret: the build-args' (with the parts messages name alone) and the secrets'. */
+export function secretValues(buildArgs: Record<string, string>, secrets: Record<string, string> = {}): string[] {
+  const args = Object.entries(buildArgs).flatMap(([name, value]) => [value, ...namedAlone(name, value)])
+  return [...args, ...Object.values(secrets)]
 }
 
 /** The build-args whose values may be secret: all but those the committed config file sets. */
@@ -35,13 +41,15 @@ export function redactorFor(
   secrets: Record<string, string> = {}
 ): (text: string) => string {
   const entries = Object.entries(buildArgs).filter(([, value]) => value.length > 0)
-  const values = entries.flatMap(([name, value]) => [value, ...namedAlone(name, value)])
-  const fragments = [...values, ...Object.values(secrets)].flatMap(secretFragments).sort((a, b) => b.length - a.length)
+  const fragments = secretValues(buildArgs, secrets)
+    .flatMap(secretFragments)
+    .sort((a, b) => b.length - a.length)
   if (entries.length === 0 && fragments.length === 0) return (text) => text
+  const assigned = entries.flatMap(([name, value]) => [value, ...namedAlone(name, value)])
   const assignments = entries.length
     ? new RegExp(
-        `\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${entries
-          .map(([, value]) => escapeRegExp(value))
+        `\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${assigned
+          .map(escapeRegExp)
           .join('|')})(?=\\s|$)`,
         'g'
       )

@@ -5,6 +5,7 @@ import { signedBytes } from '../../src/report/markdown.js'
 import type { Report } from '../../src/types.js'
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
 import { createFixtureRepo, type FixtureRepo } from '../support/git-fixture.js'
+import { startFakeResults } from '../support/actions-results.js'
 import type { FakeGitHub } from '../support/github-api.js'
 import { runAction, type ActionRun } from '../support/runner.js'
 import { useWorkflowServices } from '../support/workflow-services.js'
@@ -329,16 +330,18 @@ describe('a pull request that breaks one variant', () => {
 
 describe('a merged pull request that added a Dockerfile wanting an existing variant’s name', () => {
   const repo = createFixtureRepo({ 'api/Dockerfile': dockerfile(8) }, { 'Dockerfile.api': dockerfile(16) })
+  const ARTIFACT = 'slimcheck-names'
 
-  async function pushRun(ref: 'main' | 'pr'): Promise<ActionRun & { report: Report }> {
+  async function pushRun(ref: 'main' | 'pr', results = services.results): Promise<ActionRun & { report: Report }> {
     const sha = ref === 'main' ? repo.mainSha : repo.prSha
     const workspace = repo.checkout(ref)
     const run = await runAction({
       workspace,
       eventName: 'push',
       event: pushEvent(sha),
-      inputs: { 'github-token': 'ghs_fake_token' },
-      env: runnerEnv({ ...services.results.env, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main' }, 'refs/heads/main')
+      // An artifact name of this test's own: the job's artifacts share one run with the other tests'.
+      inputs: { 'github-token': 'ghs_fake_token', 'artifact-name': ARTIFACT },
+      env: runnerEnv({ ...results.env, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main' }, 'refs/heads/main')
     })
     const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
     return { ...run, report }
@@ -352,16 +355,20 @@ describe('a merged pull request that added a Dockerfile wanting an existing vari
     const [run] = services.github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
       { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
     ])
-    const stored = services.results.artifacts.filter((artifact) => artifact.name === 'slimcheck-report').at(-1)
+    const stored = services.results.artifacts.find((artifact) => artifact.name === ARTIFACT)
     services.github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
-      name: 'slimcheck-report',
+      name: ARTIFACT,
       runId: run.id,
       zip: stored!.zip
     })
 
-    const merged = await pushRun('pr')
+    // The push after the merge is another workflow run, with an artifact store of its own.
+    const nextRun = await startFakeResults()
+    const merged = await pushRun('pr', nextRun).finally(() => nextRun.close())
     expect(merged.exitCode).toBe(0)
-    expect(merged.stdout).toContain(`Variant names: kept from artifact 'slimcheck-report' of run ${run.id}`)
+    expect(nextRun.artifacts.map((artifact) => artifact.name)).toEqual([ARTIFACT])
+    expect([...services.results.violations, ...nextRun.violations]).toEqual([])
+    expect(merged.stdout).toContain(`Variant names: kept from artifact '${ARTIFACT}' of run ${run.id}`)
     expect(merged.report.variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
       ['Dockerfile.api', 'Dockerfile.api'],
       ['api', 'api/Dockerfile']

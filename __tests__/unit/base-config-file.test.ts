@@ -32,11 +32,29 @@ describe("the base side's config file", () => {
     expect(opened.settings.variants?.[0].buildArgs).toEqual({ COUNT: '16' })
   })
 
-  it('is the same file on both sides when an absolute path leads outside the repository', async () => {
+  it.each([
+    ['an absolute path', (file: string) => file],
+    ['a relative path', (file: string) => path.relative(repo.work, file)]
+  ])('is the same file on both sides when %s leads outside the repository', async (_kind, name) => {
     const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-config-')), 'slimcheck.yml')
     fs.writeFileSync(outside, config('32'))
-    const settings = parseSettings({ 'config-file': outside }, repo.work)
+    const settings = parseSettings({ 'config-file': name(outside) }, repo.work)
+    expect(settings.variants?.[0].buildArgs).toEqual({ COUNT: '32' })
     opened = await baseWorktree(settings, repo.mainSha, recordingLogger())
     expect(opened.settings.variants?.[0].buildArgs).toEqual({ COUNT: '32' })
+  })
+})
+
+describe('a pull request that deletes the config file', () => {
+  const repo = createFixtureRepo(
+    { Dockerfile: 'FROM scratch\n', '.github/slimcheck.yml': config('16') },
+    { '.github/slimcheck.yml': null }
+  )
+
+  it('scans on its side, and the base still reads its own copy', async () => {
+    const settings = parseSettings({}, repo.work)
+    expect(settings.variants).toBeUndefined()
+    opened = await baseWorktree(settings, repo.mainSha, recordingLogger())
+    expect(opened.settings.variants?.[0].buildArgs).toEqual({ COUNT: '16' })
   })
 })

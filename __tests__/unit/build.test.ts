@@ -4,7 +4,7 @@ import { explainBuildError } from '../../src/engine/buildkit.js'
 import { apiAtLeast, contextMustBeFetched, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine/index.js'
 import { condaMarkersIn } from '../../src/measure/image-conda.js'
 import { historyKeyword, mapLayers, stepLine } from '../../src/measure/layers.js'
-import { redactorFor, secretFragments } from '../../src/redact.js'
+import { redactorFor, secretFragments, secretValues } from '../../src/redact.js'
 
 describe('history keywords', () => {
   it.each([
@@ -78,6 +78,16 @@ describe('build output', () => {
     expect(redactorFor({ OTHER: 'acme/private-frontend:3 opt=1' })('acme/private-frontend:3')).toBe(
       'acme/private-frontend:3'
     )
+    expect(redactorFor({ BUILDKIT_SYNTAX: 'ab opt=1' })('--build-arg BUILDKIT_SYNTAX=ab')).toBe(
+      '--build-arg BUILDKIT_SYNTAX=***'
+    )
+    // The workflow log masks the same pieces.
+    expect(secretValues({ BUILDKIT_SYNTAX: 'acme/f:3 opt=1', TOKEN: 'x1' }, { id: 's3cret' })).toEqual([
+      'acme/f:3 opt=1',
+      'acme/f:3',
+      'x1',
+      's3cret'
+    ])
   })
 
   it('makes valid, side-specific image tags from any variant name', () => {

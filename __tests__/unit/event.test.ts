@@ -144,7 +144,7 @@ describe('push', () => {
       name: 'push',
       headSha: PUSH_SHA,
       storesBaseline: true,
-      branch: 'main',
+      storedReportsBranch: 'main',
       note: 'push to main: this report is stored as the baseline for pull requests',
       blobBase: `https://github.com/octo/app/blob/${PUSH_SHA}`
     })
@@ -165,7 +165,7 @@ describe('push', () => {
       note: `push to ${ref}, not the default branch: nothing to compare with`
     })
     expect(event.pullRequest).toBeUndefined()
-    expect(event.branch).toBeUndefined()
+    expect(event.storedReportsBranch).toBeUndefined()
     expect(event.refusal).toBeUndefined()
   })
 })

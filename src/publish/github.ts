@@ -9,6 +9,7 @@ import { getOctokit } from '@actions/github'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import type { Logger } from '../log.js'
+import { withinSeconds } from '../time-limit.js'
 
 export interface Repository {
   owner: string
@@ -125,21 +126,6 @@ class RequestTimeoutError extends Error {
     super(`GitHub did not answer ${options.method} ${options.url} within ${seconds} s`)
     this.name = 'RequestTimeoutError'
   }
-}
-
-/**
- * `work`, or a failure once `seconds` have passed. The work cannot be stopped: the action's entry point ends the
- * process soon after the run, whatever connection is still open.
- */
-function withinSeconds<T>(seconds: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the artifact service did not finish within ${seconds} s`)),
-      seconds * 1000
-    )
-  })
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer))
 }
 
 export function createGitHubClient(
@@ -300,7 +286,8 @@ export function createGitHubClient(
               repositoryOwner: repository.owner,
               repositoryName: repository.repo
             }
-          })
+          }),
+          'the artifact service'
         )
       )
       const files = fs.readdirSync(directory).filter((file) => file.endsWith('.json'))
@@ -322,7 +309,8 @@ export function createGitHubClient(
             [file],
             path.dirname(file),
             retentionDays ? { retentionDays } : {}
-          )
+          ),
+          'the artifact service'
         )
       )
       return result.id

@@ -1,0 +1,109 @@
+import { describe, expect, it } from '@jest/globals'
+import { earlierReport } from '../../src/baseline.js'
+import { parseSettings } from '../../src/config.js'
+import { runPipelines } from '../../src/pipeline.js'
+import type { GitHubClient, StoredReport } from '../../src/publish/github.js'
+import { SCHEMA_VERSION, type Report } from '../../src/types.js'
+import { recordingLogger } from '../support/logger.js'
+import { makeWorkspace } from '../support/workspace.js'
+
+const STORED: StoredReport = {
+  artifactId: 3,
+  runId: 41,
+  runUrl: 'https://github.com/o/r/actions/runs/41',
+  headSha: 'a'.repeat(40)
+}
+
+function storedReport(variants: Array<{ name: string; dockerfile: string }>): Report {
+  return { schemaVersion: SCHEMA_VERSION, variants } as unknown as Report
+}
+
+/** A client whose lookup of stored reports does what `find` does, and counts the lookups. */
+function client(find: () => Promise<StoredReport | undefined>, report = storedReport([])) {
+  const calls = { find: 0 }
+  const github = {
+    findStoredReport: () => {
+      calls.find++
+      return find()
+    },
+    downloadReport: () => Promise.resolve(JSON.stringify(report))
+  } as unknown as GitHubClient
+  return { github, calls }
+}
+
+const workspace = makeWorkspace({ Dockerfile: 'FROM scratch\n' })
+
+describe('the report an earlier push stored', () => {
+  it('is read from the newest push run on the branch, and the log says which', async () => {
+    const report = storedReport([{ name: 'api', dockerfile: 'api/Dockerfile' }])
+    const { github } = client(() => Promise.resolve(STORED), report)
+    const logger = recordingLogger()
+    const settings = parseSettings({}, workspace)
+    await expect(earlierReport({ settings, branch: 'main', workflow: 'ci.yml', github, logger })).resolves.toEqual(
+      report
+    )
+    expect(logger.lines).toContain(
+      `Variant names: kept from artifact 'slimcheck-report' of run 41 (${STORED.runUrl}) at ${STORED.headSha}`
+    )
+  })
+
+  it.each([
+    ['a leg of a matrix', { shard: '1/2' }],
+    ['baseline: none', { baseline: 'none' }]
+  ])('is not looked for by %s', async (_kind, inputs) => {
+    const { github, calls } = client(() => Promise.resolve(STORED))
+    const settings = parseSettings(inputs, workspace)
+    await expect(
+      earlierReport({ settings, branch: 'main', workflow: 'ci.yml', github, logger: recordingLogger() })
+    ).resolves.toBeUndefined()
+    expect(calls.find).toBe(0)
+  })
+
+  it.each([
+    ['fails', () => Promise.reject(new Error('listing failed with HTTP 403: Resource not accessible')), 'HTTP 403'],
+    ['never ends', () => new Promise<never>(() => undefined), 'looking for it did not finish within 0.2 s']
+  ])('is done without, with a warning, when the lookup %s', async (_kind, find, reason) => {
+    const { github } = client(find)
+    const logger = recordingLogger()
+    const settings = parseSettings({}, workspace)
+    const found = await earlierReport({ settings, branch: 'main', workflow: 'ci.yml', github, logger, seconds: 0.2 })
+    expect(found).toBeUndefined()
+    expect(logger.lines.find((line) => line.startsWith('warning:'))).toContain(reason)
+  })
+})
+
+describe('a push run’s names', () => {
+  const run = (dir: string, earlier: () => Promise<Report | undefined>) =>
+    runPipelines({
+      sides: [{ label: 'head', settings: parseSettings({}, dir) }],
+      logger: recordingLogger(),
+      version: 'test',
+      runs: 1,
+      earlier
+    })
+
+  it('come from the earlier report where two Dockerfiles want one name', async () => {
+    const dir = makeWorkspace({ 'api/Dockerfile': 'FROM scratch\n', 'Dockerfile.api': 'FROM scratch\n' })
+    let asked = 0
+    const earlier = () => {
+      asked++
+      return Promise.resolve(storedReport([{ name: 'api', dockerfile: 'api/Dockerfile' }]))
+    }
+    const [report] = await run(dir, earlier)
+    expect(asked).toBe(1)
+    expect(report.variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
+      ['Dockerfile.api', 'Dockerfile.api'],
+      ['api', 'api/Dockerfile']
+    ])
+  })
+
+  it('need no earlier report where no two Dockerfiles want one name', async () => {
+    const dir = makeWorkspace({ 'api/Dockerfile': 'FROM scratch\n', 'Dockerfile.web': 'FROM scratch\n' })
+    let asked = 0
+    await run(dir, () => {
+      asked++
+      return Promise.resolve(undefined)
+    })
+    expect(asked).toBe(0)
+  })
+})
