@@ -57,7 +57,8 @@ export function discoverVariants(
 /**
  * Every discovered Dockerfile becomes a variant. Two that map to one name (`Dockerfile.api` and `api/Dockerfile`)
  * are both built: the one the baseline gave that name keeps it, else the first by path; the others are named by their
- * paths. A pull request that adds a Dockerfile so never takes an existing variant's name.
+ * paths. A pull request that adds a Dockerfile so never takes an existing variant's name, and one that deletes the
+ * name's holder leaves the other with its path name, so each is compared with itself.
  */
 function scanWorkspace(
   settings: Settings,
@@ -75,8 +76,16 @@ function scanWorkspace(
   const claimed = new Map<string, string>()
   return dockerfiles.map((dockerfile) => {
     const wanted = variantNameFor(dockerfile)
+    const kept = previous.get(dockerfile)
+    const takesWanted = holders.get(wanted) === dockerfile && !claimed.has(wanted)
     let name = wanted
-    if (holders.get(wanted) !== dockerfile || claimed.has(wanted)) {
+    if (takesWanted && kept !== undefined && isPathName(kept, dockerfile) && !claimed.has(kept)) {
+      name = kept
+      warn(
+        `${dockerfile} keeps the name '${kept}' the baseline gave it, so that it is compared with itself; once no ` +
+          `other Dockerfile wants '${wanted}', a run without a baseline names it '${wanted}'`
+      )
+    } else if (!takesWanted) {
       name = dockerfile
       for (let count = 2; claimed.has(name); count++) name = `${dockerfile}#${count}`
       warn(
@@ -93,6 +102,11 @@ function scanWorkspace(
       platform: settings.platform
     }
   })
+}
+
+/** A name discovery gave `dockerfile` by its path, as another Dockerfile had the name it wanted. */
+function isPathName(name: string, dockerfile: string): boolean {
+  return name === dockerfile || (/^#\d+$/.test(name.slice(dockerfile.length)) && name.startsWith(dockerfile))
 }
 
 /** Whether scanning finds two Dockerfiles that want one variant name (declared variants have theirs). */

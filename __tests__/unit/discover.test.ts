@@ -150,6 +150,28 @@ describe('discovery', () => {
     ])
   })
 
+  it('leaves a Dockerfile with its path name when a pull request deletes the one that had the name, and says why', () => {
+    const dir = tree(['Dockerfile.api', 'web/Dockerfile'])
+    const logger = recordingLogger()
+    const previous = new Map([
+      ['api/Dockerfile', 'api'],
+      ['Dockerfile.api', 'Dockerfile.api'],
+      ['web/Dockerfile', 'web']
+    ])
+    expect(discoverVariants(parseSettings({}, dir), logger, previous).map((variant) => variant.name)).toEqual([
+      'Dockerfile.api',
+      'web'
+    ])
+    expect(logger.lines).toEqual([
+      "warning: Dockerfile.api keeps the name 'Dockerfile.api' the baseline gave it, so that it is compared with itself; once no other Dockerfile wants 'api', a run without a baseline names it 'api'"
+    ])
+    const unrelated = new Map([['Dockerfile.api', 'backend']])
+    expect(discoverVariants(parseSettings({}, dir), undefined, unrelated).map((variant) => variant.name)).toEqual([
+      'api',
+      'web'
+    ])
+  })
+
   it('rejects two declared variants of one name, naming both declarations, and paths outside the working directory, by name or through a link', () => {
     const dir = tree(['Dockerfile', 'Dockerfile.slim', '.github/slimcheck.yml'])
     expect(() => discoverVariants(parseSettings({ variants: '- Dockerfile\n- Dockerfile' }, dir))).toThrow(
