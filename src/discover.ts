@@ -109,11 +109,27 @@ function isPathName(name: string, dockerfile: string): boolean {
   return name === dockerfile || (/^#\d+$/.test(name.slice(dockerfile.length)) && name.startsWith(dockerfile))
 }
 
-/** Whether scanning finds two Dockerfiles that want one variant name (declared variants have theirs). */
+/**
+ * Whether scanning finds two Dockerfiles that want one variant name (declared variants have theirs); false where the
+ * working directory cannot be read, which discovery then reports.
+ */
 export function scanFindsSharedName(settings: Settings): boolean {
   if (settings.variants) return false
-  const names = findDockerfiles(settings.workspace, settings.exclude, () => undefined).map(variantNameFor)
-  return new Set(names).size < names.length
+  try {
+    const names = findDockerfiles(settings.workspace, settings.exclude, () => undefined).map(variantNameFor)
+    return new Set(names).size < names.length
+  } catch (error) {
+    if (error instanceof InputError) return false
+    throw error
+  }
+}
+
+/**
+ * The names an earlier report gave Dockerfiles by what they want: who held a shared name. Its path names are left
+ * out, so that a name whose holder was deleted goes to the Dockerfile that wants it.
+ */
+export function heldNames<T extends Pick<Variant, 'dockerfile' | 'name'>>(variants: T[]): T[] {
+  return variants.filter((variant) => variant.name === variantNameFor(variant.dockerfile))
 }
 
 /**

@@ -19,7 +19,10 @@ export interface RunEvent {
   headSha?: string
   /** A push to the default branch: the report becomes the baseline artifact. */
   storesBaseline: boolean
-  /** The default branch such a push updated: the report its last push run stored names the variants. */
+  /**
+   * The branch whose last stored report names the variants that want one name: the default branch a push updated, or
+   * a pull request's base branch.
+   */
   storedReportsBranch?: string
   /** Why the run measures without a baseline. */
   note: string
@@ -96,6 +99,7 @@ export function describeEvent(context: EventContext, settings: Settings, workspa
       },
       headSha: pr.head.sha,
       storesBaseline: false,
+      storedReportsBranch: pr.base.ref,
       note: '',
       blobBase: blobBase(pr.head.sha)
     }

@@ -15,7 +15,7 @@ import {
   type SharedCheckout
 } from './measure/build.js'
 import { InputError, type Settings } from './config.js'
-import { discoverVariants, scanFindsSharedName } from './discover.js'
+import { discoverVariants, heldNames, scanFindsSharedName } from './discover.js'
 import {
   engineAddress,
   EngineTimeoutError,
@@ -60,8 +60,8 @@ export interface PipelineRun {
   select?: (names: string[]) => Set<string>
   carry?: CarrySource
   /**
-   * An earlier report whose names discovery keeps, when there is no carried one (a push run's): asked for only when
-   * scanning finds two Dockerfiles that want one name.
+   * The report an earlier push stored, whose shared names the first side keeps when no report is carried (a push run,
+   * or the base side of a build): asked for only when scanning finds two Dockerfiles that want one name.
    */
   earlier?: () => Promise<Report | undefined>
 }
@@ -160,7 +160,7 @@ export async function runPipeline(
 
 async function earlierNames(run: PipelineRun, side: Side): Promise<Array<Pick<Variant, 'dockerfile' | 'name'>>> {
   if (!run.earlier || !scanFindsSharedName(side.settings)) return []
-  return (await run.earlier())?.variants ?? []
+  return heldNames((await run.earlier())?.variants ?? [])
 }
 
 function discoverSide(side: Side, logger: Logger, previous: ReadonlyMap<string, string>): SideState {

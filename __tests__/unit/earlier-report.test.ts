@@ -97,6 +97,48 @@ describe('a push run’s names', () => {
     ])
   })
 
+  it('give a name back once its holder is gone: the earlier report’s path names are not kept', async () => {
+    const dir = makeWorkspace({
+      'Dockerfile.api': 'FROM scratch\n',
+      'Dockerfile.web': 'FROM scratch\n',
+      'web/Dockerfile': 'FROM scratch\n'
+    })
+    const earlier = () =>
+      Promise.resolve(
+        storedReport([
+          { name: 'Dockerfile.api', dockerfile: 'Dockerfile.api' },
+          { name: 'api', dockerfile: 'api/Dockerfile' },
+          { name: 'Dockerfile.web', dockerfile: 'Dockerfile.web' },
+          { name: 'web', dockerfile: 'web/Dockerfile' }
+        ])
+      )
+    const [report] = await run(dir, earlier)
+    expect(report.variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
+      ['api', 'Dockerfile.api'],
+      ['Dockerfile.web', 'Dockerfile.web'],
+      ['web', 'web/Dockerfile']
+    ])
+  })
+
+  it('name the base side a build measures as the stored report does, and the head after it', async () => {
+    const files = { 'api/Dockerfile': 'FROM scratch\n', 'Dockerfile.api': 'FROM scratch\n' }
+    const reports = await runPipelines({
+      sides: [
+        { label: 'base', settings: parseSettings({}, makeWorkspace(files)) },
+        { label: 'head', settings: parseSettings({}, makeWorkspace(files)) }
+      ],
+      logger: recordingLogger(),
+      version: 'test',
+      runs: 1,
+      earlier: () => Promise.resolve(storedReport([{ name: 'api', dockerfile: 'api/Dockerfile' }]))
+    })
+    for (const report of reports)
+      expect(report.variants.map((variant) => [variant.name, variant.dockerfile])).toEqual([
+        ['Dockerfile.api', 'Dockerfile.api'],
+        ['api', 'api/Dockerfile']
+      ])
+  })
+
   it('need no earlier report where no two Dockerfiles want one name', async () => {
     const dir = makeWorkspace({ 'api/Dockerfile': 'FROM scratch\n', 'Dockerfile.web': 'FROM scratch\n' })
     let asked = 0

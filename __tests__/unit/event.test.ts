@@ -82,6 +82,7 @@ describe('pull_request', () => {
       pullRequest: { number: 7, baseSha: BASE_SHA, baseRef: 'main', headSha: HEAD_SHA, fork: false },
       headSha: HEAD_SHA,
       storesBaseline: false,
+      storedReportsBranch: 'main',
       note: '',
       blobBase: `https://github.com/octo/app/blob/${HEAD_SHA}`
     })
