@@ -82,8 +82,8 @@ function scanWorkspace(
     if (takesWanted && kept !== undefined && isPathName(kept, dockerfile) && !claimed.has(kept)) {
       name = kept
       warn(
-        `${dockerfile} keeps the name '${kept}' the baseline gave it, so that it is compared with itself; once no ` +
-          `other Dockerfile wants '${wanted}', a run without a baseline names it '${wanted}'`
+        `${dockerfile} keeps the name '${kept}' the baseline gave it, so that it is compared with itself; the push ` +
+          `run after the merge names it '${wanted}'`
       )
     } else if (!takesWanted) {
       name = dockerfile

@@ -163,7 +163,7 @@ describe('discovery', () => {
       'web'
     ])
     expect(logger.lines).toEqual([
-      "warning: Dockerfile.api keeps the name 'Dockerfile.api' the baseline gave it, so that it is compared with itself; once no other Dockerfile wants 'api', a run without a baseline names it 'api'"
+      "warning: Dockerfile.api keeps the name 'Dockerfile.api' the baseline gave it, so that it is compared with itself; the push run after the merge names it 'api'"
     ])
     const unrelated = new Map([['Dockerfile.api', 'backend']])
     expect(discoverVariants(parseSettings({}, dir), undefined, unrelated).map((variant) => variant.name)).toEqual([
