@@ -202,7 +202,7 @@ export function parseStoredReport(text: string): Report {
   return report as Report
 }
 
-/** The longest a push run looks for the report an earlier push stored, from the first request to the download. */
+/** The longest a run looks for the report an earlier push stored, from the first request to the download. */
 export const EARLIER_REPORT_SECONDS = 60
 
 export interface EarlierReportRequest {
@@ -216,10 +216,11 @@ export interface EarlierReportRequest {
 }
 
 /**
- * The report the newest successful push run on `branch` stored, whose names a push run keeps: where two Dockerfiles
- * want one name, the one that had it keeps it after the pull request that added the other is merged. Undefined when
- * there is none, when it cannot be had within the time limit (discovery then names by path order), and for a leg of
- * a matrix (the legs must agree on the names, so each goes by path order) or `baseline: none`.
+ * The report the newest successful push run on `branch` stored, whose shared names a side keeps where no report is
+ * carried (a push run, the base side of a build): where two Dockerfiles want one name, the one that had it keeps it
+ * after the pull request that added the other is merged. Undefined when there is none, when it cannot be had within
+ * the time limit (discovery then names by path order), and for a leg of a matrix (the legs must agree on the names,
+ * so each goes by path order) or `baseline: none`.
  */
 export async function earlierReport(request: EarlierReportRequest): Promise<Report | undefined> {
   const { github, workflow, settings, branch, logger } = request
