@@ -199,6 +199,11 @@ export function parseStoredReport(text: string): Report {
       `the stored report has schemaVersion ${String(report.schemaVersion)}; this slimcheck reads ${SCHEMA_VERSION}`
     )
   }
+  const unnamed = report.variants.findIndex(
+    (variant: Partial<Report['variants'][number]> | null) =>
+      typeof variant?.name !== 'string' || typeof variant.dockerfile !== 'string'
+  )
+  if (unnamed >= 0) throw new Error(`the stored report's variants[${unnamed}] has no name or no dockerfile`)
   return report as Report
 }
 

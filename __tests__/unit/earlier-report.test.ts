@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { earlierReport } from '../../src/baseline.js'
+import { earlierReport, parseStoredReport } from '../../src/baseline.js'
 import { parseSettings } from '../../src/config.js'
 import { runPipelines } from '../../src/pipeline.js'
 import type { GitHubClient, StoredReport } from '../../src/publish/github.js'
@@ -69,6 +69,15 @@ describe('the report an earlier push stored', () => {
     const found = await earlierReport({ settings, branch: 'main', workflow: 'ci.yml', github, logger, seconds: 0.2 })
     expect(found).toBeUndefined()
     expect(logger.lines.find((line) => line.startsWith('warning:'))).toContain(reason)
+  })
+})
+
+describe('a stored report', () => {
+  it('whose variant lacks a name or a Dockerfile is refused, saying which', () => {
+    const text = JSON.stringify({ schemaVersion: SCHEMA_VERSION, variants: [{ name: 'a', dockerfile: 'A' }, null] })
+    expect(() => parseStoredReport(text)).toThrow("the stored report's variants[1] has no name or no dockerfile")
+    const unnamed = JSON.stringify({ schemaVersion: SCHEMA_VERSION, variants: [{ dockerfile: 'A' }] })
+    expect(() => parseStoredReport(unnamed)).toThrow("the stored report's variants[0] has no name or no dockerfile")
   })
 })
 
