@@ -8,9 +8,10 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { readConfigFile, type BaselineMode, type Settings } from './config.js'
 import type { SharedCheckout } from './measure/build.js'
-import type { GitHubClient } from './publish/github.js'
+import type { GitHubClient, StoredReport } from './publish/github.js'
 import type { Logger } from './log.js'
 import { withinSeconds } from './time-limit.js'
+import { outside } from './workspace-path.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
 
 const run = promisify(execFile)
@@ -167,8 +168,7 @@ function inBaseTree(configFile: string, workspace: string, root: string): string
   const real = fs.existsSync(absolute)
     ? fs.realpathSync(absolute)
     : path.resolve(fs.realpathSync(workspace), path.relative(workspace, absolute))
-  const inRepository = path.relative(fs.realpathSync(root), real)
-  if (inRepository === '..' || inRepository.startsWith(`..${path.sep}`) || path.isAbsolute(inRepository)) return real
+  if (outside(path.relative(fs.realpathSync(root), real))) return real
   return path.relative(fs.realpathSync(workspace), real)
 }
 
@@ -207,6 +207,16 @@ export function parseStoredReport(text: string): Report {
   return report as Report
 }
 
+/** The report of the newest push run on `branch` that stored one (at a commit `accept` takes: any, by default). */
+async function newestStoredReport(
+  github: GitHubClient,
+  query: { workflow: string; branch: string; artifactName: string; accept?: (sha: string) => boolean }
+): Promise<{ stored: StoredReport; report: Report } | undefined> {
+  const stored = await github.findStoredReport({ accept: () => true, ...query })
+  if (!stored) return undefined
+  return { stored, report: parseStoredReport(await github.downloadReport(stored)) }
+}
+
 /** The longest a run looks for the report an earlier push stored, from the first request to the download. */
 export const EARLIER_REPORT_SECONDS = 60
 
@@ -231,14 +241,9 @@ export async function earlierReport(request: EarlierReportRequest): Promise<Repo
   const { github, workflow, settings, branch, logger } = request
   if (!github || !workflow || settings.shard || settings.baseline === 'none') return undefined
   const lookup = async (): Promise<Report | undefined> => {
-    const stored = await github.findStoredReport({
-      workflow,
-      branch,
-      artifactName: settings.artifactName,
-      accept: () => true
-    })
-    if (!stored) return undefined
-    const report = parseStoredReport(await github.downloadReport(stored))
+    const found = await newestStoredReport(github, { workflow, branch, artifactName: settings.artifactName })
+    if (!found) return undefined
+    const { stored, report } = found
     logger.info(
       `Variant names: kept from artifact '${settings.artifactName}' of run ${stored.runId} (${stored.runUrl}) at ${stored.headSha}`
     )
@@ -263,14 +268,14 @@ async function fromArtifact(request: BaselineRequest, accept: (sha: string) => b
     )
     return undefined
   }
-  const stored = await github.findStoredReport({
+  const found = await newestStoredReport(github, {
     workflow,
     branch: baseRef,
     artifactName: settings.artifactName,
     accept
   })
-  if (!stored) return undefined
-  const report = parseStoredReport(await github.downloadReport(stored))
+  if (!found) return undefined
+  const { stored, report } = found
   const note =
     stored.headSha === request.baseSha
       ? undefined

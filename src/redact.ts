@@ -45,7 +45,7 @@ export function redactorFor(
     .flatMap(secretFragments)
     .sort((a, b) => b.length - a.length)
   if (entries.length === 0 && fragments.length === 0) return (text) => text
-  const assigned = entries.flatMap(([name, value]) => [value, ...namedAlone(name, value)])
+  const assigned = secretValues(Object.fromEntries(entries))
   const assignments = entries.length
     ? new RegExp(
         `\\b(${entries.map(([name]) => escapeRegExp(name)).join('|')})=(?:${assigned

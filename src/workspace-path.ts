@@ -2,7 +2,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-const outside = (relative: string): boolean =>
+/** Whether a path, relative to a directory as `path.relative` gives it, lies outside that directory. */
+export const outside = (relative: string): boolean =>
   relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)
 
 /**
