@@ -1,9 +1,13 @@
-/** One BuildKit build through the Engine API: a session for secrets, the context, and the decoded progress stream. */
+/**
+ * One BuildKit build through the Engine API: a session for secrets and registry credentials, the context, and the
+ * decoded progress stream.
+ */
 import readline from 'node:readline'
 import type { Readable } from 'node:stream'
 import type Docker from 'dockerode'
 import { dial } from './dial.js'
 import { serveContext, type ServedContext } from './context-server.js'
+import type { RegistryCredentials } from './credentials.js'
 import { openSession, type BuildSession } from './session.js'
 import { BuildTrace, type TracedStep } from './trace.js'
 
@@ -29,6 +33,10 @@ export type BuildOutcome =
 
 export interface BuildEngine {
   version: string
+  /** Named when the engine cannot open a session. */
+  apiVersion?: string
+  /** Served to the build for the registries it pulls from; without them, it pulls anonymously. */
+  credentials?: RegistryCredentials
   /** Docker 24.0–27.4 with the containerd store: the engine must fetch the context from a URL. */
   fetchesContext: boolean
 }
@@ -56,7 +64,12 @@ export async function runBuild(docker: Docker, request: BuildRequest, engine: Bu
   let served: ServedContext | undefined
   let contextError: Error | undefined
   try {
-    session = await openSession(docker, request.secrets, Math.min(SESSION_SECONDS, request.timeoutSeconds))
+    session = await openSession(docker, {
+      secrets: request.secrets,
+      credentials: engine.credentials,
+      timeoutSeconds: Math.min(SESSION_SECONDS, request.timeoutSeconds),
+      engine
+    })
     let body: Readable | undefined
     if (engine.fetchesContext) served = await serveContext(request.context)
     else {

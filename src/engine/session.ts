@@ -1,13 +1,14 @@
 /**
  * A BuildKit session over the Engine API (`POST /session`, upgraded to HTTP/2): the channel through which the
- * build asks the client for secrets (`RUN --mount=type=secret`). Secret values travel only over this socket; they
- * are never part of the build request, the image or its history.
+ * build asks the client for secrets (`RUN --mount=type=secret`) and for registry credentials. Secret values and
+ * credentials travel only over this socket; they are never part of the build request, the image or its history.
  */
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import * as grpc from '@grpc/grpc-js'
 import type Docker from 'dockerode'
 import protobuf from 'protobufjs'
+import { RegistryCredentialsError, type RegistryCredentials } from './credentials.js'
 import { dial } from './dial.js'
 
 const MESSAGES = protobuf.Root.fromJSON({
@@ -15,7 +16,9 @@ const MESSAGES = protobuf.Root.fromJSON({
     GetSecretRequest: { fields: { ID: { type: 'string', id: 1 } } },
     GetSecretResponse: { fields: { data: { type: 'bytes', id: 1 } } },
     HealthCheckRequest: { fields: { service: { type: 'string', id: 1 } } },
-    HealthCheckResponse: { fields: { status: { type: 'int32', id: 1 } } }
+    HealthCheckResponse: { fields: { status: { type: 'int32', id: 1 } } },
+    CredentialsRequest: { fields: { Host: { type: 'string', id: 1 } } },
+    CredentialsResponse: { fields: { Username: { type: 'string', id: 1 }, Secret: { type: 'string', id: 2 } } }
   }
 })
 
@@ -47,26 +50,47 @@ function unary<Request extends object, Response extends object>(
 
 const GET_SECRET = '/moby.buildkit.secrets.v1.Secrets/GetSecret'
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check'
+/**
+ * The only method of BuildKit's auth service served: to the others (token authority, token fetch) the answer is
+ * UNIMPLEMENTED, and BuildKit then fetches registry tokens itself with these credentials.
+ */
+const CREDENTIALS = '/moby.filesync.v1.Auth/Credentials'
 /** grpc.health.v1 ServingStatus SERVING: BuildKit ends a session whose health checks fail. */
 const SERVING = 1
+
+interface CredentialsRequest {
+  Host: string
+}
+interface CredentialsResponse {
+  Username: string
+  Secret: string
+}
 
 export interface BuildSession {
   id: string
   close(): void
 }
 
-/**
- * Opens a session that serves `secrets` by id. The engine must answer within `timeoutSeconds`; the caller closes the
- * session when the build ends.
- */
-export async function openSession(
-  docker: Docker,
-  secrets: Record<string, string>,
+/** What a session serves to the build. */
+export interface SessionServices {
+  /** By id, to `RUN --mount=type=secret,id=…`. */
+  secrets: Record<string, string>
+  /** Registry credentials for the hosts the build pulls from; without them, the build pulls anonymously. */
+  credentials?: RegistryCredentials
+}
+
+export interface SessionOptions extends SessionServices {
+  /** The engine must answer within this. */
   timeoutSeconds: number
-): Promise<BuildSession> {
+  /** Named in the error when the engine offers no sessions. */
+  engine: { version: string; apiVersion?: string }
+}
+
+/** Opens a session that serves `services`; the caller closes it when the build ends. */
+export async function openSession(docker: Docker, options: SessionOptions): Promise<BuildSession> {
   const id = randomUUID()
   const abort = new AbortController()
-  const timer = setTimeout(() => abort.abort(), timeoutSeconds * 1000)
+  const timer = setTimeout(() => abort.abort(), options.timeoutSeconds * 1000)
   let socket: Duplex
   try {
     socket = await dial<Duplex>(docker, {
@@ -79,18 +103,38 @@ export async function openSession(
         'X-Docker-Expose-Session-Uuid': id,
         'X-Docker-Expose-Session-Name': 'slimcheck',
         'X-Docker-Expose-Session-Sharedkey': id,
-        'X-Docker-Expose-Session-Grpc-Method': [GET_SECRET, HEALTH_CHECK]
+        'X-Docker-Expose-Session-Grpc-Method': [GET_SECRET, HEALTH_CHECK, CREDENTIALS]
       },
-      statusCodes: { 101: true, 200: true, 500: 'server error' }
+      statusCodes: { 101: true, 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' }
     })
   } catch (error) {
     if (abort.signal.aborted) {
-      throw new Error(`the engine did not open a BuildKit session within ${timeoutSeconds} s`, { cause: error })
+      throw new Error(`the engine did not open a BuildKit session within ${options.timeoutSeconds} s`, { cause: error })
     }
+    const status = (error as { statusCode?: number }).statusCode
+    if (status === 400 || status === 404) throw noSessions(options.engine, status, error)
     throw error
   } finally {
     clearTimeout(timer)
   }
+  return { id, close: serveSession(socket, options) }
+}
+
+function noSessions(engine: SessionOptions['engine'], status: number, cause: unknown): Error {
+  const api = engine.apiVersion ? `, API ${engine.apiVersion}` : ''
+  return new Error(
+    `this Docker engine (Docker ${engine.version}${api}) does not offer BuildKit sessions over the Engine API ` +
+      `(POST /session answered ${status}; the endpoint is deprecated from API 1.53), and slimcheck needs one to ` +
+      'serve build secrets and registry credentials. Run slimcheck against a Docker Engine that still offers it.',
+    { cause }
+  )
+}
+
+/**
+ * Serves the session's gRPC services on `socket`, the HTTP/2 connection the engine opens to the client; returns what
+ * ends them.
+ */
+export function serveSession(socket: Duplex, { secrets, credentials }: SessionServices): () => void {
   const server = new grpc.Server()
   server.addService(
     {
@@ -120,12 +164,47 @@ export async function openSession(
       }
     }
   )
-  server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
-  return {
-    id,
-    close() {
-      server.forceShutdown()
-      socket.destroy()
+  server.addService(
+    {
+      Credentials: unary<CredentialsRequest, CredentialsResponse>(
+        CREDENTIALS,
+        'CredentialsRequest',
+        'CredentialsResponse'
+      )
+    },
+    {
+      Credentials(
+        call: grpc.ServerUnaryCall<CredentialsRequest, CredentialsResponse>,
+        callback: grpc.sendUnaryData<CredentialsResponse>
+      ) {
+        const host = call.request.Host
+        sessionCredentials(credentials, host).then(
+          (answer) => callback(null, answer),
+          (error: unknown) =>
+            callback({
+              code: grpc.status.UNKNOWN,
+              details:
+                error instanceof RegistryCredentialsError
+                  ? error.message
+                  : `the credentials for ${host} could not be read`
+            })
+        )
+      }
     }
+  )
+  server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
+  return () => {
+    server.forceShutdown()
+    socket.destroy()
   }
+}
+
+/** As the Docker CLI answers: an identity token is the secret, with no user name; no credentials, an empty answer. */
+async function sessionCredentials(
+  credentials: RegistryCredentials | undefined,
+  host: string
+): Promise<CredentialsResponse> {
+  const auth = await credentials?.forHost(host)
+  if (auth?.identitytoken) return { Username: '', Secret: auth.identitytoken }
+  return { Username: auth?.username ?? '', Secret: auth?.password ?? '' }
 }
