@@ -92,7 +92,7 @@ export function loadRegistryCredentials(
 }
 
 /** `host`, `https://host`, `http://host/v2/`… → `host[:port]`, lower case; every name of Docker Hub → `docker.io`. */
-export function registryHost(address: string): string {
+function registryHost(address: string): string {
   const host = address
     .replace(/^[a-z]+:\/\//i, '')
     .split('/', 1)[0]
@@ -112,7 +112,7 @@ export function referenceHost(reference: string): string {
 }
 
 /** The JSON in padded base64url: what the engine decodes (`base64.URLEncoding`). */
-export function encodeAuthConfig(auth: AuthConfig): string {
+function encodeAuthConfig(auth: AuthConfig): string {
   return Buffer.from(JSON.stringify(auth), 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
