@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job on the bundled examples/, as on a pull request: provisions an engine and base images, makes a
-# throwaway git repository of examples/ with a `main` branch and a `pr` branch that changes one variant
-# (the multi-stage runtime gains curl), builds both sides for real (interleaved), and prints the comment
-# the pull request would get. The JSON report lands in the throwaway repository.
+# The main job on the bundled examples/, as on a pull request: provisions an engine and base images (as root on Debian,
+# the registries of scripts/registries.sh first: the engine's Docker Hub mirror serves the conda example's bases as
+# labelled stand-ins, so that variant builds without Docker Hub), makes a throwaway git repository of examples/ with a
+# `main` branch and a `pr` branch that changes one variant (the multi-stage runtime gains curl), builds both sides for
+# real (interleaved), and prints the comment the pull request would get. The JSON report lands in the throwaway
+# repository.
 #   npm run demo -- --update-docs   also writes the comment to docs/demo-comment.md and redraws docs/demo-comment.png,
 #                                   which the README shows (needs chromium: scripts/provision-tools.sh --screenshots)
 # Other arguments go to `slimcheck run`.
@@ -16,6 +18,11 @@ if [ "${1:-}" = --update-docs ]; then
 fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  bash scripts/registries.sh start >/dev/null
+else
+  echo "demo: not root on Debian, so no test registries: the conda variant's bases come from Docker Hub or fail" >&2
+fi
 bash scripts/provision-engine.sh
 
 repo=$(mktemp -d /tmp/slimcheck-demo.XXXXXX)
@@ -38,5 +45,5 @@ elif $update_docs; then
   node scripts/render-comment.mjs docs/demo-comment.md docs/demo-comment.png
   echo "demo: wrote docs/demo-comment.md and docs/demo-comment.png" >&2
 fi
-echo "slimcheck exited with $status: 0 when the pull request brings no new violation (the conda variant's findings and" \
-  "failed build are already on main), 1 when it does" >&2
+echo "slimcheck exited with $status: 0 when the pull request brings no new violation (the conda variant's findings are" \
+  "already on main), 1 when it does" >&2

@@ -16,6 +16,8 @@
 # system's /usr/sbin/runc (unstable's needs a newer glibc than Debian 12's). The engine at /var/run/docker.sock
 # and /var/lib/docker is never touched. The engines' own iptables and ip6tables are off: the tests need no NAT or
 # published ports, and only 'nat' adds rules (three, for the engine's bridge alone).
+# Every engine's Docker Hub mirror is the registry scripts/registries.sh runs on 127.0.0.1:5100 (start it first; while
+# it is down, pulls go to Docker Hub). 'start' restarts an engine that runs with an older daemon configuration.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=busybox-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
@@ -32,6 +34,7 @@ STOP_TIMEOUT=30
 DOCKER=${DOCKER_CLI:-docker}
 BASE_IMAGE=slimcheck/busybox:test
 NAMES=(docker28-classic docker28-containerd docker26-containerd)
+MIRROR_URL=http://127.0.0.1:5100
 unset DOCKER_CONTEXT # -H below must win
 
 # The engine NAME: its package bundle, image store and bridge. Packages are SUITE:PACKAGE:VERSION-PREFIX;
@@ -172,13 +175,18 @@ live_pid() {
   printf '%s\n' "$pid"
 }
 
+# The engine's daemon configuration: its image store and the registry mirror.
+daemon_config() {
+  local snapshotter=false
+  [ "$STORE" = containerd ] && snapshotter=true
+  printf '{"features":{"containerd-snapshotter":%s},"registry-mirrors":["%s"]}\n' "$snapshotter" "$MIRROR_URL"
+}
+
+config_current() { [ "$(daemon_config)" = "$(cat "$CONFIG" 2>/dev/null)" ]; }
+
 launch_daemon() {
   mkdir -p "$RUN" "$EXEC_ROOT" "$DATA_ROOT" "$(dirname "$LOG")"
-  if [ "$STORE" = containerd ]; then
-    echo '{"features":{"containerd-snapshotter":true}}' >"$CONFIG"
-  else
-    echo '{"features":{"containerd-snapshotter":false}}' >"$CONFIG"
-  fi
+  daemon_config >"$CONFIG"
   log "starting $NAME (log: $LOG)"
   printf '\n=== %s engines.sh start %s\n' "$(date -u +%FT%TZ)" "$NAME" >>"$LOG"
   # PATH: the bundle's containerd, shim, docker-init and docker-proxy first, then the system's runc. TMPDIR: the
@@ -221,11 +229,17 @@ ensure_base_image() {
 cmd_start() {
   engine_spec "$1"
   command -v "$DOCKER" >/dev/null 2>&1 || die "the docker CLI is missing (it talks to every engine here)"
-  if ! answers; then
+  if answers && ! config_current && [ "$(id -u)" != 0 ]; then
+    log "$NAME runs with an older daemon configuration than $CONFIG's; 'start $NAME' as root restarts it"
+  elif ! answers || ! config_current; then
     need_root "$CMD"
     [ -x /usr/sbin/runc ] || die "/usr/sbin/runc is missing; install Debian 12's runc (apt-get install runc)"
     ensure_bundle
     take_lock "$RUN/$NAME.lock"
+    if answers && ! config_current; then
+      log "restarting $NAME: it runs with an older daemon configuration"
+      stop_daemon
+    fi
     if ! answers; then
       local pid
       if pid=$(live_pid "$PIDFILE" "$SOCK"); then
@@ -254,10 +268,8 @@ end_process() {
   done
 }
 
-cmd_stop() {
-  engine_spec "$1"
-  need_root "$CMD"
-  take_lock "$RUN/$NAME.lock"
+# Ends the engine's dockerd (and a containerd a killed dockerd left); the caller holds the engine's lock.
+stop_daemon() {
   local pid
   if pid=$(live_pid "$PIDFILE" "$SOCK"); then
     log "stopping $NAME (dockerd pid $pid)"
@@ -269,11 +281,18 @@ cmd_stop() {
   if pid=$(live_pid "$EXEC_ROOT/containerd/containerd.pid" "$EXEC_ROOT/containerd"); then
     end_process "$pid" "$NAME's containerd"
   fi
+  rm -f "$PIDFILE" "$SOCK"
+}
+
+cmd_stop() {
+  engine_spec "$1"
+  need_root "$CMD"
+  take_lock "$RUN/$NAME.lock"
+  stop_daemon
   if ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link del "$BRIDGE" || log "could not remove the bridge $BRIDGE"
   fi
   nat_undo
-  rm -f "$PIDFILE" "$SOCK"
 }
 
 # The rules that let the bridge's containers reach the network: masquerading out of the host, forwarding both ways.

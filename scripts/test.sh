@@ -7,6 +7,8 @@
 #     containerd store for the test of its known build-context bug.
 #   - else: the engine on the default socket.
 # SLIMCHECK_ENGINES="default docker28-containerd" picks engines by name ("default" is the provisioned one).
+# Before the engines, as root on Debian: the registries of scripts/registries.sh (the engines' Docker Hub mirror and a
+# private registry); their SLIMCHECK_* variables go to the tests (elsewhere the tests that need them skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JEST_ARGS=("$@") # e.g. npm test -- --testNamePattern=sizes
@@ -28,6 +30,13 @@ else
 fi
 
 bash scripts/provision-tools.sh
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  registries=$(bash scripts/registries.sh start)
+elif ! registries=$(bash scripts/registries.sh env 2>/dev/null); then
+  echo "test: not root on Debian and no registries running, so the registry tests skip" >&2
+  registries=
+fi
+while read -r line; do [ -z "$line" ] || export "${line?}"; done <<<"$registries"
 bash scripts/provision-engine.sh
 SLIMCHECK_RUNNER_NODE=$(bash scripts/provision-runner-node.sh)
 export SLIMCHECK_RUNNER_NODE
