@@ -1,7 +1,8 @@
 /** What a build of the variant can read besides its Dockerfile: external images and context paths. Pure. */
 import path from 'node:path'
-import { buildStages, type DockerfileModel, type Frontend, type Instruction, type Stage } from './dockerfile.js'
+import { buildStages, type DockerfileModel, type Frontend, type Stage } from './dockerfile.js'
 import type { ImageRef } from './image-ref.js'
+import { copyArguments } from './copy-arguments.js'
 
 export interface BuildInputs {
   /** External images the built stages start from, copy from or mount (not `scratch`, not stages), and the frontend. */
@@ -25,48 +26,6 @@ function mountOptions(value: string): Map<string, string> {
 }
 
 /**
- * The sources of a COPY or ADD from the context: every argument but the destination, heredocs left out. Each word
- * loses its quotes and escapes, as BuildKit's word expansion removes them in both forms: `COPY "app" /x` reads `app`,
- * and so does `COPY ["'app'", "/x"]`.
- */
-function copySources(instruction: Instruction, escape: string): string[] {
-  const words = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean)
-  return words
-    .slice(0, -1)
-    .filter((word) => !word.startsWith('<<'))
-    .map((word) => unquoted(word, escape))
-}
-
-/** Inside double quotes, BuildKit's lexer lets the escape character escape only these; before others it stays. */
-const ESCAPED_IN_DOUBLE_QUOTES = new Set(['"', '$'])
-
-/**
- * A shell word without its quotes, as BuildKit's lexer reads it: single quotes keep everything; the escape character
- * keeps the next one (inside double quotes only `"`, `$` and itself), and at the word's end it is dropped.
- */
-function unquoted(word: string, escape: string): string {
-  let result = ''
-  let quote: string | undefined
-  for (let index = 0; index < word.length; index++) {
-    const char = word[index]
-    const next = word[index + 1]
-    if (quote === "'") {
-      if (char === "'") quote = undefined
-      else result += char
-    } else if (quote === '"') {
-      if (char === '"') quote = undefined
-      else if (char === escape && next !== undefined && (ESCAPED_IN_DOUBLE_QUOTES.has(next) || next === escape))
-        result += word[++index]
-      else result += char
-    } else if (char === escape) {
-      if (next !== undefined) result += word[++index]
-    } else if (char === '"' || char === "'") quote = char
-    else result += char
-  }
-  return result
-}
-
-/**
  * The context-relative path a source reads, resolved as BuildKit resolves it inside the context (`..` stops at its
  * root); undefined when it cannot be bounded (the whole context, a variable).
  */
@@ -85,7 +44,7 @@ function stageReads(
   for (const instruction of stage.instructions) {
     const from = instruction.flags.some((flag) => flag.name === 'from')
     if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && !from) {
-      for (const source of copySources(instruction, escape)) {
+      for (const source of copyArguments(instruction, escape).sources) {
         if (REMOTE.test(source)) {
           return {
             sources,
