@@ -395,14 +395,22 @@ export function parseDuration(name: string, value: string): number {
   return seconds
 }
 
-/** `fail-on`: a list of rule ids and/or one severity (`error`, `warning`, `info`), or `none`. */
+/**
+ * `fail-on`: a list of rule ids and/or one severity (`error`, `warning`, `info`), or `none`. Two different severities
+ * are refused: each is a threshold, and no one of them is what both ask for.
+ */
 export function parseFailOn(value: string): FailPolicy {
   const policy: FailPolicy = { rules: new Set() }
   for (const item of parseList(value.toLowerCase())) {
     if (item === 'none') continue
     if ((RULE_IDS as readonly string[]).includes(item)) policy.rules.add(item as RuleId)
-    else if ((SEVERITIES as readonly string[]).includes(item)) policy.minSeverity = item as Severity
-    else
+    else if ((SEVERITIES as readonly string[]).includes(item)) {
+      if (policy.minSeverity !== undefined && policy.minSeverity !== item)
+        throw new InputError(
+          `fail-on: '${policy.minSeverity}' and '${item}' are two severities; give one: findings at it or above fail the run (${SEVERITIES.join(' < ')})`
+        )
+      policy.minSeverity = item as Severity
+    } else
       throw new InputError(
         `fail-on: '${item}' is neither a rule (${RULE_IDS.join(', ')}) nor a severity (${SEVERITIES.join(', ')}) nor 'none'`
       )

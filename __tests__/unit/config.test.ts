@@ -306,6 +306,14 @@ describe('small parsers', () => {
     expect([...policy.rules].sort()).toEqual(['conda-in-production', 'shared-tag'])
     expect(policy.minSeverity).toBe('warning')
     expect(parseFailOn('none')).toEqual({ rules: new Set() })
+    expect(parseFailOn('error, shared-tag, ERROR').minSeverity).toBe('error')
+  })
+
+  it('refuses two different severities in fail-on, naming both', () => {
+    expect(() => parseFailOn('warning,error')).toThrow(
+      "fail-on: 'warning' and 'error' are two severities; give one: findings at it or above fail the run (info < warning < error)"
+    )
+    expect(() => parseSettings({ 'fail-on': 'shared-tag\ninfo\nerror' }, workspace())).toThrow(InputError)
   })
 
   it('parses build-args without echoing values in errors', () => {
