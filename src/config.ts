@@ -267,8 +267,8 @@ export function checkWritableFile(name: string, file: string): void {
 }
 
 function parseRuns(value: string): number {
-  const runs = Number(value)
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+  const runs = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(runs >= 1 && runs <= 20))
     throw new InputError(`runs: '${value}' is not allowed; use a whole number from 1 to 20`)
   return runs
 }
@@ -293,17 +293,21 @@ const SIZE_UNITS: Record<string, number> = {
 }
 const SIZE_FORMS = "bytes (52428800) or a size with kB, MB, GB (decimal) or KiB, MiB, GiB (binary), e.g. '50MB'"
 
-/** `52428800`, `50MB` (decimal), `50MiB` (binary) → bytes. */
+/** `52428800`, `50MB` (decimal), `50MiB` (binary) → bytes. A byte count is whole: `1.5` alone is refused. */
 export function parseSize(name: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim())
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
-  if (!match || unit === undefined) throw new InputError(`${name}: '${value}' is not a size; use ${SIZE_FORMS}`)
-  return Math.round(Number(match[1]) * unit)
+  if (!match || unit === undefined || (unit === 1 && match[1].includes('.')))
+    throw new InputError(`${name}: '${value}' is not a size; use ${SIZE_FORMS}`)
+  const bytes = Math.round(Number(match[1]) * unit)
+  if (!Number.isSafeInteger(bytes)) throw new InputError(`${name}: '${value}' is larger than any image`)
+  return bytes
 }
 
 export function parsePercent(name: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*%$/.exec(value.trim())
-  if (!match) throw new InputError(`${name}: '${value}' is not a percentage; use e.g. '10%'`)
+  if (!match || !Number.isFinite(Number(match[1])))
+    throw new InputError(`${name}: '${value}' is not a percentage; use e.g. '10%'`)
   return Number(match[1])
 }
 

@@ -324,3 +324,54 @@ describe('small parsers', () => {
     expect(() => parseBuildArgs('hunter2')).not.toThrow(/hunter2/)
   })
 })
+
+describe('numbers', () => {
+  it.each([
+    [{ runs: '1e1' }, "runs: '1e1' is not allowed; use a whole number from 1 to 20"],
+    [{ runs: '0x5' }, "runs: '0x5' is not allowed"],
+    [{ runs: '5.0' }, "runs: '5.0' is not allowed"],
+    [{ runs: '0b11' }, "runs: '0b11' is not allowed"],
+    [{ runs: '+5' }, "runs: '+5' is not allowed"],
+    [{ runs: '' }, "runs: '' is not allowed"],
+    [{ runs: '5 5' }, "runs: '5 5' is not allowed"],
+    [{ 'build-timeout': '1e3' }, "build-timeout: '1e3' is not a duration"],
+    [{ 'build-timeout': '0x10' }, "build-timeout: '0x10' is not a duration"],
+    [{ 'build-timeout': 'Infinity' }, "build-timeout: 'Infinity' is not a duration"],
+    [{ 'max-size-increase': '1e6' }, "max-size-increase: '1e6' is not a limit"],
+    [{ 'max-size-increase': '0x10MB' }, "max-size-increase: '0x10MB' is not a limit"],
+    [{ 'max-size-increase': '10.5' }, "max-size-increase: '10.5' is not a limit"],
+    [{ 'max-size-increase': '1e1%' }, "max-size-increase: '1e1%' is not a percentage"],
+    [{ 'max-build-time-increase': '1e1%' }, "max-build-time-increase: '1e1%' is not a percentage"],
+    [{ 'max-size': '1e9' }, "max-size: '1e9' is not a size"],
+    [{ 'max-size': 'api=0x5GB' }, "max-size: '0x5GB' is not a size"],
+    [{ 'max-size': '100.5b' }, "max-size: '100.5b' is not a size"],
+    [{ 'size-noise-threshold': '1e4' }, "size-noise-threshold: '1e4' is not a limit"],
+    [{ shard: '1e0/2' }, "shard: '1e0/2' is not a shard"],
+    [{ shard: '0x1/2' }, "shard: '0x1/2' is not a shard"]
+  ])('are refused unless written in plain decimal, naming the input: %p', (raw, message) => {
+    expect(() => parseSettings(raw, workspace())).toThrow(InputError)
+    expect(() => parseSettings(raw, workspace())).toThrow(message)
+  })
+
+  it('are refused when too large to count', () => {
+    const huge = '9'.repeat(400)
+    expect(() => parseSettings({ 'max-build-time-increase': `${huge}%` }, workspace())).toThrow(
+      'max-build-time-increase:'
+    )
+    expect(() => parseSettings({ 'max-size': '99999999999999999999GB' }, workspace())).toThrow(
+      "max-size: '99999999999999999999GB' is larger than any image"
+    )
+  })
+
+  it('take decimal fractions where a unit makes them whole, and surrounding white space as every input does', () => {
+    const settings = parseSettings(
+      { runs: ' 5 ', 'build-timeout': '1.5m', 'max-size': '1.5kB', 'max-size-increase': '2.5%' },
+      workspace()
+    )
+    expect(settings).toMatchObject({ runs: 5, buildTimeoutSeconds: 90 })
+    expect(settings.policy).toMatchObject({
+      maxSize: [{ pattern: '*', bytes: 1500 }],
+      maxSizeIncrease: { percent: 2.5 }
+    })
+  })
+})
