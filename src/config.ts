@@ -333,16 +333,66 @@ export function parseSizeBudgets(value: string): SizeBudget[] {
   })
 }
 
-const PLATFORM = /^[A-Za-z0-9_]+(?:\/[A-Za-z0-9_]+){0,2}$/
+const PLATFORM = /^[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+){0,2}$/
+const OPERATING_SYSTEMS = ['linux', 'windows']
+/** Go's architecture names, as images carry them, each with the variants BuildKit (containerd) knows for it. */
+const ARCHITECTURES: Record<string, readonly string[]> = {
+  amd64: ['v1', 'v2', 'v3', 'v4'],
+  arm64: ['v8', 'v8.0', 'v8.1', 'v8.2', 'v8.3', 'v8.4', 'v8.5', 'v8.6', 'v8.7', 'v8.8', 'v8.9', 'v9', 'v9.0'],
+  arm: ['v5', 'v6', 'v7', 'v8', '5', '6', '7', '8'],
+  '386': [],
+  ppc64le: [],
+  ppc64: [],
+  s390x: [],
+  riscv64: [],
+  mips64le: [],
+  mips64: [],
+  mipsle: [],
+  mips: [],
+  loong64: []
+}
+/** The other names BuildKit takes for an architecture (containerd normalizes them); they carry no variant. */
+const ARCHITECTURE_ALIASES = ['x86_64', 'x86-64', 'aarch64', 'i386', 'armhf', 'armel']
+const PLATFORM_EXAMPLES = 'e.g. linux/amd64, linux/arm64, linux/arm/v7, linux/386, linux/ppc64le, linux/s390x'
 
-/** One platform as the engine takes it (`linux/amd64`, `linux/arm64/v8`, `amd64`); empty means the engine's own. */
+/**
+ * One platform as the engine takes it: `os/arch[/variant]` (`linux/amd64`, `linux/arm/v7`), or an os or an arch alone
+ * (the engine fills in the rest); empty means the engine's own. Names are checked here, since an unknown one fails
+ * every build.
+ */
 export function parsePlatform(name: string, value: string): string | undefined {
   if (!value) return undefined
   if (!PLATFORM.test(value))
     throw new InputError(
-      `${name}: '${value}' is not one platform; use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`
+      `${name}: '${value}' is not one platform; use os/arch or os/arch/variant, ${PLATFORM_EXAMPLES}`
     )
+  const problem = platformProblem(value.toLowerCase().split('/'))
+  if (problem) throw new InputError(`${name}: '${value}' ${problem}; ${PLATFORM_EXAMPLES}`)
   return value
+}
+
+function platformProblem(parts: string[]): string | undefined {
+  if (parts.length === 1)
+    return OPERATING_SYSTEMS.includes(parts[0]) || isArchitecture(parts[0])
+      ? undefined
+      : `is neither an operating system (${OPERATING_SYSTEMS.join(', ')}) nor an architecture (${architectureList()})`
+  const [os, arch, variant] = parts
+  if (!OPERATING_SYSTEMS.includes(os))
+    return `has an unknown operating system '${os}'; use ${OPERATING_SYSTEMS.join(' or ')}`
+  if (!isArchitecture(arch)) return `has an unknown architecture '${arch}'; use one of ${architectureList()}`
+  if (variant === undefined || ARCHITECTURES[arch]?.includes(variant)) return undefined
+  const variants = ARCHITECTURES[arch]?.filter((known) => known.startsWith('v')) ?? []
+  return variants.length
+    ? `has an unknown ${arch} variant '${variant}'; use one of ${variants.join(', ')}`
+    : `has a variant '${variant}', but ${arch} has no variants`
+}
+
+function isArchitecture(arch: string): boolean {
+  return Object.hasOwn(ARCHITECTURES, arch) || ARCHITECTURE_ALIASES.includes(arch)
+}
+
+function architectureList(): string {
+  return [...Object.keys(ARCHITECTURES), ...ARCHITECTURE_ALIASES].join(', ')
 }
 
 /** Image references, each optionally ending in `*` to match a prefix (`nvcr.io/nvidia/pytorch*`). */

@@ -9,6 +9,7 @@ import {
   parseBuildArgs,
   parseDuration,
   parseFailOn,
+  parsePlatform,
   parseSettings,
   parseVariantsYaml,
   settingsWarnings
@@ -373,5 +374,50 @@ describe('numbers', () => {
       maxSize: [{ pattern: '*', bytes: 1500 }],
       maxSizeIncrease: { percent: 2.5 }
     })
+  })
+})
+
+describe('platform', () => {
+  it.each([
+    'linux/amd64',
+    'linux/arm64',
+    'linux/arm64/v8',
+    'linux/arm/v7',
+    'linux/arm/v6',
+    'linux/arm/v5',
+    'linux/386',
+    'linux/ppc64le',
+    'linux/s390x',
+    'linux/riscv64',
+    'linux/mips64le',
+    'linux/loong64',
+    'linux/amd64/v3',
+    'windows/amd64',
+    'linux/x86_64',
+    'linux/aarch64',
+    'Linux/AMD64',
+    'amd64',
+    'linux'
+  ])('accepts %p, as BuildKit takes it', (platform) => {
+    expect(parsePlatform('platform', platform)).toBe(platform)
+  })
+
+  it.each([
+    ['linux/banana', "platform: 'linux/banana' has an unknown architecture 'banana'; use one of 386, amd64, arm64"],
+    ['banana/amd64', "platform: 'banana/amd64' has an unknown operating system 'banana'; use linux or windows"],
+    ['linux/arm/v9', "platform: 'linux/arm/v9' has an unknown arm variant 'v9'; use one of v5, v6, v7, v8"],
+    ['linux/s390x/v2', "platform: 'linux/s390x/v2' has a variant 'v2', but s390x has no variants"],
+    ['banana', "platform: 'banana' is neither an operating system (linux, windows) nor an architecture"],
+    ['linux/amd64/v2/x', "platform: 'linux/amd64/v2/x' is not one platform"]
+  ])('refuses %p, naming the input and the value, with examples', (platform, message) => {
+    expect(() => parseSettings({ platform }, workspace())).toThrow(InputError)
+    expect(() => parseSettings({ platform }, workspace())).toThrow(message)
+    expect(() => parseSettings({ platform }, workspace())).toThrow('e.g. linux/amd64, linux/arm64, linux/arm/v7')
+  })
+
+  it("checks a declared variant's platform too, at its line", () => {
+    expect(() => parseVariantsYaml('- dockerfile: x\n  platform: linux/banana', 'input variants', false)).toThrow(
+      "input variants:2: variants[0].platform: 'linux/banana' has an unknown architecture 'banana'"
+    )
   })
 })
