@@ -502,16 +502,53 @@ export function parseSecrets(values: string, files: string, workspace: string): 
     if (!line.trim()) continue
     const match = SECRET_LINE.exec(line)
     if (!match) throw new InputError(`secret-files line ${index + 1}: expected ID=PATH`)
-    const file = path.resolve(workspace, match[2].trim())
-    try {
-      secrets[match[1]] = fs.readFileSync(file, 'utf8')
-    } catch (error) {
-      throw new InputError(
-        `secret-files line ${index + 1}: cannot read ${match[2].trim()} (${(error as NodeJS.ErrnoException).code ?? 'error'})`
-      )
-    }
+    const given = match[2].trim()
+    secrets[match[1]] = readSecretFile(path.resolve(workspace, given), `secret-files line ${index + 1}: ${given}`)
   }
   return secrets
+}
+
+/** BuildKit refuses a larger secret (`MaxSecretSize`, 500 KiB, in its session/secrets/secretsprovider). */
+export const MAX_SECRET_BYTES = 500 * 1024
+
+/**
+ * A secret file's content, read only from a regular file within BuildKit's limit: a device such as /dev/zero never
+ * ends, and a FIFO blocks until someone writes to it. `label` names the line and the path, never the content.
+ */
+function readSecretFile(file: string, label: string): string {
+  let fd: number
+  try {
+    // Without O_NONBLOCK, opening a FIFO waits for a writer (Windows has no such flag, nor FIFOs to open).
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0))
+  } catch (error) {
+    throw new InputError(`${label}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  try {
+    const stat = fs.fstatSync(fd)
+    if (!stat.isFile()) throw new InputError(`${label}: is ${fileKind(stat)}, not a regular file; give a file`)
+    const tooLarge = `is larger than the ${MAX_SECRET_BYTES / 1024} KiB BuildKit accepts for a secret`
+    if (stat.size > MAX_SECRET_BYTES) throw new InputError(`${label}: ${tooLarge} (${stat.size} bytes)`)
+    // The file may grow while it is read: read one byte past the limit to notice.
+    const buffer = Buffer.alloc(MAX_SECRET_BYTES + 1)
+    let length = 0
+    let read: number
+    do {
+      read = fs.readSync(fd, buffer, length, buffer.length - length, null)
+      length += read
+    } while (read > 0 && length < buffer.length)
+    if (length > MAX_SECRET_BYTES) throw new InputError(`${label}: ${tooLarge}`)
+    return buffer.subarray(0, length).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function fileKind(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory'
+  if (stat.isFIFO()) return 'a FIFO (named pipe)'
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device'
+  if (stat.isSocket()) return 'a socket'
+  return 'a special file'
 }
 
 function isDirectory(dir: string): boolean {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,10 +7,12 @@ import { parse } from 'yaml'
 import {
   INPUT_DEFAULTS,
   InputError,
+  MAX_SECRET_BYTES,
   parseBuildArgs,
   parseDuration,
   parseFailOn,
   parsePlatform,
+  parseSecrets,
   parseSettings,
   parseVariantsYaml,
   settingsWarnings
@@ -418,6 +421,34 @@ describe('platform', () => {
   it("checks a declared variant's platform too, at its line", () => {
     expect(() => parseVariantsYaml('- dockerfile: x\n  platform: linux/banana', 'input variants', false)).toThrow(
       "input variants:2: variants[0].platform: 'linux/banana' has an unknown architecture 'banana'"
+    )
+  })
+})
+
+describe('secret-files', () => {
+  it("reads a regular file up to BuildKit's 500 KiB limit", () => {
+    const dir = workspace({ small: 'token-value\n', max: 'x'.repeat(MAX_SECRET_BYTES) })
+    expect(parseSecrets('', 'a=small\nb=max', dir)).toEqual({ a: 'token-value\n', b: 'x'.repeat(MAX_SECRET_BYTES) })
+    expect(MAX_SECRET_BYTES).toBe(512000)
+  })
+
+  it.each([
+    ['/dev/zero', 'secret-files line 1: /dev/zero: is a device, not a regular file; give a file'],
+    ['.', 'secret-files line 1: .: is a directory, not a regular file; give a file'],
+    ['missing', 'secret-files line 1: missing: cannot be read (ENOENT)'],
+    ['big', 'secret-files line 1: big: is larger than the 500 KiB BuildKit accepts for a secret (512001 bytes)']
+  ])('refuses %p, naming the line and the path, never the content', (file, message) => {
+    const dir = workspace({ big: 'S'.repeat(MAX_SECRET_BYTES + 1) })
+    expect(() => parseSecrets('', `id=${file}`, dir)).toThrow(InputError)
+    expect(() => parseSecrets('', `id=${file}`, dir)).toThrow(message)
+    expect(() => parseSecrets('', `id=${file}`, dir)).not.toThrow(/SSS/)
+  })
+
+  it('refuses a FIFO at once instead of waiting for a writer', () => {
+    const dir = workspace()
+    execFileSync('mkfifo', [path.join(dir, 'pipe')])
+    expect(() => parseSecrets('', 'id=pipe', dir)).toThrow(
+      'secret-files line 1: pipe: is a FIFO (named pipe), not a regular file; give a file'
     )
   })
 })
