@@ -116,6 +116,12 @@ export interface Settings {
   reportPath: string
   /** Where the SARIF log of the findings goes. */
   sarifPath: string
+  /**
+   * The files slimcheck writes that lie in the working directory (report-path, sarif-path, the command line's
+   * --output), relative to it with `/`: no build context may include them, or each run's output would change the
+   * next run's build inputs.
+   */
+  outputFiles: string[]
   annotations: boolean
   baseline: BaselineMode
   runs: number
@@ -175,7 +181,7 @@ export function parseSettings(
     buildArgs: parseBuildArgs(input('build-args')),
     secrets: parseSecrets(raw.secrets ?? '', input('secret-files'), workspace),
     platform: parsePlatform('platform', input('platform')),
-    ...outputPaths((name) => path.resolve(workspace, input(name) || INPUT_DEFAULTS[name]), writes),
+    ...outputPaths(workspace, (name) => path.resolve(workspace, input(name) || INPUT_DEFAULTS[name]), writes),
     annotations: parseBoolean('annotations', input('annotations')),
     baseline: parseChoice('baseline', input('baseline'), ['auto', 'build', 'artifact', 'none'] as const),
     runs: parseRuns(input('runs')),
@@ -227,14 +233,32 @@ function shardAndMerge(shard: string, merge: string): Pick<Settings, 'shard' | '
 }
 
 function outputPaths(
+  workspace: string,
   resolve: (name: OutputInput) => string,
   writes: readonly OutputInput[]
-): Pick<Settings, 'reportPath' | 'sarifPath'> {
+): Pick<Settings, 'reportPath' | 'sarifPath' | 'outputFiles'> {
   const paths = { reportPath: resolve('report-path'), sarifPath: resolve('sarif-path') }
   for (const name of writes) checkWritableFile(name, resolve(name))
   if (writes.includes('report-path') && writes.includes('sarif-path') && paths.reportPath === paths.sarifPath)
     throw new InputError(`sarif-path: ${paths.sarifPath} is the report-path too; give each its own file`)
-  return paths
+  // Both, whichever this command writes: an earlier run may have left the other one there.
+  return { ...paths, outputFiles: workspaceFiles(workspace, [paths.reportPath, paths.sarifPath]) }
+}
+
+/** `settings` with one more file that this run writes (absolute), kept out of the build contexts if it lies in them. */
+export function withOutputFile(settings: Settings, file: string): Settings {
+  const outputFiles = [...new Set([...settings.outputFiles, ...workspaceFiles(settings.workspace, [file])])]
+  return { ...settings, outputFiles }
+}
+
+/** The absolute `files` that lie in `workspace`, relative to it with `/`. */
+function workspaceFiles(workspace: string, files: string[]): string[] {
+  return files
+    .map((file) => path.relative(workspace, file))
+    .filter(
+      (relative) => relative && !relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative)
+    )
+    .map((relative) => relative.split(path.sep).join('/'))
 }
 
 function statOf(file: string): fs.Stats | undefined {

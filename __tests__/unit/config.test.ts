@@ -15,7 +15,8 @@ import {
   parseSecrets,
   parseSettings,
   parseVariantsYaml,
-  settingsWarnings
+  settingsWarnings,
+  withOutputFile
 } from '../../src/config.js'
 
 function workspace(files: Record<string, string> = {}): string {
@@ -450,5 +451,21 @@ describe('secret-files', () => {
     expect(() => parseSecrets('', 'id=pipe', dir)).toThrow(
       'secret-files line 1: pipe: is a FIFO (named pipe), not a regular file; give a file'
     )
+  })
+})
+
+describe('output files', () => {
+  it('lists the report and SARIF files that lie in the working directory, to keep them out of build contexts', () => {
+    const dir = workspace()
+    expect(parseSettings({}, dir).outputFiles).toEqual(['slimcheck-report.json', 'slimcheck.sarif'])
+    const elsewhere = path.join(workspace(), 'report.json')
+    const settings = parseSettings({ 'report-path': elsewhere, 'sarif-path': 'out/x.sarif' }, dir)
+    expect(settings.outputFiles).toEqual(['out/x.sarif'])
+    expect(withOutputFile(settings, path.join(dir, 'docs/out.json')).outputFiles).toEqual([
+      'out/x.sarif',
+      'docs/out.json'
+    ])
+    expect(withOutputFile(settings, path.join(dir, 'out/x.sarif')).outputFiles).toEqual(['out/x.sarif'])
+    expect(withOutputFile(settings, elsewhere).outputFiles).toEqual(['out/x.sarif'])
   })
 })
