@@ -41,6 +41,7 @@ export function discoverVariants(
   previous: ReadonlyMap<string, string> = new Map()
 ): Variant[] {
   const warn = (message: string): void => logger?.warning(message)
+  if (settings.variants?.length === 0) throw new InputError(noVariantsDeclared(settings))
   const variants = settings.variants
     ? declaredVariants(settings.variants, settings)
     : scanWorkspace(settings, warn, previous)
@@ -52,6 +53,13 @@ export function discoverVariants(
     )
   }
   return variants
+}
+
+/** An empty list of declared variants is no request to scan: it names nothing to build. */
+function noVariantsDeclared(settings: Settings): string {
+  return settings.configFile === undefined
+    ? 'variants: the list is empty, so there is nothing to build; list the Dockerfiles to build, or leave the input empty to build every Dockerfile found'
+    : `config-file: ${settings.configFile} declares no variants, so there is nothing to build; list them under variants:, or delete the file to build every Dockerfile found`
 }
 
 /**

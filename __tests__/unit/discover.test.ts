@@ -121,6 +121,20 @@ describe('discovery', () => {
     expect(() => discoverVariants(parseSettings({}, dir))).toThrow(`no Dockerfile found in ${dir}`)
   })
 
+  it('says that an empty variants list declares nothing to build, naming the input or the config file', () => {
+    const dir = tree(['Dockerfile'])
+    expect(() => discoverVariants(parseSettings({ variants: '[]' }, dir))).toThrow(
+      'variants: the list is empty, so there is nothing to build; list the Dockerfiles to build, or leave the input empty to build every Dockerfile found'
+    )
+    fs.mkdirSync(path.join(dir, '.github'))
+    for (const text of ['variants: []\n', 'exclude: [docs]\n']) {
+      fs.writeFileSync(path.join(dir, '.github/slimcheck.yml'), text)
+      expect(() => discoverVariants(parseSettings({}, dir))).toThrow(
+        'config-file: .github/slimcheck.yml declares no variants, so there is nothing to build; list them under variants:, or delete the file to build every Dockerfile found'
+      )
+    }
+  })
+
   it('builds two discovered Dockerfiles that map to one name under names of their own, and says so', () => {
     const dir = tree(['Dockerfile.api', 'api/Dockerfile', 'api/Dockerfile.Dockerfile', 'web/Dockerfile'])
     const logger = recordingLogger()
