@@ -38,7 +38,13 @@ function built(
   dockerfile: string,
   layers: Layer[],
   seconds: number,
-  options: { findings?: Finding[]; steps?: BuildStep[]; compressed?: number; reused?: VariantReport['reused'] } = {}
+  options: {
+    findings?: Finding[]
+    steps?: BuildStep[]
+    samples?: number[]
+    compressed?: number
+    reused?: VariantReport['reused']
+  } = {}
 ): VariantReport {
   const size = layers.reduce((sum, item) => sum + item.sizeBytes, 0)
   return {
@@ -51,14 +57,21 @@ function built(
       id: `sha256:${name.length.toString(16).padStart(2, '0')}${'7c'.repeat(31)}`,
       ...(options.compressed ? { compressedBytes: options.compressed } : {})
     }),
-    build: build([seconds], options.steps ? { steps: options.steps } : {}),
+    build: build(options.samples ?? [seconds], options.steps ? { steps: options.steps } : {}),
     findings: options.findings ?? [],
     fingerprint: { digest: `sha256:${name.length.toString(16).padStart(2, '0')}${'a1'.repeat(31)}` },
     ...(options.reused ? { reused: options.reused } : {})
   }
 }
 
-function failed(name: string, dockerfile: string, message: string, logTail: string[], findings: Finding[] = []) {
+function failed(
+  name: string,
+  dockerfile: string,
+  message: string,
+  logTail: string[],
+  findings: Finding[] = [],
+  step?: string
+) {
   const variant: VariantReport = {
     name,
     dockerfile,
@@ -66,7 +79,7 @@ function failed(name: string, dockerfile: string, message: string, logTail: stri
     buildArgNames: [],
     status: 'failed',
     findings,
-    failure: { message, logTail }
+    failure: { message, logTail, kind: 'build', ...(step ? { step } : {}) }
   }
   return variant
 }
@@ -111,17 +124,17 @@ const CONDA_FINDINGS: Finding[] = [
   })
 ]
 
-const NO_HUB = 'dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: server misbehaving'
+const CONDA_STEP = '[env] RUN conda create -y -p /opt/conda/envs/app python=3.12  && conda clean -afy'
 const CONDA_FAILURE = {
-  message: `failed to resolve source metadata for docker.io/continuumio/miniconda3:24.7.1-0: failed to do request: Head "https://registry-1.docker.io/v2/continuumio/miniconda3/manifests/24.7.1-0": ${NO_HUB}`,
+  message:
+    'process "/bin/sh -c conda create -y -p /opt/conda/envs/app python=3.12  && conda clean -afy" did not complete successfully: exit code: 1',
   logTail: [
-    '#1 [internal] load build definition from Dockerfile.conda',
-    '#1 transferring dockerfile: 512B done',
-    '#1 DONE 0.0s',
-    '#2 [internal] load metadata for docker.io/library/python:3.12',
-    '#3 [internal] load metadata for docker.io/continuumio/miniconda3:24.7.1-0',
-    `#3 ERROR: failed to do request: Head "https://registry-1.docker.io/v2/continuumio/miniconda3/manifests/24.7.1-0": ${NO_HUB}`,
-    `#2 ERROR: failed to do request: Head "https://registry-1.docker.io/v2/library/python/manifests/3.12": ${NO_HUB}`
+    '#5 [env 2/2] RUN conda create -y -p /opt/conda/envs/app python=3.12  && conda clean -afy',
+    '#5 1.9 Channels:',
+    '#5 1.9  - defaults',
+    '#5 2.4 PackagesNotFoundError: The following packages are not available from current channels:',
+    '#5 2.4   - python=3.12',
+    '#5 ERROR: process "/bin/sh -c conda create -y -p /opt/conda/envs/app python=3.12  && conda clean -afy" did not complete successfully: exit code: 1'
   ]
 }
 
@@ -142,7 +155,7 @@ function demoSide(curl: boolean): Report {
   ]
   return {
     ...report([
-      failed('conda', 'Dockerfile.conda', CONDA_FAILURE.message, CONDA_FAILURE.logTail, CONDA_FINDINGS),
+      failed('conda', 'Dockerfile.conda', CONDA_FAILURE.message, CONDA_FAILURE.logTail, CONDA_FINDINGS, CONDA_STEP),
       built(
         'full',
         'Dockerfile.full',
@@ -248,7 +261,7 @@ export function largeScenario(): Scenario {
     step('[3/3] COPY src/ /app/', 0.2, 7)
   ]
   const base = report([
-    service('api-server', 200, { steps: apiSteps(21.0) }, 34.0),
+    service('api-server', 200, { steps: apiSteps(21.0), samples: [33.1, 34.0, 34.6] }),
     service('worker_v2', 430),
     service('web', 151.2),
     service('batch', 310.4),
@@ -261,7 +274,7 @@ export function largeScenario(): Scenario {
     service('cli', 80.2)
   ])
   const head = report([
-    service('api-server', 212.04, { steps: apiSteps(29.4) }, 42.5),
+    service('api-server', 212.04, { steps: apiSteps(29.4), samples: [41.8, 42.5, 43.9] }),
     service('worker_v2', 399.7),
     service('web', 151.2),
     service('batch', 310.4, { reused: { kind: 'shared' } }),

@@ -187,7 +187,8 @@ describe('table cells', () => {
   })
 
   it.each([
-    ['one run a side: the caveat is in the footnote, not the row', [10], [30], '10.0 s → 30.0 s'],
+    ['one run a side: noise, as the spread is unknown', [10], [30], '10.0 s → 30.0 s ≈'],
+    ['one run on one side', [10, 10, 11], [30], '10.0 s → 30.0 s ≈'],
     ['noise', [10, 11, 15], [12, 13, 14], '11.0 s → 13.0 s ≈'],
     ['a real change', [10, 10, 11], [20, 20, 21], '10.0 s → 20.0 s (+100%)'],
     ['a real speed-up', [100, 100, 101], [50, 50, 51], '1 min 40 s → 50.0 s (-50%)']
@@ -442,12 +443,26 @@ describe('renderComment', () => {
       { name: '[2/3] RUN pip install -r req.txt', line: 4, seconds, cached: false }
     ]
     const rendered = render(
-      report([variant('api', { samples: [40], steps: steps(29.4) })]),
-      report([variant('api', { samples: [30], steps: steps(21) })])
+      report([variant('api', { samples: [39, 40, 41], steps: steps(29.4) })]),
+      report([variant('api', { samples: [29, 30, 31], steps: steps(21) })])
     ).body
     expect(rendered).toContain(
       '### Slower build steps\n\n- `api`: `RUN pip install -r req.txt` (line 4) 21.0 s → 29.4 s (+8.4 s)'
     )
+  })
+
+  it.each([
+    ['one build a side', [13.6], [10.3]],
+    ['builds within the measured spread', [10, 12.5, 14], [10.3, 11, 13]]
+  ])('lists no slower steps and shows the time as noise with %s', (_, headSamples, baseSamples) => {
+    const steps = (seconds: number): BuildStep[] => [{ name: '[2/2] RUN make', line: 2, seconds, cached: false }]
+    const rendered = render(
+      report([variant('api', { samples: headSamples, steps: steps(headSamples[0]) })]),
+      report([variant('api', { samples: baseSamples, steps: steps(baseSamples[0]) })])
+    ).body
+    expect(rendered).not.toContain('Slower build steps')
+    expect(rendered).not.toMatch(/\(\+\d+%\)/)
+    expect(rendered).toMatch(/ s → [\d.]+ s ≈ \|/)
   })
 
   it('is not shortened when it fits, and is well formed', () => {

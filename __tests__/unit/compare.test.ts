@@ -59,7 +59,9 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
           build: build(options.samples ?? [10], options.steps ? { steps: options.steps } : {})
         }
       : {}),
-    ...(status === 'failed' ? { failure: { message: 'exit code 1', logTail: ['step 2 failed'] } } : {})
+    ...(status === 'failed'
+      ? { failure: { message: 'exit code 1', logTail: ['step 2 failed'], kind: 'build', step: '[2/2] RUN make' } }
+      : {})
   }
 }
 
@@ -808,7 +810,8 @@ describe('slowerSteps', () => {
     cached,
     ...(line ? { line } : {})
   })
-  const withSteps = (steps: BuildStep[]): VariantReport => variant('app', { steps })
+  const withSteps = (steps: BuildStep[], samples = [10, 10, 11]): VariantReport => variant('app', { steps, samples })
+  const slowerBuild = [20, 21, 21]
 
   it('names the steps that took at least a second and a fifth longer, and new ones of a second or more', () => {
     const base = withSteps([
@@ -818,14 +821,17 @@ describe('slowerSteps', () => {
       step('[4/5] RUN tiny', 0.2, 5),
       step('[5/5] RUN tests', 30, 6)
     ])
-    const head = withSteps([
-      step('[1/6] FROM debian', 1.5),
-      step('[2/6] RUN apt-get install gcc', 29, 3),
-      step('[3/6] RUN make', 10.8, 4),
-      step('[4/6] RUN tiny', 1, 5),
-      step('[5/6] RUN tests', 33, 6),
-      step('[6/6] RUN new step', 4, 7)
-    ])
+    const head = withSteps(
+      [
+        step('[1/6] FROM debian', 1.5),
+        step('[2/6] RUN apt-get install gcc', 29, 3),
+        step('[3/6] RUN make', 10.8, 4),
+        step('[4/6] RUN tiny', 1, 5),
+        step('[5/6] RUN tests', 33, 6),
+        step('[6/6] RUN new step', 4, 7)
+      ],
+      slowerBuild
+    )
     expect(slowerSteps(base, head)).toEqual([
       { name: 'RUN apt-get install gcc', line: 3, before: 20, after: 29, delta: 9, cacheMissed: false },
       { name: 'RUN new step', line: 7, after: 4, delta: 4, cacheMissed: false }
@@ -834,14 +840,25 @@ describe('slowerSteps', () => {
 
   it('pairs an edited step with the one from the same line, and says when the base had it cached', () => {
     const base = withSteps([step('[runtime 2/4] RUN apt-get install -y python3', 18, 11, true)])
-    const head = withSteps([step('[runtime 2/4] RUN apt-get install -y python3 curl', 22, 11)])
+    const head = withSteps([step('[runtime 2/4] RUN apt-get install -y python3 curl', 22, 11)], slowerBuild)
     expect(slowerSteps(base, head)).toEqual([
       { name: 'RUN apt-get install -y python3 curl', line: 11, before: 18, after: 22, delta: 4, cacheMissed: true }
     ])
   })
 
   it('is empty without steps on either side', () => {
-    expect(slowerSteps(variant('app'), withSteps([step('RUN x', 50)]))).toEqual([])
-    expect(slowerSteps(undefined, withSteps([step('RUN x', 50)]))).toEqual([])
+    expect(slowerSteps(variant('app'), withSteps([step('RUN x', 50)], slowerBuild))).toEqual([])
+    expect(slowerSteps(undefined, withSteps([step('RUN x', 50)], slowerBuild))).toEqual([])
+  })
+
+  it.each([
+    ['one build a side', [10.3], [13.6]],
+    ['one build on the head side', [10, 10.3, 10.5], [13.6]],
+    ['times within the measured spread', [10, 10.3, 14], [11, 13.6, 13.8]],
+    ['a faster build', [20, 20, 21], [10, 10, 11]]
+  ])('is empty for a step that took longer, with %s', (_, baseSamples, headSamples) => {
+    const base = withSteps([step('[2/2] RUN make', 10.3, 2)], baseSamples)
+    const head = withSteps([step('[2/2] RUN make', 13.6, 2)], headSamples)
+    expect(slowerSteps(base, head)).toEqual([])
   })
 })

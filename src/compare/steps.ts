@@ -1,5 +1,6 @@
 /** Which build steps got slower: the head's last build against the base's, step by step from BuildKit's trace. Pure. */
-import type { BuildStep, VariantReport } from '../types.js'
+import { spreadMeasured, timeDelta } from './index.js'
+import type { BuildMeasurement, BuildStep, VariantReport } from '../types.js'
 
 export interface StepChange {
   /** The step without BuildKit's `[stage n/m]` prefix, which shifts when steps are added. */
@@ -42,13 +43,20 @@ function pairSteps(base: BuildStep[], head: BuildStep[]): Map<BuildStep, BuildSt
   return pairs
 }
 
+/** The head built slower beyond the spread of both sides' builds: with one build a side the spread is unknown. */
+function slowerBeyondSpread(base: BuildMeasurement, head: BuildMeasurement): boolean {
+  const time = timeDelta(base.samples, head.samples, base.seconds, head.seconds)
+  return spreadMeasured(time) && !time.noise && time.delta > 0
+}
+
 /**
  * The steps of the head's last build that took at least a second and a fifth longer than the same step on the base,
- * or that are new and took a second or more: slowest change first.
+ * or that are new and took a second or more: slowest change first. None unless the whole build got slower beyond the
+ * measured spread, as one build's step times vary as much as its total.
  */
 export function slowerSteps(base: VariantReport | undefined, head: VariantReport | undefined): StepChange[] {
   const headSteps = head?.build?.steps
-  if (!headSteps || !base?.build?.steps) return []
+  if (!headSteps || !base?.build?.steps || !slowerBeyondSpread(base.build, head.build!)) return []
   const pairs = pairSteps(base.build.steps, headSteps)
   const changes: StepChange[] = []
   for (const step of headSteps) {

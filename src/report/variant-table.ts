@@ -10,6 +10,7 @@ import {
   table
 } from './markdown.js'
 import { SEVERITY_ICONS } from './index.js'
+import { spreadMeasured } from '../compare/index.js'
 import type { Delta, Finding, Report, TimeDelta, VariantComparison, VariantReport } from '../types.js'
 
 /** A change of this many percent or more gets the double arrow. */
@@ -35,12 +36,12 @@ export function sizeDeltaText(change: Delta, withinNoise = false): string {
 }
 
 /**
- * `10.0 s → 20.0 s (+100%)`, `≈` inside the measured spread; with one build a side, the arrow only (see the footnote).
+ * `10.0 s → 20.0 s (+100%)`; `≈`, not a change, inside the measured spread and with one build on a side, whose spread
+ * is unknown (see the footnote).
  */
 export function timeText(time: TimeDelta): string {
   const arrow = `${humanSeconds(time.before)} → ${humanSeconds(time.after)}`
-  if (time.runs.before < 2 || time.runs.after < 2) return arrow
-  if (time.noise) return `${arrow} ≈`
+  if (time.noise || !spreadMeasured(time)) return `${arrow} ≈`
   return time.percent === null ? arrow : `${arrow} (${time.percent > 0 ? '+' : ''}${time.percent.toFixed(0)}%)`
 }
 
