@@ -287,6 +287,63 @@ describe('conda-in-production', () => {
       ['error@2']
     ],
     [
+      'COPY of a quoted prefix',
+      lines(
+        'FROM continuumio/miniconda3 AS c',
+        'FROM debian:bookworm-slim',
+        'COPY --from=c "/opt/conda" "/opt/conda"',
+        "COPY --from=c '/opt/conda/envs/app' /opt/app"
+      ),
+      {},
+      ['error@3', 'error@4']
+    ],
+    [
+      'COPY of an escaped prefix',
+      lines('FROM continuumio/miniconda3 AS c', 'FROM debian:bookworm-slim', 'COPY --from=c /opt/con\\da /opt/conda'),
+      {},
+      ['error@3']
+    ],
+    [
+      'COPY of the micromamba binary through a quoted $MAMBA_EXE',
+      lines(
+        'FROM mambaorg/micromamba:1.5 AS env',
+        'FROM debian:bookworm-slim',
+        'ENV MAMBA_EXE="/bin/micromamba"',
+        'COPY --from=env "$MAMBA_EXE" "$MAMBA_EXE"',
+        'COPY --from=env "${MAMBA_EXE}" /usr/local/bin/micromamba'
+      ),
+      {},
+      ['error@4', 'error@5']
+    ],
+    [
+      'exec-form COPY of a prefix',
+      lines(
+        'FROM continuumio/miniconda3 AS c',
+        'FROM debian:bookworm-slim',
+        'COPY --from=c ["/opt/conda", "/opt/conda"]'
+      ),
+      {},
+      ['error@3']
+    ],
+    [
+      'COPY of a Windows prefix under # escape=`',
+      lines(
+        '# escape=`',
+        'FROM continuumio/miniconda3 AS c',
+        'FROM mcr.microsoft.com/windows/servercore:ltsc2022',
+        'COPY --from=c "C:\\Miniconda3" "C:\\Miniconda3"',
+        'COPY --from=c C:\\tools\\con`da C:\\tools'
+      ),
+      {},
+      ['error@4', 'error@5']
+    ],
+    [
+      'COPY into a conda-named destination',
+      lines('FROM python:3.12-slim-bookworm AS c', 'FROM debian:bookworm-slim', 'COPY --from=c "/venv" "/opt/conda"'),
+      {},
+      []
+    ],
+    [
       'COPY --from=builder /venv',
       lines('FROM condaforge/miniforge3 AS builder', 'FROM debian:bookworm-slim', 'COPY --from=builder /venv /venv'),
       {},
@@ -358,6 +415,17 @@ describe('conda-in-production', () => {
     expect(findings[0].message).toContain(
       'fetches or runs the conda installer (`repo.anaconda.com`) and runs `conda install -y numpy` (and 1 more)'
     )
+  })
+
+  it('names a copied prefix without its quotes', () => {
+    const [finding] = check(
+      lines(
+        'FROM mambaorg/micromamba:1.5 AS env',
+        'FROM debian:bookworm-slim',
+        'COPY --from=env "$MAMBA_EXE" "$MAMBA_EXE"'
+      )
+    )
+    expect(finding.message).toContain('copies the conda prefix `$MAMBA_EXE` from stage `env`')
   })
 
   it('names the whole chain when the conda stage is an ancestor', () => {

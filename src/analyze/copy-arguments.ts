@@ -4,10 +4,11 @@ import type { Instruction } from './dockerfile.js'
 export interface CopyArguments {
   /** Every argument but the last, heredocs left out. */
   sources: string[]
+  destination?: string
 }
 
 /**
- * The sources of a COPY or ADD. Each word loses its quotes and escapes, as BuildKit's word expansion
+ * The sources and destination of a COPY or ADD. Each word loses its quotes and escapes, as BuildKit's word expansion
  * removes them in both forms: `COPY "app" /x` reads `app`, and so does `COPY ["'app'", "/x"]`.
  */
 export function copyArguments(instruction: Instruction, escape: string): CopyArguments {
@@ -16,7 +17,8 @@ export function copyArguments(instruction: Instruction, escape: string): CopyArg
     .slice(0, -1)
     .filter((word) => !word.startsWith('<<'))
     .map((word) => unquoted(word, escape))
-  return { sources }
+  const destination = words.at(-1)
+  return destination === undefined ? { sources } : { sources, destination: unquoted(destination, escape) }
 }
 
 /** Inside double quotes, BuildKit's lexer lets the escape character escape only these; before others it stays. */

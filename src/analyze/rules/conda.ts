@@ -1,6 +1,7 @@
 /** Rule `conda-in-production`: conda in the stages that make up the shipped image. */
 
 import type { Finding, Severity } from '../../types.js'
+import { copyArguments } from '../copy-arguments.js'
 import {
   buildStages,
   stageChain,
@@ -267,7 +268,7 @@ function instructionHits(instruction: Instruction, model: DockerfileModel): Hit[
     case 'RUN':
       return runScripts(instruction).flatMap(scriptHits)
     case 'ADD':
-      return installerHits(instruction.args)
+      return addHits(instruction, model)
     case 'COPY':
       return copyHits(instruction, model)
     case 'ENV':
@@ -445,11 +446,15 @@ function fill(chars: string[], from: number, to: number, filler: string): void {
   for (let i = from; i < Math.min(to, chars.length); i++) chars[i] = filler
 }
 
+function addHits(instruction: Instruction, model: DockerfileModel): Hit[] {
+  const { sources, destination } = copyArguments(instruction, model.escape)
+  return installerHits([...sources, destination ?? ''].join(' '))
+}
+
 function copyHits(instruction: Instruction, model: DockerfileModel): Hit[] {
   const [source] = instruction.sources
   if (!source) return []
-  const paths = instruction.json ?? instruction.args.split(/\s+/).filter(Boolean)
-  const prefix = paths.slice(0, -1).find(isCondaPath)
+  const prefix = copyArguments(instruction, model.escape).sources.find(isCondaPath)
   if (prefix === undefined) return []
   const from = source.kind === 'stage' ? stageLabel(model.stages[source.stage]) : `\`${source.text}\``
   const what = `copies the conda prefix \`${prefix}\` from ${from}`
@@ -471,9 +476,12 @@ function runtimeHits(instruction: Instruction): Hit[] {
     : []
 }
 
-/** A path inside a conda installation: `/opt/conda/...`, `/root/miniconda3`, `$CONDA_DIR/bin`, `/bin/micromamba`. */
+/**
+ * A path inside a conda installation: `/opt/conda/...`, `/root/miniconda3`, `$CONDA_DIR/bin`, `/bin/micromamba`,
+ * `C:\Miniconda3`.
+ */
 function isCondaPath(path: string): boolean {
-  return path.split('/').some((part) => CONDA_DIRECTORY.test(part) || CONDA_VARIABLE.test(part))
+  return path.split(/[/\\]/).some((part) => CONDA_DIRECTORY.test(part) || CONDA_VARIABLE.test(part))
 }
 
 function basename(path: string): string {
