@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,7 +10,10 @@ import { SHARED_TAGS_SNAPSHOT, sharedTagAdvice } from '../src/analyze/shared-tag
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** The whole library, where a checkout of official-images sits beside the repository. */
 const LIBRARY = join(REPO_ROOT, '..', 'shared', 'official-images', 'library')
-/** Three of its definitions, from the same snapshot: the tests below run on these everywhere. */
+/**
+ * Three of its definitions and the shared-tag history of some images, from the same snapshot: the tests below run on
+ * these everywhere.
+ */
 const PART_OF_LIBRARY = join(REPO_ROOT, '__tests__', 'fixtures', 'official-images', 'library')
 const GENERATOR = join(REPO_ROOT, 'scripts', 'generate-shared-tags.mjs')
 const COMMITTED = join(REPO_ROOT, 'src', 'analyze', 'shared-tags.json')
@@ -201,8 +204,20 @@ describe('shared-tags.json against part of the official-images library', () => {
     const committed = JSON.parse(readFileSync(COMMITTED, 'utf8')) as SharedTagsFile
     const generated = JSON.parse(generate(PART_OF_LIBRARY).toString('utf8')) as SharedTagsFile
     expect(generated.snapshot).toEqual(committed.snapshot)
-    expect(Object.keys(generated.images).sort()).toEqual(['caddy', 'python'])
+    expect(Object.keys(generated.images).sort()).toEqual(['caddy', 'hola-mundo', 'python'])
     for (const [image, entry] of Object.entries(generated.images)) expect(committed.images[image]).toEqual(entry)
+  })
+
+  it('refuses a shared-tag history from another snapshot than the library', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'official-images-'))
+    try {
+      cpSync(join(PART_OF_LIBRARY, '..'), dir, { recursive: true })
+      const history = join(dir, 'historical-shared-tags.tsv')
+      writeFileSync(history, readFileSync(history, 'utf8').replace(/^(python\t3\.12\t.*\t)yes$/m, '$1no'))
+      expect(() => generate(join(dir, 'library'))).toThrow(/disagree on whether python:3\.12 is listed/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('classifies every SharedTags tag there as shared and every simple tag as not', () => {

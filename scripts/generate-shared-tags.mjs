@@ -1,14 +1,19 @@
-// Generates src/analyze/shared-tags.json from Docker's official-images library definitions.
+// Generates src/analyze/shared-tags.json from Docker's official-images library definitions and shared-tag history.
 //
 // Usage: node scripts/generate-shared-tags.mjs [libraryDir] [outputFile]
 //   libraryDir  defaults to ../shared/official-images/library (relative to the repository root);
-//               SOURCE.md next to it names the snapshot commit and date
+//               SOURCE.md next to it names the snapshot commit and date, and historical-shared-tags.tsv next to it
+//               lists every tag whose newest listing in the library's history was under SharedTags
 //   outputFile  defaults to src/analyze/shared-tags.json
 //
-// Output, for every image with at least one SharedTags entry:
-//   shared: each shared tag -> up to 3 simple Linux tags to use instead, best first
-//   simple: the simple tags that look like plain versions or `latest`, the only ones the
-//           classifier could otherwise mistake for unlisted (inferred) shared tags
+// Output, for every image with a SharedTags entry now or a shared tag that is no longer listed:
+//   shared:  each shared tag -> up to 3 simple Linux tags to use instead, best first
+//   simple:  the simple tags that look like plain versions or `latest`, the only ones the
+//            classifier could otherwise mistake for unlisted (inferred) shared tags
+//   retired: the shared tags the library no longer lists, as pattern -> date of their last listing -> names;
+//            `*` in a pattern stands for each name and `{a,b}` for either choice, so
+//            "*{,-windowsservercore}": { "2019-02-26": "2.7.15 3.7.2" } holds 2.7.15, 2.7.15-windowsservercore,
+//            3.7.2 and 3.7.2-windowsservercore, each last listed on 2019-02-26
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +22,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const MAX_ALTERNATIVES = 3
 const VERSION_ONLY = /^(v?\d+(\.\d+)*|latest)$/
 const WINDOWS_TAG = /windowsservercore|nanoserver/
+const HISTORY_COLUMNS = 'image\ttag\tnewest_listing_commit\tnewest_listing_date\tlisted_at_snapshot'
 
 function parseBlocks(text) {
   const blocks = []
@@ -126,16 +132,103 @@ function byCodeUnit(a, b) {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-function imageData(entries) {
+function imageData(entries, retired) {
   const sharedTags = [...new Set(entries.flatMap((entry) => entry.sharedTags))].sort(byCodeUnit)
-  if (sharedTags.length === 0) return undefined
+  if (sharedTags.length === 0 && retired.length === 0) return undefined
   // Integer-like keys (`8`, `21`) still serialise first, in numeric order, as JavaScript orders object keys.
   const shared = {}
   for (const tag of sharedTags) shared[tag] = alternativesFor(tag, entries)
   const simple = [...new Set(entries.flatMap((entry) => entry.tags))]
     .filter((tag) => VERSION_ONLY.test(tag))
     .sort(byCodeUnit)
-  return { shared, simple }
+  return retired.length > 0 ? { shared, simple, retired: retiredPatterns(retired) } : { shared, simple }
+}
+
+/**
+ * A tag cut where its variant starts: after its last word holding a digit, else after its first word.
+ * `11.0.3_7-jdk-hotspot` is `11.0.3_7` and `-jdk-hotspot`; `latest-alpine` is `latest` and `-alpine`.
+ */
+function nameAndVariant(tag) {
+  const words = tag.split('-')
+  const last = words.findLastIndex((word) => /\d/.test(word))
+  const cut = Math.max(last, 0) + 1
+  return {
+    name: words.slice(0, cut).join('-'),
+    variant: words
+      .slice(cut)
+      .map((word) => '-' + word)
+      .join('')
+  }
+}
+
+function choice(items) {
+  const sorted = [...items].sort(byCodeUnit)
+  return sorted.length === 1 ? sorted[0] : `{${sorted.join(',')}}`
+}
+
+/**
+ * The variants that follow a name, as a pattern: the last word of the longer ones is factored out when every variant
+ * comes with the same last words (`*{,-jdk,-jre}{,-nanoserver,-windowsservercore}`), else they are listed.
+ */
+function variantPattern(variants) {
+  const lastWords = new Set(variants.filter((variant) => variant.lastIndexOf('-') > 0).map(lastWord))
+  const byStem = new Map()
+  for (const variant of variants) {
+    const last = lastWords.has(lastWord(variant)) ? lastWord(variant) : ''
+    const stem = variant.slice(0, variant.length - last.length)
+    byStem.set(stem, [...(byStem.get(stem) ?? []), last])
+  }
+  const endings = new Set([...byStem.values()].map((lasts) => choice(lasts)))
+  return endings.size === 1 ? `*${choice(byStem.keys())}${[...endings][0]}` : `*${choice(variants)}`
+}
+
+function lastWord(variant) {
+  const dash = variant.lastIndexOf('-')
+  return dash < 0 ? '' : variant.slice(dash)
+}
+
+/** Retired tags `{ tag, date }` as pattern -> date -> names (see the top of this file). */
+function retiredPatterns(retired) {
+  const variants = new Map()
+  for (const { tag, date } of retired) {
+    const { name, variant } = nameAndVariant(tag)
+    const key = `${date} ${name}`
+    variants.set(key, [...(variants.get(key) ?? []), variant])
+  }
+  const names = new Map()
+  for (const [key, list] of variants) {
+    const pattern = variantPattern(list)
+    names.set(pattern, [...(names.get(pattern) ?? []), key])
+  }
+  const patterns = {}
+  for (const pattern of [...names.keys()].sort(byCodeUnit)) {
+    const byDate = {}
+    for (const key of names.get(pattern).sort(byCodeUnit)) {
+      const [date, name] = key.split(' ')
+      byDate[date] = byDate[date] ? `${byDate[date]} ${name}` : name
+    }
+    patterns[pattern] = byDate
+  }
+  return patterns
+}
+
+/**
+ * The tags of historical-shared-tags.tsv the library no longer lists, by image. Throws when the file and the library
+ * disagree on which tags are still listed, as they do when they come from different snapshots.
+ */
+function readRetired(libraryDir, listed) {
+  const file = join(libraryDir, '..', 'historical-shared-tags.tsv')
+  const [columns, ...rows] = readFileSync(file, 'utf8').trimEnd().split('\n')
+  if (columns !== HISTORY_COLUMNS) throw new Error(`${file} does not start with the columns ${HISTORY_COLUMNS}`)
+  const retired = new Map()
+  for (const row of rows) {
+    const [image, tag, , date, stillListed] = row.split('\t')
+    if ((stillListed === 'yes') !== (listed.get(image)?.has(tag) ?? false)) {
+      throw new Error(`${file} and ${libraryDir} disagree on whether ${image}:${tag} is listed`)
+    }
+    if (stillListed === 'no') retired.set(image, [...(retired.get(image) ?? []), { tag, date }])
+  }
+  return retired
 }
 
 function readSnapshot(libraryDir) {
@@ -146,19 +239,31 @@ function readSnapshot(libraryDir) {
   return { commit, date }
 }
 
-/** JSON with two-space indentation, but each array of tags on one line. */
+/** JSON with two-space indentation, but each array of tags and each set of names by date on one line. */
 function format(data) {
-  const text = JSON.stringify(data, null, 2).replace(
-    /\[\n\s*([^[\]{}]*?)\n\s*\]/g,
-    (_, items) => '[' + items.split(/,\n\s*/).join(', ') + ']'
-  )
+  const text = JSON.stringify(data, null, 2)
+    .replace(/\[\n\s*([^[\]{}]*?)\n\s*\]/g, (_, items) => '[' + items.split(/,\n\s*/).join(', ') + ']')
+    .replace(
+      /\{\n\s*("\d{4}-\d{2}-\d{2}": "[^"]*"(?:,\n\s*"\d{4}-\d{2}-\d{2}": "[^"]*")*)\n\s*\}/g,
+      (_, items) => '{ ' + items.split(/,\n\s*/).join(', ') + ' }'
+    )
   return text + '\n'
 }
 
 function generate(libraryDir) {
+  const library = new Map(
+    readdirSync(libraryDir).map((name) => [name, parseEntries(readFileSync(join(libraryDir, name), 'utf8'))])
+  )
+  const listed = new Map(
+    [...library].map(([name, entries]) => [
+      name,
+      new Set(entries.flatMap((entry) => [...entry.tags, ...entry.sharedTags]))
+    ])
+  )
+  const retired = readRetired(libraryDir, listed)
   const images = {}
-  for (const name of readdirSync(libraryDir).sort(byCodeUnit)) {
-    const data = imageData(parseEntries(readFileSync(join(libraryDir, name), 'utf8')))
+  for (const name of [...new Set([...library.keys(), ...retired.keys()])].sort(byCodeUnit)) {
+    const data = imageData(library.get(name) ?? [], retired.get(name) ?? [])
     if (data) images[name] = data
   }
   return { snapshot: readSnapshot(libraryDir), images }
