@@ -109,6 +109,37 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'V', default: false }
 } as const
 
+type OptionName = keyof typeof OPTIONS
+
+function optionNamed(arg: string): OptionName | undefined {
+  const long = /^--(.+)$/.exec(arg)?.[1]
+  if (long !== undefined) return Object.hasOwn(OPTIONS, long) ? (long as OptionName) : undefined
+  const names = Object.keys(OPTIONS) as OptionName[]
+  return names.find((name) => {
+    const { short } = OPTIONS[name] as { short?: string }
+    return short !== undefined && `-${short}` === arg
+  })
+}
+
+/**
+ * A value right after a string option that starts with a dash and white space (`--variants "- dockerfile: x"`, a
+ * YAML list) cannot be an option: it is joined to its option as `--variants=- dockerfile: x`, the form parseArgs
+ * takes, where it would otherwise refuse it as possibly a forgotten value.
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const joined: string[] = []
+  for (let index = 0; index < argv.length; index++) {
+    const [arg, next] = [argv[index], argv[index + 1]]
+    if (arg === '--') return [...joined, ...argv.slice(index)]
+    const name = optionNamed(arg)
+    if (name && OPTIONS[name].type === 'string' && next !== undefined && /^-\s/.test(next)) {
+      joined.push(`--${name}=${next}`)
+      index++
+    } else joined.push(arg)
+  }
+  return joined
+}
+
 export interface CliIo {
   stdout: NodeJS.WritableStream
   stderr: NodeJS.WritableStream
@@ -169,7 +200,7 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
   const { stdout, stderr } = io
   let parsed
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true })
+    parsed = parseArgs({ args: joinDashValues(argv), options: OPTIONS, allowPositionals: true })
   } catch (error) {
     stderr.write(`slimcheck: ${term((error as Error).message)}\n\n${USAGE}`)
     return 2

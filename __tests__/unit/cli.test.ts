@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from '@jest/globals'
-import { main, runnerSafeJson, withoutRunnerCommands, type CliIo } from '../../src/cli.js'
+import { joinDashValues, main, runnerSafeJson, withoutRunnerCommands, type CliIo } from '../../src/cli.js'
 import type { Report } from '../../src/types.js'
 import { VERSION } from '../../src/version.js'
 import { runnerCommands } from '../support/runner-commands.js'
@@ -100,6 +100,36 @@ describe('the command line', () => {
     )
     expect((await cli(['analyze', '-'], {}, CONDA)).stdout).not.toContain(escape)
     expect((await cli(['analyze', '-'], { env: { FORCE_COLOR: '1' } }, CONDA)).stdout).toContain(escape)
+  })
+})
+
+describe('arguments', () => {
+  it('take a value starting with a dash and a space, such as a YAML list, after a string option', async () => {
+    expect(joinDashValues(['run', '--variants', '- dockerfile: x', '-o', '- a', '--', '--variants', '- y'])).toEqual([
+      'run',
+      '--variants=- dockerfile: x',
+      '--output=- a',
+      '--',
+      '--variants',
+      '- y'
+    ])
+    expect(
+      await cli(['analyze', '-', '--variants', '- dockerfile: x\n  target: t'], {}, 'FROM debian:bookworm-slim\n')
+    ).toMatchObject({ code: 0, stderr: '' })
+    expect(
+      await cli(['analyze', '-', '--variants', '- dockerfile: [x'], {}, 'FROM debian:bookworm-slim\n')
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^slimcheck: input variants:1: invalid YAML/)
+    })
+  })
+
+  it('still refuse an option where a value was forgotten', async () => {
+    expect(joinDashValues(['run', '--base', '--rebuild'])).toEqual(['run', '--base', '--rebuild'])
+    expect(await cli(['run', '--base', '--rebuild'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Option '--base' argument is ambiguous")
+    })
   })
 })
 
