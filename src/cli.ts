@@ -140,6 +140,36 @@ export function joinDashValues(argv: readonly string[]): string[] {
   return joined
 }
 
+/** For the first option that slimcheck does not have: says so, suggesting the nearest one it has. */
+function unknownOptionMessage(argv: string[]): string | undefined {
+  const args = joinDashValues(argv)
+  const { tokens } = parseArgs({ args, options: OPTIONS, strict: false, tokens: true })
+  const unknown = tokens.find((token) => token.kind === 'option' && !Object.hasOwn(OPTIONS, token.name))
+  if (!unknown) return undefined
+  const given = args[unknown.index].split('=')[0]
+  const nearest = nearestOption(given.replace(/^-+/, ''))
+  return `unknown option '${given}'${nearest ? `; did you mean --${nearest}?` : ''}`
+}
+
+function nearestOption(given: string): string | undefined {
+  const [nearest] = Object.keys(OPTIONS)
+    .map((name) => ({ name, distance: editDistance(given, name) }))
+    .sort((a, b) => a.distance - b.distance)
+  return nearest && nearest.distance <= 2 ? nearest.name : undefined
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions that turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    previous = current
+  }
+  return previous[b.length]
+}
+
 export interface CliIo {
   stdout: NodeJS.WritableStream
   stderr: NodeJS.WritableStream
@@ -202,7 +232,9 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
   try {
     parsed = parseArgs({ args: joinDashValues(argv), options: OPTIONS, allowPositionals: true })
   } catch (error) {
-    stderr.write(`slimcheck: ${term((error as Error).message)}\n\n${USAGE}`)
+    const unknown = (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    const message = (unknown && unknownOptionMessage(argv)) || (error as Error).message
+    stderr.write(`slimcheck: ${term(message)}\n\n${USAGE}`)
     return 2
   }
   const { values, positionals } = parsed

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from '@jest/globals'
-import { joinDashValues, main, runnerSafeJson, withoutRunnerCommands, type CliIo } from '../../src/cli.js'
+import { editDistance, joinDashValues, main, runnerSafeJson, withoutRunnerCommands, type CliIo } from '../../src/cli.js'
 import type { Report } from '../../src/types.js'
 import { VERSION } from '../../src/version.js'
 import { runnerCommands } from '../support/runner-commands.js'
@@ -130,6 +130,22 @@ describe('arguments', () => {
       code: 2,
       stderr: expect.stringContaining("Option '--base' argument is ambiguous")
     })
+  })
+
+  it('suggest the nearest option for a mistyped one', async () => {
+    for (const typo of ['--keep-image', '--keep-imgaes', '-keep-images', '--keep-image=1'])
+      expect(await cli(['run', typo])).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(
+          new RegExp(`^slimcheck: unknown option '${typo.split('=')[0]}'; did you mean --keep-images\\?\n`)
+        )
+      })
+    expect(await cli(['analyze', '--frobnicate'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^slimcheck: unknown option '--frobnicate'\n/)
+    })
+    expect(editDistance('kitten', 'sitting')).toBe(3)
+    expect(editDistance('', 'abc')).toBe(3)
   })
 })
 
