@@ -463,10 +463,10 @@ async function analyze(
       continue
     }
     const absolute = path.resolve(given)
-    const files =
-      fs.existsSync(absolute) && fs.statSync(absolute).isDirectory()
-        ? findDockerfiles(absolute, settings.exclude, warn).map((file) => path.join(absolute, file))
-        : [absolute]
+    if (!fs.existsSync(absolute)) throw new InputError(`analyze: ${given} does not exist`)
+    const files = fs.statSync(absolute).isDirectory()
+      ? findDockerfiles(absolute, settings.exclude, warn).map((file) => path.join(absolute, file))
+      : [absolute]
     if (files.length === 0) throw new InputError(`no Dockerfile found under ${given}`)
     for (const file of files) {
       const relative = path.relative(settings.workspace, file).split(path.sep).join('/')

@@ -256,8 +256,8 @@ describe('the slimcheck command (bundled dist/cli)', () => {
       stderr: expect.stringContaining("--format: 'yaml' is not allowed")
     })
     expect(await slimcheck(['analyze', 'no/such/dir'])).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining('does not exist')
+      code: 2,
+      stderr: 'slimcheck: analyze: no/such/dir does not exist\n'
     })
   })
 })

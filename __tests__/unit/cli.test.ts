@@ -147,6 +147,14 @@ describe('arguments', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3)
     expect(editDistance('', 'abc')).toBe(3)
   })
+
+  it('make analyze of a missing file bad usage', async () => {
+    expect(await cli(['analyze', 'no/such/Dockerfile'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'slimcheck: analyze: no/such/Dockerfile does not exist\n'
+    })
+  })
 })
 
 describe('inside a workflow', () => {
