@@ -280,7 +280,7 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       const settings = parseSettings(raw, undefined, [])
       const report = await analyze(settings, paths, values.target, io)
       const comparison = compareReports(undefined, report, { source: 'none', note: 'static analysis' }, settings.policy)
-      deliver(render(output, report, undefined, comparison, 'base'), output, io)
+      deliver(render(output, { head: report, comparison, document: report }, 'base'), output, io)
       return comparison.violations.length ? 1 : 0
     }
     if (command === 'run') {
@@ -294,17 +294,17 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
         if (underRunner(io)) stderr.write(`::${token}::\n`)
       })
       const { head, base, comparison, selection } = measured
+      const document = selection
+        ? partialReport(head, base, base ? comparison : undefined, selection)
+        : withComparison(head, base, comparison)
+      writeReport(document, settings.reportPath)
       if (selection) {
-        writeReport(partialReport(head, base, base ? comparison : undefined, selection), settings.reportPath)
         const { index, total } = selection.info
         stderr.write(
           `partial report of shard ${index}/${total}: ${term(settings.reportPath)}; judge with slimcheck merge\n`
         )
-      } else {
-        writeReport(base ? { ...head, comparison } : head, settings.reportPath)
-        stderr.write(`report: ${term(settings.reportPath)}\n`)
-      }
-      deliver(render(output, head, base, comparison, values.base ?? 'base'), output, io)
+      } else stderr.write(`report: ${term(settings.reportPath)}\n`)
+      deliver(render(output, { head, base, comparison, document }, values.base ?? 'base'), output, io)
       if (selection) return head.problems.length ? 1 : 0
       return comparison.violations.length ? 1 : 0
     }
@@ -316,9 +316,10 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       const partials = readPartialReports(findReportFiles('merge', paths, cwd), cwd)
       const noBaseline: BaselineInfo = { source: 'none', note: 'the shards were run without --base' }
       const { head, base, comparison } = mergeShards(partials, settings.policy, noBaseline)
-      writeReport(base ? { ...head, comparison } : head, settings.reportPath)
+      const document = withComparison(head, base, comparison)
+      writeReport(document, settings.reportPath)
       stderr.write(`report: ${term(settings.reportPath)}\n`)
-      deliver(render(output, head, base, comparison, 'base'), output, io)
+      deliver(render(output, { head, base, comparison, document }, 'base'), output, io)
       return comparison.violations.length ? 1 : 0
     }
     throw new InputError(`unknown command '${command}'; use analyze, run or merge`)
@@ -335,18 +336,27 @@ interface Output {
   paint: Paint
 }
 
-/** The report in the chosen format; with a baseline, the comparison (text) or the pull-request comment (markdown). */
-function render(
-  output: Output,
-  head: Report,
-  base: Report | undefined,
-  comparison: Comparison,
-  baseLabel: string
-): string | object {
-  const withComparison: Report = base ? { ...head, comparison } : head
+/** What a command shows: the reports, their comparison, and `document`, the JSON report it writes (if any). */
+interface Outcome {
+  head: Report
+  base?: Report
+  comparison: Comparison
+  document: Report
+}
+
+/** The report as written: with a baseline, it holds the comparison. */
+function withComparison(head: Report, base: Report | undefined, comparison: Comparison): Report {
+  return base ? { ...head, comparison } : head
+}
+
+/**
+ * The outcome in the chosen format: json is the report document itself (a leg's is the partial report that merge
+ * takes); with a baseline, text is the comparison and markdown the pull-request comment.
+ */
+function render(output: Output, { head, base, comparison, document }: Outcome, baseLabel: string): string | object {
   switch (output.format) {
     case 'json':
-      return withComparison
+      return document
     case 'sarif':
       return renderSarif(head, { version: VERSION, comparison })
     case 'markdown':
@@ -360,12 +370,13 @@ function render(
   }
 }
 
+/** A file gets JSON as the report file holds it; standard output, which a runner may read, runner-safe JSON. */
 function deliver(rendered: string | object, output: Output, io: CliIo): void {
-  const text = typeof rendered === 'string' ? rendered : runnerSafeJson(rendered)
-  if (output.file) fs.writeFileSync(output.file, text)
-  else if (typeof rendered === 'string' && underRunner(io) && !io.stdoutIsFile)
-    io.stdout.write(withoutRunnerCommands(text))
-  else io.stdout.write(text)
+  if (output.file)
+    fs.writeFileSync(output.file, typeof rendered === 'string' ? rendered : `${JSON.stringify(rendered, null, 2)}\n`)
+  else if (typeof rendered !== 'string') io.stdout.write(runnerSafeJson(rendered))
+  else if (underRunner(io) && !io.stdoutIsFile) io.stdout.write(withoutRunnerCommands(rendered))
+  else io.stdout.write(rendered)
 }
 
 /** Builds DIR, and with a base ref also that commit in a worktree, interleaved; then compares. */

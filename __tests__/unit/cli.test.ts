@@ -157,6 +157,29 @@ describe('arguments', () => {
   })
 })
 
+describe('-f json -o FILE', () => {
+  it("writes the report document itself: a leg's partial report, which merge takes", async () => {
+    const dir = workspace({ 'src/app.py': 'print(1)\n' })
+    const [out, report] = [path.join(dir, 'out.json'), path.join(dir, 'report.json')]
+    const dockerHost = process.env.DOCKER_HOST
+    process.env.DOCKER_HOST = `unix://${path.join(dir, 'no-engine.sock')}`
+    try {
+      const leg = await cli(['run', '--dir', dir, '--shard', '1/1', '-f', 'json', '-o', out, '--report-path', report])
+      expect(leg.code).toBe(1)
+      expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(report, 'utf8'))
+      expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toMatchObject({ shard: { index: 1, total: 1 } })
+      const merged = await cli(['merge', out, '-f', 'json', '--report-path', path.join(dir, 'merged.json')])
+      expect(merged.stderr).toBe(`report: ${path.join(dir, 'merged.json')}\n`)
+      expect((JSON.parse(merged.stdout) as Report).problems).toEqual(
+        expect.arrayContaining([expect.stringContaining('no Dockerfile found')])
+      )
+    } finally {
+      if (dockerHost === undefined) delete process.env.DOCKER_HOST
+      else process.env.DOCKER_HOST = dockerHost
+    }
+  })
+})
+
 describe('inside a workflow', () => {
   const underActions: Partial<CliIo> = { env: { GITHUB_ACTIONS: 'true' } }
 
