@@ -16,6 +16,7 @@ import {
   parseChoice,
   parseSettings,
   settingsWarnings,
+  withOutputFile,
   type RawInputs,
   type Settings
 } from './config.js'
@@ -285,7 +286,8 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
     }
     if (command === 'run') {
       if (paths.length) throw new InputError(`run takes no paths (got ${paths.join(' ')}); use --dir`)
-      const settings = parseSettings(raw, undefined, ['report-path'])
+      const parsed = parseSettings(raw, undefined, ['report-path'])
+      const settings = output.file ? withOutputFile(parsed, path.resolve(output.file)) : parsed
       for (const warning of settingsWarnings(settings)) stderr.write(`warning: ${term(warning)}\n`)
       const token = randomUUID()
       if (underRunner(io)) stderr.write(`::stop-commands::${token}\n`)
