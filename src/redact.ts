@@ -7,12 +7,30 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 const MIN_FRAGMENT = 3
 
 /**
- * The pieces of a value that can show up on their own: the value, each of its lines (logs come line by line), and
- * the value as JSON writes it (error messages quote with `\n` escapes).
+ * The pieces of a value that can show up on their own: the value, each of its lines (logs come line by line), the
+ * value as JSON writes it (error messages quote with `\n` escapes), and each of these encoded (see `encodings`). Only
+ * a piece long enough to redact on its own is encoded: an encoding of a short one would hide unrelated text.
  */
 export function secretFragments(value: string): string[] {
-  const fragments = [value, ...value.split(/\r?\n|\r/), JSON.stringify(value).slice(1, -1)]
+  const pieces = [value, ...value.split(/\r?\n|\r/)].filter((piece) => piece.trim().length >= MIN_FRAGMENT)
+  const fragments = [...pieces.flatMap((piece) => [piece, ...encodings(piece)]), JSON.stringify(value).slice(1, -1)]
   return [...new Set(fragments.filter((fragment) => fragment.trim().length >= MIN_FRAGMENT))]
+}
+
+/**
+ * How a value travels in a URL (a build-arg in `ADD https://…/${TOKEN}` comes back percent-encoded in BuildKit's
+ * messages) or a header: percent-encoded as encodeURIComponent and encodeURI do (with upper- and lower-case hex),
+ * form-encoded (`+` for a space), and in base64 (standard and URL-safe, without the padding, which may be dropped).
+ */
+function encodings(value: string): string[] {
+  const percent = [encodeURIComponent(value), encodeURI(value)]
+  const form = [new URLSearchParams([['', value]]).toString().slice(1), percent[0].replace(/%20/g, '+')]
+  const base64 = Buffer.from(value).toString('base64').replace(/=+$/, '')
+  return [
+    ...[...percent, ...form].flatMap((text) => [text, text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())]),
+    base64,
+    base64.replace(/\+/g, '-').replace(/\//g, '_')
+  ]
 }
 
 /** The part of a build-arg's value that messages name on its own: the frontend image, BUILDKIT_SYNTAX's first word. */

@@ -66,7 +66,7 @@ describe('build output', () => {
     expect(redact('#7 0.2 part2-BBB')).toBe('#7 0.2 ***')
     expect(redact('error: "part1-AAA\\npart2-BBB" is bad')).toBe('error: "***" is bad')
     expect(redact('curl -H "Authorization: ghp_abc123"')).toBe('curl -H "Authorization: ***"')
-    expect(secretFragments('a\nbcd\n\n')).toEqual(['a\nbcd\n\n', 'bcd', 'a\\nbcd\\n\\n'])
+    expect(secretFragments('a\nbcd\n\n')).toEqual(expect.arrayContaining(['a\nbcd\n\n', 'bcd', 'a\\nbcd\\n\\n']))
   })
 
   it('redacts the frontend image that BUILDKIT_SYNTAX names with its first word, where messages name it alone', () => {
