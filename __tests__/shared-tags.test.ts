@@ -105,13 +105,13 @@ describe('sharedTagAdvice', () => {
     expect(advise(raw)).toBeUndefined()
   })
 
-  it('infers that unlisted plain versions are shared and points at the nearest listed version', () => {
-    expect(advise('python:3.9')).toEqual({
-      tag: '3.9',
+  it('infers that plain versions never listed are shared and points at the nearest listed version', () => {
+    expect(advise('python:3.2')).toEqual({
+      tag: '3.2',
       why: 'inferred',
       alternatives: ['3.10-slim-trixie', '3.10-slim-bookworm', '3.10-trixie']
     })
-    expect(advise('python:3.9.18')).toMatchObject({
+    expect(advise('python:3.9.99')).toMatchObject({
       why: 'inferred',
       alternatives: ['3.10.21-slim-trixie', '3.10.21-slim-bookworm', '3.10.21-trixie']
     })
@@ -128,6 +128,58 @@ describe('sharedTagAdvice', () => {
       alternatives: ['slim-trixie', 'slim-bookworm', 'trixie']
     })
   })
+
+  it.each(['docker:28', 'hello-world:1', 'hola-mundo:1'])(
+    'does not infer %s, of an image whose plain versions are not shared tags now',
+    (raw) => {
+      expect(advise(raw)).toBeUndefined()
+    }
+  )
+
+  it('knows tags shared in their last listing that the snapshot no longer lists, and when that was', () => {
+    expect(advise('openjdk:8-jdk')).toEqual({
+      tag: '8-jdk',
+      why: 'retired',
+      lastListed: '2022-08-04',
+      alternatives: []
+    })
+    expect(advise('python:3.6-windowsservercore')).toEqual({
+      tag: '3.6-windowsservercore',
+      why: 'retired',
+      lastListed: '2019-07-08',
+      alternatives: []
+    })
+    expect(advise('adoptopenjdk')).toEqual({
+      tag: 'latest',
+      why: 'retired',
+      lastListed: '2021-05-10',
+      alternatives: []
+    })
+  })
+
+  it('points a retired tag at the nearest listed shared tag of the same form, else of its version', () => {
+    expect(advise('python:3.9')).toEqual({
+      tag: '3.9',
+      why: 'retired',
+      lastListed: '2025-10-31',
+      alternatives: ['3.10-slim-trixie', '3.10-slim-bookworm', '3.10-trixie']
+    })
+    expect(advise('eclipse-temurin:11.0.16_8-jdk')).toMatchObject({
+      why: 'retired',
+      alternatives: ['11.0.32_9-jdk-resolute', '11.0.32_9-jdk-noble', '11.0.32_9-jdk-jammy']
+    })
+    expect(advise('caddy:2.0.0-rc.3')).toMatchObject({
+      why: 'retired',
+      alternatives: ['2.11.4-alpine', '2.11.4-builder-alpine', '2.11-alpine']
+    })
+  })
+
+  it.each(['python:3.6-slim', 'openjdk:8-jdk-slim', 'openjdk:17-jre'])(
+    'does not flag %s, which was not a shared tag in its last listing',
+    (raw) => {
+      expect(advise(raw)).toBeUndefined()
+    }
+  )
 
   it.each(['python:3.9-slim', 'python:3.9-alpine3.18', 'python:3.9-bookworm'])(
     'does not infer %s, which names a variant',
@@ -164,6 +216,18 @@ describe('sharedTagAdvice', () => {
     expect(SHARED_TAGS_SNAPSHOT.date).toMatch(/^\d{4}-\d{2}-\d{2}$/)
   })
 })
+
+/** Every tag the history lists as no longer listed is advised against as retired, with its date; the rest as listed. */
+function historyMistakes(history: string): string[] {
+  const rows = readFileSync(history, 'utf8').trimEnd().split('\n').slice(1)
+  return rows.flatMap((row) => {
+    const [image, tag, , date, stillListed] = row.split('\t')
+    const advice = advise(`${image}:${tag}`)
+    const expected = stillListed === 'yes' ? 'listed' : `retired on ${date}`
+    const got = advice?.why === 'retired' ? `retired on ${advice.lastListed}` : advice?.why
+    return got === expected ? [] : [`${image}:${tag} is ${got ?? 'not shared'}, not ${expected}`]
+  })
+}
 
 /** What the generator writes for `library`. */
 function generate(library: string): Buffer {
@@ -223,6 +287,10 @@ describe('shared-tags.json against part of the official-images library', () => {
   it('classifies every SharedTags tag there as shared and every simple tag as not', () => {
     expect(classificationMistakes(PART_OF_LIBRARY)).toEqual([])
   })
+
+  it('classifies every tag of the shared-tag history there as listed or retired on the date of its last listing', () => {
+    expect(historyMistakes(join(PART_OF_LIBRARY, '..', 'historical-shared-tags.tsv'))).toEqual([])
+  })
 })
 
 describe('shared-tags.json against the official-images library', () => {
@@ -233,4 +301,11 @@ describe('shared-tags.json against the official-images library', () => {
   itWithLibrary(withLibrary('classifies every SharedTags tag as shared and every simple tag as not'), () => {
     expect(classificationMistakes(LIBRARY)).toEqual([])
   })
+
+  itWithLibrary(
+    withLibrary('classifies every tag of the shared-tag history as listed or retired on its last date'),
+    () => {
+      expect(historyMistakes(join(LIBRARY, '..', 'historical-shared-tags.tsv'))).toEqual([])
+    }
+  )
 })

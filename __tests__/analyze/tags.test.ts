@@ -24,6 +24,13 @@ describe('shared-tag and floating-tag', () => {
     ['an untagged official image', lines('FROM python'), {}, ['shared-tag@1']],
     ['latest of an official image', lines('FROM python:latest'), {}, ['shared-tag@1']],
     ['an untagged official image without shared tags', lines('FROM debian'), {}, ['floating-tag@1']],
+    [
+      'shared tags no longer listed',
+      lines('FROM openjdk:8-jdk', 'FROM python:3.6-windowsservercore', 'FROM adoptopenjdk'),
+      {},
+      ['shared-tag@1', 'shared-tag@2', 'shared-tag@3']
+    ],
+    ['simple tags no longer listed', lines('FROM openjdk:8-jdk-slim', 'FROM python:3.6-slim'), {}, []],
     ['the official image spelled in full', lines('FROM docker.io/library/python:3.12'), {}, ['shared-tag@1']],
     ['a digest pin on a shared tag', lines(`FROM python:3.12@${DIGEST}`), {}, []],
     ['a digest pin without tag', lines(`FROM python@${DIGEST}`), {}, []],
@@ -129,6 +136,35 @@ describe('shared-tag and floating-tag', () => {
     expect(finding).toMatchObject({ rule: 'floating-tag', severity: 'warning' })
     expect(finding.message).toContain('has no tag')
     expect(finding.fix).toContain('`ghcr.io/example/app:<version>@sha256:…`')
+  })
+})
+
+describe('shared-tag message for a tag no longer listed', () => {
+  it('says when it was last listed as shared, that it is no longer maintained, and what to use now', () => {
+    const [finding] = check(lines('FROM python:3.6'))
+    expect(finding.message).toContain(
+      '`3.6` was a shared tag of the official `python` image in its last listing (2022-01-12) and is no longer maintained'
+    )
+    expect(finding.message).toContain('no longer gets updates or security fixes')
+    expect(finding.message).not.toContain('floats')
+    expect(finding.message).toContain('Simple tags to use instead: `python:3.10-slim-trixie`')
+    expect(finding.fix).toContain('Pin a simple tag such as `python:3.10-slim-trixie`')
+  })
+
+  it('asks for a maintained tag when no listed one is like it', () => {
+    const [finding] = check(lines('FROM openjdk:8-jdk'))
+    expect(finding.message).toContain(
+      '`8-jdk` was a shared tag of the official `openjdk` image in its last listing (2022-08-04)'
+    )
+    expect(finding.message).not.toContain('Simple tags to use instead')
+    expect(finding.fix).toContain('Move to a maintained simple tag that names both the version and the OS variant')
+  })
+
+  it('explains an untagged image whose latest is no longer listed', () => {
+    const [finding] = check(lines('FROM openjdk'))
+    expect(finding.message).toContain(
+      'with no tag it means `openjdk:latest`, which was a shared tag of the official `openjdk` image in its last listing'
+    )
   })
 })
 

@@ -9,12 +9,26 @@ import { sharedTagAdvice, type SharedTagAdvice } from '../shared-tags.js'
 
 type ImageReference = Extract<ImageSource, { kind: 'image' }>
 
-const WHY: Record<SharedTagAdvice['why'], (tag: string, image: string) => string> = {
-  listed: (tag, image) => `\`${tag}\` is a shared tag of the official \`${image}\` image`,
-  untagged: (_tag, image) =>
-    `with no tag it means \`${image}:latest\`, a shared tag of the official \`${image}\` image`,
-  inferred: (tag, image) =>
-    `\`${tag}\` is a bare version of the official \`${image}\` image, which is published as a shared tag`
+/** Why the reference counts as shared, as a clause. */
+function reason(advice: SharedTagAdvice, image: string, tagged: boolean): string {
+  switch (advice.why) {
+    case 'listed':
+      return `\`${advice.tag}\` is a shared tag of the official \`${image}\` image`
+    case 'untagged':
+      return `with no tag it means \`${image}:latest\`, a shared tag of the official \`${image}\` image`
+    case 'inferred':
+      return `\`${advice.tag}\` is a bare version of the official \`${image}\` image, which is published as a shared tag`
+    case 'retired': {
+      const subject = tagged ? `\`${advice.tag}\`` : `with no tag it means \`${image}:latest\`, which`
+      return `${subject} was a shared tag of the official \`${image}\` image in its last listing (${advice.lastListed}) and is no longer maintained`
+    }
+  }
+}
+
+const RISK = {
+  current:
+    'A shared tag is published for several OS variants and floats to new releases, so rebuilding the same commit can change the OS, the size and the libraries without a diff.',
+  retired: 'A shared tag is published for several OS variants, and this one no longer gets updates or security fixes.'
 }
 
 export function tagFindings(model: DockerfileModel, file: string): Finding[] {
@@ -49,15 +63,16 @@ function tagFinding(source: ImageReference, file: string, line: number): Finding
 function sharedTag(source: ImageReference, advice: SharedTagAdvice): { message: string; fix: string } {
   const { ref } = source
   const image = displayName(untagged(ref))
-  const why = WHY[advice.why](advice.tag, image)
+  const why = reason(advice, image, ref.tag !== undefined)
+  const retired = advice.why === 'retired'
   const alternatives = advice.alternatives.slice(0, 3).map((tag) => displayName({ ...untagged(ref), tag }))
   const instead =
     alternatives.length > 0 ? ` Simple tags to use instead: ${orList(alternatives.map((name) => `\`${name}\``))}.` : ''
-  const message = `${subject(source)} uses a shared tag: ${why}. A shared tag is published for several OS variants and floats to new releases, so rebuilding the same commit can change the OS, the size and the libraries without a diff.${instead}`
+  const message = `${subject(source)} uses a shared tag: ${why}. ${retired ? RISK.retired : RISK.current}${instead}`
   const fix =
     alternatives.length > 0
       ? `Pin a simple tag such as ${orList(alternatives.map((name) => `\`${name}\``))}, and add its digest (\`${alternatives[0]}@sha256:…\`) so rebuilds are reproducible.`
-      : `Pin a simple tag that names both the version and the OS variant, and add its digest (\`${image}:<tag>@sha256:…\`) so rebuilds are reproducible.`
+      : `${retired ? 'Move to a maintained' : 'Pin a'} simple tag that names both the version and the OS variant, and add its digest (\`${image}:<tag>@sha256:…\`) so rebuilds are reproducible.`
   return { message, fix }
 }
 
