@@ -8,10 +8,10 @@ import {
   buildMeasurement,
   buildOnce,
   compressedSizesFrom,
-  imageTagFor,
   measureImage,
   sharedFilesFor,
   type BuildOptions,
+  type BuiltImage,
   type SharedCheckout
 } from './measure/build.js'
 import { InputError, type Settings } from './config.js'
@@ -23,7 +23,6 @@ import {
   type Engine,
   type EngineInfo
 } from './engine/index.js'
-import type { TracedStep } from './engine/trace.js'
 import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './report/markdown.js'
@@ -196,7 +195,7 @@ interface Prepared {
   context?: BuildContext
   fingerprint?: Fingerprint
   samples: number[]
-  last?: { imageId: string; steps: TracedStep[] }
+  last?: BuiltImage
   /** Set once the side's report is known: it cannot be built, a build failed, or it was measured or reused. */
   report?: VariantReport
 }
@@ -361,8 +360,8 @@ async function buildRun(build: Prepared, run: number, state: RunState): Promise<
     const outcome = await buildOnce(engine, build.item.variant, build.context!, build.options, run, state.run.logger)
     if (outcome.ok) {
       build.samples.push(outcome.seconds)
-      if (build.last && build.last.imageId !== outcome.imageId) await discardImage(engine, build.last.imageId, state)
-      build.last = { imageId: outcome.imageId, steps: outcome.steps }
+      if (build.last) await discardImage(engine, build.last, state)
+      build.last = { imageId: outcome.imageId, tag: outcome.tag, steps: outcome.steps }
       return
     }
     const timing = build.samples.length ? { build: buildMeasurement(build.samples, build.options) } : {}
@@ -372,17 +371,20 @@ async function buildRun(build: Prepared, run: number, state: RunState): Promise<
       ...timing,
       ...(build.fingerprint ? { fingerprint: build.fingerprint } : {})
     })
-    if (build.last) await discardImage(engine, build.last.imageId, state)
+    if (build.last) await discardImage(engine, build.last, state)
   } catch (error) {
     build.report = failed(build, `not measured: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
 
-/** An image slimcheck no longer needs: removed so that repeated builds do not fill the disk. */
-async function discardImage(engine: Engine, imageId: string, state: RunState): Promise<void> {
+/**
+ * An image slimcheck no longer needs, removed so that repeated builds do not fill the disk: by the tag its build gave
+ * it, never by its id, so that an identical image another build or another run also tagged stays theirs.
+ */
+async function discardImage(engine: Engine, image: BuiltImage, state: RunState): Promise<void> {
   await engine
-    .removeImage(imageId)
-    .catch((error: Error) => state.run.logger.warning(`could not remove the image ${imageId}: ${error.message}`))
+    .removeImage(image.tag)
+    .catch((error: Error) => state.run.logger.warning(`could not remove the image ${image.tag}: ${error.message}`))
 }
 
 async function measured(build: Prepared, state: RunState): Promise<VariantReport> {
@@ -408,11 +410,7 @@ async function measured(build: Prepared, state: RunState): Promise<VariantReport
   } catch (error) {
     return failed(build, `not measured: ${error instanceof Error ? error.message : String(error)}`)
   } finally {
-    if (!state.head.keepImages) {
-      // The tag first: an image the other side's identical build also made goes with its last tag.
-      await engine.removeImage(imageTagFor(item.variant, build.options.side)).catch(() => undefined)
-      await discardImage(engine, build.last!.imageId, state)
-    }
+    if (!state.head.keepImages) await discardImage(engine, build.last!, state)
   }
 }
 

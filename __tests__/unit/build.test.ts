@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals'
+import { describe, expect, it, jest } from '@jest/globals'
 import { imageTagFor, median, sharedFilesFor } from '../../src/measure/build.js'
 import { explainBuildError } from '../../src/engine/buildkit.js'
 import { apiAtLeast, contextMustBeFetched, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine/index.js'
@@ -90,16 +90,20 @@ describe('build output', () => {
     ])
   })
 
-  it('makes valid, side-specific image tags from any variant name', () => {
-    expect(imageTagFor({ name: 'docker/API:Runtime', dockerfile: 'x', context: '.', buildArgs: {} }, 'base')).toBe(
-      'slimcheck/docker/api-runtime:base'
-    )
-    expect(imageTagFor({ name: '--', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe(
-      'slimcheck/variant:head'
-    )
-    expect(imageTagFor({ name: 'docs/<b>evil|name</b>', dockerfile: 'x', context: '.', buildArgs: {} }, 'head')).toBe(
-      'slimcheck/docs/b-evil-name/b:head'
-    )
+  it('makes valid image tags from any variant name, specific to the side, the run and the build', () => {
+    const tag = (name: string, side: string, build = 1): string =>
+      imageTagFor({ name, dockerfile: 'x', context: '.', buildArgs: {} }, side, build)
+    const runId = /:head-([0-9a-f]{8})-1$/.exec(tag('api', 'head'))![1]
+    expect(tag('docker/API:Runtime', 'base', 2)).toBe(`slimcheck/docker/api-runtime:base-${runId}-2`)
+    expect(tag('--', 'head')).toBe(`slimcheck/variant:head-${runId}-1`)
+    expect(tag('docs/<b>evil|name</b>', 'head')).toBe(`slimcheck/docs/b-evil-name/b:head-${runId}-1`)
+  })
+
+  it('gives another run (another process, its own copy of the module) other image names', async () => {
+    const variant = { name: 'api', dockerfile: 'x', context: '.', buildArgs: {} }
+    jest.resetModules()
+    const another = await import('../../src/measure/build.js')
+    expect(another.imageTagFor(variant, 'head', 1)).not.toBe(imageTagFor(variant, 'head', 1))
   })
 
   it('takes the median', () => {

@@ -1,4 +1,5 @@
 /** Stage 4: build each variant with the real engine and measure what came out. */
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Analysis } from '../analyze/index.js'
@@ -57,18 +58,31 @@ export interface Measurement {
 
 const LOG_TAIL_LINES = 20
 
-/** A valid reference for any variant name: each path component lower-cased, other characters folded to `-`. */
-export function imageTagFor(variant: Variant, side: string): string {
+/** Sets this process's images apart from those of other runs on the same engine: each removes only its own. */
+const RUN_ID = randomBytes(4).toString('hex')
+
+/**
+ * A valid reference for any variant name: each path component lower-cased, other characters folded to `-`; the tag
+ * is the side, this run's id and the build's number (`slimcheck/api:head-1f2e3d4c-2`). Each build has a name of its
+ * own, so that removing it by that name never removes an image another build (or another run) made too.
+ */
+export function imageTagFor(variant: Variant, side: string, build: number): string {
   const components = variant.name
     .toLowerCase()
     .split('/')
     .map((component) => component.replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, ''))
     .filter(Boolean)
-  return `slimcheck/${components.join('/') || 'variant'}:${side}`
+  return `slimcheck/${components.join('/') || 'variant'}:${side}-${RUN_ID}-${build}`
 }
 
-export type RunOutcome =
-  { ok: true; seconds: number; imageId: string; steps: TracedStep[] } | { ok: false; failure: VariantFailure }
+/** An image one build made, and the name this run gave it. */
+export interface BuiltImage {
+  imageId: string
+  tag: string
+  steps: TracedStep[]
+}
+
+export type RunOutcome = ({ ok: true; seconds: number } & BuiltImage) | { ok: false; failure: VariantFailure }
 
 /** The lent files under one variant's context: a path above or at the context lends all of it. */
 export function sharedFilesFor(shared: SharedCheckout | undefined, contextDir: string): SharedFiles | undefined {
@@ -94,6 +108,7 @@ export async function buildOnce(
   const redact = redactorFor(sensitiveArgs(variant), options.secrets)
   const runText = options.runs > 1 ? `, run ${run}/${options.runs}` : ''
   const title = `Build ${variant.name} (${options.side}${runText}, ${options.cache} cache)`
+  const tag = imageTagFor(variant, options.side, run)
   const tail: string[] = []
   const outcome = await logger.group(title, () =>
     logger.untrusted(async () => {
@@ -101,7 +116,7 @@ export async function buildOnce(
       const result = await engine.build({
         context: () => packContext(context.entries),
         dockerfile: context.dockerfile,
-        tag: imageTagFor(variant, options.side),
+        tag,
         target: variant.target,
         buildArgs: variant.buildArgs,
         secrets: options.secrets,
@@ -120,7 +135,7 @@ export async function buildOnce(
   )
   const { result } = outcome
   if (!result.ok) return { ok: false, failure: { message: redact(result.error), logTail: tail } }
-  return { ok: true, seconds: outcome.seconds, imageId: result.imageId, steps: result.steps }
+  return { ok: true, seconds: outcome.seconds, imageId: result.imageId, tag, steps: result.steps }
 }
 
 /** Size, layers and conda markers of the image the last build made, read in one pass over its archive. */
@@ -128,12 +143,12 @@ export async function measureImage(
   engine: Engine,
   variant: Variant,
   analysis: Analysis | undefined,
-  last: { imageId: string; steps: TracedStep[] },
+  last: BuiltImage,
   samples: number[],
   options: BuildOptions
 ): Promise<Measurement> {
   const redact = redactorFor(sensitiveArgs(variant), options.secrets)
-  const details = await engine.inspectImage(last.imageId, options.store, imageTagFor(variant, options.side))
+  const details = await engine.inspectImage(last.imageId, options.store, last.tag)
   const engineHistory = options.store === 'overlay2' ? await engine.history(last.imageId) : undefined
   const archive = await readImageArchive(await engine.saveImage(last.imageId, details.platform), {
     compressLayer: (diffId) => !(diffId && options.compressedSizes.has(diffId))
