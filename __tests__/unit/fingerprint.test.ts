@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals'
 import { analyzeDockerfile } from '../../src/analyze/index.js'
 import { buildContext } from '../../src/measure/context.js'
 import { fingerprintVariant, readBySources } from '../../src/measure/fingerprint.js'
-import type { Variant } from '../../src/types.js'
+import type { Fingerprint, Variant } from '../../src/types.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 const inputsOf = (text: string, target?: string, buildArgs: Record<string, string> = {}) =>
@@ -221,5 +221,56 @@ describe('the files a fingerprint reads', () => {
     const text = 'FROM busybox:1.36\n'
     const dir = makeWorkspace({ Dockerfile: text })
     expect(await digestOf(dir, text, 'linux/aarch64')).not.toBe(await digestOf(dir, text, 'linux/x86_64'))
+  })
+})
+
+describe('a base image with ONBUILD triggers', () => {
+  const text = 'FROM acme/onbuild-base:1\nCOPY app/ /app/\n'
+  const digestWith = async (
+    dir: string,
+    onBuild: Record<string, string[] | undefined>,
+    dockerfile = text
+  ): Promise<Fingerprint> =>
+    fingerprintVariant({
+      variant: { name: 'app', dockerfile: 'Dockerfile', context: '.', buildArgs: {} },
+      platform: 'linux/x86_64',
+      dockerfileText: dockerfile,
+      inputs: inputsOf(dockerfile),
+      context: buildContext(dir, 'Dockerfile'),
+      secretNames: [],
+      resolveImage: () => Promise.resolve('sha256:base'),
+      imageOnBuild: (reference) => Promise.resolve(onBuild[reference])
+    })
+  const workspace = (notes: string, dockerfile = text): string =>
+    makeWorkspace({ Dockerfile: dockerfile, 'app/main.py': 'print(1)\n', 'notes.bin': notes })
+
+  it.each([
+    ['COPY . /app', ['COPY . /app']],
+    ['ADD', ['RUN echo hi', 'add data.tgz /data']],
+    ['RUN with a bind mount', ['RUN --mount=type=bind,target=/src make -C /src']],
+    ['triggers that cannot be known', undefined]
+  ])('reads the whole context for %s', async (_, triggers) => {
+    const onBuild = { 'acme/onbuild-base:1': triggers }
+    const before = await digestWith(workspace('x'), onBuild)
+    expect((await digestWith(workspace('x'.repeat(5_000_000)), onBuild)).digest).not.toBe(before.digest)
+  })
+
+  it('reads only what the Dockerfile names when the triggers read no context, or belong to an image not built on', async () => {
+    const unread = async (onBuild: Record<string, string[] | undefined>, dockerfile = text): Promise<void> =>
+      expect((await digestWith(workspace('changed', dockerfile), onBuild, dockerfile)).digest).toBe(
+        (await digestWith(workspace('x', dockerfile), onBuild, dockerfile)).digest
+      )
+    await unread({ 'acme/onbuild-base:1': [] })
+    await unread({ 'acme/onbuild-base:1': ['RUN make', 'ENV A=1'] })
+    const copiesFrom = 'FROM busybox:1.36\nCOPY --from=acme/onbuild-base:1 /x /x\nCOPY app/ /app/\n'
+    await unread({ 'busybox:1.36': [], 'acme/onbuild-base:1': ['COPY . /app'] }, copiesFrom)
+  })
+
+  it('cannot be fingerprinted when a trigger reads from an image or fetches', async () => {
+    for (const trigger of ['COPY --from=acme/tools:1 /bin/tool /bin/', 'ADD https://example.com/x.tgz /x']) {
+      expect(await digestWith(workspace('x'), { 'acme/onbuild-base:1': [trigger] })).toEqual({
+        unfingerprintable: `the base \`acme/onbuild-base:1\` has \`ONBUILD ${trigger}\`, which reads outside the context`
+      })
+    }
   })
 })

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { minimatch } from 'minimatch'
+import { buildStages, parseDockerfile, productionStage } from '../analyze/dockerfile.js'
 import type { BuildInputs } from '../analyze/inputs.js'
 import type { BuildContext, ContextEntry } from './context.js'
 import type { Fingerprint, Variant } from '../types.js'
@@ -20,6 +21,11 @@ export interface FingerprintRequest {
   secretNames: string[]
   /** An external image's identity (registry digest, else local image id), or undefined when none can be had. */
   resolveImage: (reference: string) => Promise<string | undefined>
+  /**
+   * A base image's ONBUILD triggers (its config's `OnBuild`, `[]` for none), which run in the build of every stage
+   * that starts from it; undefined when they cannot be known (the engine does not hold the image).
+   */
+  imageOnBuild?: (reference: string) => Promise<string[] | undefined>
 }
 
 const FORMAT = 'slimcheck fingerprint 1'
@@ -90,12 +96,46 @@ function entryLine(entry: ContextEntry): string {
   return `file ${entry.name} ${mode} ${hashFile(entry.source)}`
 }
 
+/** The external images the built stages start from: theirs are the ONBUILD triggers the build runs. */
+function baseImages(request: FingerprintRequest): string[] {
+  const { variant } = request
+  const model = parseDockerfile(request.dockerfileText, { buildArgs: variant.buildArgs, target: variant.target })
+  const stages = buildStages(model, productionStage(model, variant.target))
+  return [...new Set(stages.flatMap((stage) => (stage.base.kind === 'image' ? [stage.base.ref.raw] : [])))]
+}
+
+const READS_CONTEXT = /^\s*(COPY|ADD)\s|^\s*RUN\s.*--mount=/i
+const READS_ELSEWHERE = /^\s*(COPY|ADD)\s.*--from=|^\s*ADD\s(.*\s)?((https?|git|ssh):\/\/|git@)/i
+
+/**
+ * Whether the bases' ONBUILD triggers read the context: the whole of it for a COPY, ADD or RUN --mount among them, as
+ * for a base whose triggers cannot be known; nothing a fingerprint can follow for one that copies from an image or
+ * fetches.
+ */
+async function onBuildReads(
+  request: FingerprintRequest
+): Promise<{ readsContext: boolean } | { unfingerprintable: string }> {
+  let readsContext = false
+  for (const base of request.imageOnBuild ? baseImages(request) : []) {
+    const triggers = await request.imageOnBuild!(base)
+    const elsewhere = triggers?.find((trigger) => READS_ELSEWHERE.test(trigger))
+    if (elsewhere)
+      return {
+        unfingerprintable: `the base \`${base}\` has \`ONBUILD ${elsewhere.trim()}\`, which reads outside the context`
+      }
+    if (!triggers || triggers.some((trigger) => READS_CONTEXT.test(trigger))) readsContext = true
+  }
+  return { readsContext }
+}
+
 export async function fingerprintVariant(request: FingerprintRequest): Promise<Fingerprint> {
   const { variant, inputs, context } = request
   if (!inputs) return { unfingerprintable: 'the Dockerfile has nothing to build' }
   if (inputs.unfingerprintable) return { unfingerprintable: inputs.unfingerprintable }
+  const onBuild = await onBuildReads(request)
+  if ('unfingerprintable' in onBuild) return onBuild
   const always = new Set([context.dockerfile, '.dockerignore', `${context.dockerfile}.dockerignore`])
-  const sources = inputs.contextSources
+  const sources = onBuild.readsContext ? 'all' : inputs.contextSources
   const read = sources === 'all' ? context.entries : entriesRead(context.entries, sources, always)
   const lines = [
     FORMAT,
