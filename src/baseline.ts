@@ -231,7 +231,7 @@ export interface EarlierReportRequest {
 }
 
 /**
- * The report the newest successful push run on `branch` stored, whose shared names a side keeps where no report is
+ * The report the newest completed push run on `branch` stored, whose shared names a side keeps where no report is
  * carried (a push run, the base side of a build): where two Dockerfiles want one name, the one that had it keeps it
  * after the pull request that added the other is merged. Undefined when there is none, when it cannot be had within
  * the time limit (discovery then names by path order), and for a leg of a matrix (the legs must agree on the names,
@@ -314,7 +314,7 @@ async function fromBuild(request: BaselineRequest, note?: string): Promise<Basel
  */
 export async function resolveBaseline(request: BaselineRequest): Promise<Baseline> {
   const { mode, logger } = request
-  if (mode === 'none') return { kind: 'none', info: { source: 'none', note: 'baseline is none' } }
+  if (mode === 'none') return { kind: 'none', info: { source: 'none', note: 'baseline is none', optedOut: true } }
   if (mode === 'build') return fromBuild(request)
   if (mode === 'artifact') {
     const stored = await fromArtifact(request, () => true).catch((error: Error) => {
@@ -326,7 +326,7 @@ export async function resolveBaseline(request: BaselineRequest): Promise<Baselin
         kind: 'none',
         info: {
           source: 'none',
-          note: `no report named '${request.settings.artifactName}' was found in successful push runs on ${request.baseRef}`
+          unavailable: `no report named '${request.settings.artifactName}' was found in push runs on ${request.baseRef} (a push run on ${request.baseRef} stores one)`
         }
       }
     )

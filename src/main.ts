@@ -99,7 +99,7 @@ async function measureCompareAndPublish(
           actionsLogger.warning(`no baseline: ${error.message}`)
           return {
             kind: 'none',
-            info: { source: 'none', note: `the baseline could not be prepared: ${error.message}` }
+            info: { source: 'none', unavailable: `the baseline could not be prepared: ${error.message}` }
           }
         })
       )
@@ -221,8 +221,11 @@ async function publishResult(
       event.pullRequest.fork,
       actionsLogger
     )
-  if (event.storesBaseline && github)
-    await storeBaseline(github, settings.artifactName, settings.reportPath, actionsLogger)
+  if (event.storesBaseline && github) {
+    if (headReport.variants.some((variant) => variant.status === 'built'))
+      await storeBaseline(github, settings.artifactName, settings.reportPath, actionsLogger)
+    else actionsLogger.warning('the report was not stored as the baseline: this run measured no variant')
+  }
   core.info(summaryText(headReport, comparison))
   failWith(comparison.violations, event.pathPrefix)
 }
@@ -232,6 +235,7 @@ function finishWithProblem(raw: RawInputs, problem: string): void {
   const workspace = path.resolve(workspaceDir(), raw['working-directory'] ?? INPUT_DEFAULTS['working-directory'])
   const reportPath = path.resolve(workspace, raw['report-path'] ?? INPUT_DEFAULTS['report-path'])
   core.setOutput('passed', 'false')
+  core.setOutput('result', 'not-checked')
   try {
     writeReport(emptyReport(VERSION, problem), reportPath)
     core.setOutput('report-path', reportPath)

@@ -20,6 +20,7 @@ import {
   engineAddress,
   EngineTimeoutError,
   EngineUnreachableError,
+  PullError,
   type Engine,
   type EngineInfo
 } from './engine/index.js'
@@ -27,7 +28,15 @@ import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './report/markdown.js'
 import { redactorFor, secretFragments, secretValues, sensitiveArgs } from './redact.js'
-import { SCHEMA_VERSION, type Fingerprint, type Report, type Variant, type VariantReport } from './types.js'
+import {
+  SCHEMA_VERSION,
+  type FailureKind,
+  type Fingerprint,
+  type ImagePull,
+  type Report,
+  type Variant,
+  type VariantReport
+} from './types.js'
 import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './measure/variants.js'
 
 /** One checkout to measure: the PR head, or the baseline in its own worktree. */
@@ -81,6 +90,8 @@ interface RunState {
   compressedSizes: Map<string, number>
   /** Image identities resolved for fingerprints, once per reference. */
   identities: Map<string, Promise<string | undefined>>
+  /** External images made ready for builds, once per reference and platform: pulled, or already on the engine. */
+  pulls: Map<string, Promise<PullOutcome>>
   head: Settings
   progress: { done: number; total: number }
 }
@@ -106,6 +117,7 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
     engine: run.engine,
     compressedSizes: compressedSizesFrom(run.carry?.report, run.version),
     identities: new Map(),
+    pulls: new Map(),
     head: run.sides[run.sides.length - 1].settings,
     progress: { done: 0, total: 0 }
   }
@@ -121,6 +133,10 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
       run.logger.warning(state.engineProblem)
     }
   }
+  if (state.head.outputFiles.length)
+    run.logger.info(
+      `Left out of every build context, whatever .dockerignore says: ${state.head.outputFiles.join(', ')} (what slimcheck writes)`
+    )
   const names = interleavedNames(states)
   const selected = run.select ? run.select(names) : new Set(names)
   for (const side of states) side.analyzed = side.analyzed.filter((item) => selected.has(item.variant.name))
@@ -135,6 +151,8 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
     onSides.forEach(({ side }, index) => side.reports.set(name, reports[index]))
   }
   if (cacheBefore) await pruneCacheSince(cacheBefore, state)
+  const pulls = await pulledImages(state)
+  if (state.head.cache === 'cold' && !state.head.keepImages) await removePulled(pulls, state)
   return states.map((side) => ({
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'slimcheck', version: run.version },
@@ -144,6 +162,7 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
       ? { engine: { version: state.info.version, store: state.info.store, os: state.info.os, arch: state.info.arch } }
       : {}),
     problems: [...side.problems, ...(state.engineProblem ? [state.engineProblem] : [])],
+    ...(pulls.length ? { pulls } : {}),
     variants: side.analyzed.map((item) => side.reports.get(item.variant.name)!)
   }))
 }
@@ -215,20 +234,34 @@ function optionsFor(side: SideState, state: RunState): BuildOptions {
   }
 }
 
-function failed(prepared: Prepared, message: string, rest: Partial<VariantReport> = {}): VariantReport {
+function failed(
+  prepared: Prepared,
+  kind: FailureKind,
+  message: string,
+  rest: Partial<VariantReport> = {}
+): VariantReport {
   const redact = redactorFor(sensitiveArgs(prepared.item.variant), prepared.options.secrets)
-  return variantReport(prepared.item, { status: 'failed', failure: { message: redact(message), logTail: [] }, ...rest })
+  return variantReport(prepared.item, {
+    status: 'failed',
+    failure: { message: redact(message), logTail: [], kind },
+    ...rest
+  })
+}
+
+/** A failure of the machinery, not of the Dockerfile: nothing about the variant was checked. */
+function unmeasured(prepared: Prepared, error: unknown, rest: Partial<VariantReport> = {}): VariantReport {
+  return failed(prepared, 'unmeasured', `not measured: ${error instanceof Error ? error.message : String(error)}`, rest)
 }
 
 /** Settles what needs no build: blocked variants, a missing engine, an unreadable context; else fingerprints it. */
 async function prepare(side: SideState, item: AnalyzedVariant, state: RunState): Promise<Prepared> {
   const prepared: Prepared = { side, item, options: optionsFor(side, state), samples: [] }
   const { info } = state
-  if (item.blocker) prepared.report = failed(prepared, item.blocker)
+  if (item.blocker) prepared.report = failed(prepared, 'build', item.blocker)
   else if (!state.engine) prepared.report = variantReport(item, {})
   else if (!info)
     prepared.report = variantReport(item, {
-      failure: { message: `not built: ${state.engineProblem ?? 'no engine'}`, logTail: [] }
+      failure: { message: `not built: ${state.engineProblem ?? 'no engine'}`, logTail: [], kind: 'unmeasured' }
     })
   if (prepared.report || !info) return prepared
   const { variant } = item
@@ -237,12 +270,13 @@ async function prepare(side: SideState, item: AnalyzedVariant, state: RunState):
     prepared.context = buildContext(
       contextDir,
       path.posix.relative(variant.context, variant.dockerfile),
-      sharedFilesFor(prepared.options.shared, contextDir)
+      sharedFilesFor(prepared.options.shared, contextDir),
+      outputsIn(variant.context, state.head.outputFiles)
     )
   } catch (error) {
     // A context that cannot be read costs this variant only, whatever failed.
     const reason = error instanceof ContextError ? error.message : `the build context cannot be read: ${String(error)}`
-    prepared.report = failed(prepared, reason)
+    prepared.report = failed(prepared, 'build', reason)
     return prepared
   }
   const redact = redactorFor(sensitiveArgs(variant), prepared.options.secrets)
@@ -260,6 +294,14 @@ async function prepare(side: SideState, item: AnalyzedVariant, state: RunState):
     ? { unfingerprintable: redact(fingerprint.unfingerprintable) }
     : fingerprint
   return prepared
+}
+
+/** The files this run writes (workspace-relative) that lie in a context, relative to it. */
+function outputsIn(context: string, outputFiles: string[]): Set<string> {
+  const inside = outputFiles
+    .map((file) => path.posix.relative(context, file))
+    .filter((file) => !file.startsWith('../') && !path.posix.isAbsolute(file))
+  return new Set(inside)
 }
 
 function identity(reference: string, state: RunState): Promise<string | undefined> {
@@ -357,6 +399,13 @@ async function measureVariant(
 async function buildRun(build: Prepared, run: number, state: RunState): Promise<void> {
   const engine = state.engine!
   try {
+    if (run === 1) {
+      const refused = await pullInputs(build, state)
+      if (refused) {
+        build.report = unmeasured(build, refused, fingerprinted(build))
+        return
+      }
+    }
     const outcome = await buildOnce(engine, build.item.variant, build.context!, build.options, run, state.run.logger)
     if (outcome.ok) {
       build.samples.push(outcome.seconds)
@@ -373,7 +422,84 @@ async function buildRun(build: Prepared, run: number, state: RunState): Promise<
     })
     if (build.last) await discardImage(engine, build.last, state)
   } catch (error) {
-    build.report = failed(build, `not measured: ${error instanceof Error ? error.message : String(error)}`)
+    build.report = unmeasured(build, error)
+  }
+}
+
+/** What making one image ready for builds came to: the pull made, none needed, or why it failed. */
+interface PullOutcome {
+  pulled?: ImagePull
+  refused?: string
+}
+
+function fingerprinted(build: Prepared): Partial<VariantReport> {
+  return build.fingerprint ? { fingerprint: build.fingerprint } : {}
+}
+
+/**
+ * Pulls every external image the variant's build reads that the engine does not hold yet, for its platform, so that
+ * its timed builds download nothing. Each image is pulled once a run. Resolves with why a pull failed, if one did.
+ */
+async function pullInputs(build: Prepared, state: RunState): Promise<string | undefined> {
+  const { variant } = build.item
+  const images = (build.item.analysis?.inputs?.images ?? []).map((image) => image.raw)
+  const outcomes: PullOutcome[] = []
+  for (const image of images) {
+    const key = `${image} ${variant.platform ?? ''}`
+    let outcome = state.pulls.get(key)
+    if (!outcome) {
+      outcome = pullOnce(image, variant.platform, build.options.timeoutSeconds, state)
+      state.pulls.set(key, outcome)
+    }
+    outcomes.push(await outcome)
+  }
+  return outcomes.find((outcome) => outcome.refused)?.refused
+}
+
+async function pullOnce(
+  image: string,
+  platform: string | undefined,
+  timeoutSeconds: number,
+  state: RunState
+): Promise<PullOutcome> {
+  const engine = state.engine!
+  const { logger } = state.run
+  if (await engine.hasImage(image)) return {}
+  return logger.group(`Pull ${image}${platform ? ` for ${platform}` : ''} (not timed)`, async () => {
+    try {
+      const result = await engine.pullImage(image, platform, timeoutSeconds)
+      const digest = result.digest ? ` ${result.digest}` : ''
+      logger.info(`pulled ${result.reference}${digest}: ${humanBytes(result.downloadedBytes)} in ${result.seconds} s`)
+      return {
+        pulled: {
+          image: result.reference,
+          ...(platform ? { platform } : {}),
+          ...(result.digest ? { digest: result.digest } : {}),
+          bytes: result.downloadedBytes,
+          seconds: result.seconds
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof PullError)) throw error
+      logger.warning(error.message)
+      return { refused: error.message }
+    }
+  })
+}
+
+async function pulledImages(state: RunState): Promise<ImagePull[]> {
+  const outcomes = await Promise.all(state.pulls.values())
+  return outcomes.flatMap((outcome) => (outcome.pulled ? [outcome.pulled] : []))
+}
+
+/** In cold mode the images this run pulled go too: none of them was on the engine before it. */
+async function removePulled(pulls: ImagePull[], state: RunState): Promise<void> {
+  for (const pull of pulls) {
+    await state
+      .engine!.removeImage(pull.image)
+      .catch((error: Error) =>
+        state.run.logger.warning(`could not remove the pulled image ${pull.image}: ${error.message}`)
+      )
   }
 }
 
@@ -408,7 +534,7 @@ async function measured(build: Prepared, state: RunState): Promise<VariantReport
       ...(build.fingerprint ? { fingerprint: build.fingerprint } : {})
     }
   } catch (error) {
-    return failed(build, `not measured: ${error instanceof Error ? error.message : String(error)}`)
+    return unmeasured(build, error)
   } finally {
     if (!state.head.keepImages) await discardImage(engine, build.last!, state)
   }

@@ -139,8 +139,18 @@ export interface Fingerprint {
 
 export type VariantStatus = 'built' | 'failed' | 'skipped'
 
+/**
+ * `build`: the Dockerfile failed (a step's command, a missing source, a syntax error), which the baseline can share.
+ * `unmeasured`: the machinery failed (the engine, its disk, a registry, a time limit): nothing was checked.
+ */
+export type FailureKind = 'build' | 'unmeasured'
+
 export interface VariantFailure {
   message: string
+  /** Absent in reports of earlier versions, which did not tell the two apart. */
+  kind?: FailureKind
+  /** The Dockerfile step that failed, as BuildKit names it without its position (`[runtime] RUN make`). */
+  step?: string
   /** The last lines of the build log, untrusted text. */
   logTail: string[]
 }
@@ -165,6 +175,18 @@ export interface VariantReport {
   reused?: Reuse
 }
 
+/** An image pulled before the first build that reads it, so that no build time includes a download. */
+export interface ImagePull {
+  image: string
+  /** The platform pulled, when the variant names one (else the engine's own). */
+  platform?: string
+  /** The digest the registry resolved the reference to. */
+  digest?: string
+  /** Compressed bytes downloaded: layers the engine already had are not downloaded again. */
+  bytes: number
+  seconds: number
+}
+
 export const SCHEMA_VERSION = 2
 
 export interface Report {
@@ -175,6 +197,8 @@ export interface Report {
   engine?: { version: string; store: ImageStore; os: string; arch: string }
   /** Run-level problems that stopped part of the work (bad input, no Dockerfiles, unreachable engine). */
   problems: string[]
+  /** The images this run pulled before timing any build, for every side it measured. */
+  pulls?: ImagePull[]
   variants: VariantReport[]
   /** Present on pull requests: what the head measured against the baseline. */
   comparison?: Comparison
@@ -206,6 +230,10 @@ export interface BaselineInfo {
   runUrl?: string
   /** Why there is no baseline, or what was done instead of what was asked. */
   note?: string
+  /** A comparison was asked for and could not be made, and why: the check fails, as nothing was compared. */
+  unavailable?: string
+  /** A pull request that asked for no comparison (`baseline: none`): the limits only a comparison checks are not. */
+  optedOut?: boolean
 }
 
 export interface Delta {
@@ -252,7 +280,10 @@ export interface VariantComparison {
 }
 
 export interface PolicyViolation {
-  /** Which limit: `fail-on`, `max-size-increase`, `max-build-time-increase`, `max-size`, `build`. */
+  /**
+   * Which limit: `fail-on`, `max-size-increase`, `max-build-time-increase`, `max-size`, `build`; or what could not be
+   * checked: `not-measured` (a variant, on either side), `not-compared` (the baseline), `run` (the run itself).
+   */
   limit: string
   variant?: string
   message: string
@@ -272,4 +303,6 @@ export interface Comparison {
   violations: PolicyViolation[]
   /** Violations already on the baseline that do not fail the check (`fail-on-inherited` is off). */
   inherited: PolicyViolation[]
+  /** Limits set but not checked, as there was no baseline to check them against (`baseline: none`, a push). */
+  notChecked?: string[]
 }

@@ -111,7 +111,8 @@ function hostileScenario(): Scenario {
       failure: {
         message:
           'process "/bin/sh -c for i in $(seq 1 60); do curl https://registry-1.docker.io/v2/; done" did not complete successfully: exit code: 7',
-        logTail: HOSTILE_LOG
+        logTail: HOSTILE_LOG,
+        kind: 'build'
       }
     }
   ])

@@ -18,6 +18,7 @@ import type {
   BaselineInfo,
   BuildStep,
   Comparison,
+  FailureKind,
   Finding,
   Report,
   Reuse,
@@ -38,6 +39,7 @@ interface VariantOptions {
   findings?: Finding[]
   logTail?: string[]
   message?: string
+  kind?: FailureKind
   layers?: Array<[number, string?]>
   steps?: BuildStep[]
   reused?: Reuse
@@ -68,7 +70,8 @@ function variant(name: string, options: VariantOptions = {}): VariantReport {
       ? {
           failure: {
             message: options.message ?? 'build failed: exit code 7',
-            logTail: options.logTail ?? ['RUN make', 'make: *** error 7']
+            logTail: options.logTail ?? ['RUN make', 'make: *** error 7'],
+            kind: options.kind ?? 'build'
           }
         }
       : {}),

@@ -100,7 +100,9 @@ describe('mergeShards', () => {
     const { head, base, comparison } = mergeShards([partials[0]], POLICY, NO_BASELINE)
     const problem = 'shard 2/2 is missing'
     const comment = renderComment(head, base, comparison, { key: 'slimcheck/images', baseLabel: 'main' })
-    expect(comment.split('\n')[2]).toMatch(/^❌ \*\*slimcheck\*\*: \d+ new violations: shard 2\/2 is missing/)
+    expect(comment.split('\n')[2]).toMatch(
+      /^❌ \*\*slimcheck\*\*: \d+ new violations, but \d+ not checked: shard 2\/2 is missing/
+    )
     expect(comment).toContain(`**run**: ${problem}`)
     expect(renderComparisonText(head, base!, comparison, 'main')).toContain(`run: ${problem}`)
     const sarif = renderSarif(head, { version: '0.1.0', comparison })

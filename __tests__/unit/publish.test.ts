@@ -34,13 +34,42 @@ describe('the structured outputs', () => {
     const demo = demoScenario()
     expect(outcomeOf(demo.comparison)).toEqual({
       passed: true,
+      result: 'passed',
       violations: 0,
       sizeDelta: 5_310_137
     })
     const large = largeScenario()
     expect(outcomeOf(large.comparison)).toMatchObject({ passed: false, violations: 4 })
     const alone = compareReports(undefined, demo.head, { source: 'none' }, policy())
-    expect(outcomeOf(alone)).toEqual({ passed: false, violations: 1 })
+    expect(outcomeOf(alone)).toEqual({ passed: false, result: 'failed', violations: 1 })
+  })
+
+  it('say when something could not be checked, apart from a limit that failed', () => {
+    const demo = demoScenario()
+    const unmeasured = {
+      ...demo.head,
+      variants: demo.head.variants.map((variant) =>
+        variant.name === 'slim'
+          ? {
+              ...variant,
+              status: 'failed' as const,
+              image: undefined,
+              build: undefined,
+              failure: { message: 'not measured: no space left on device', logTail: [], kind: 'unmeasured' as const }
+            }
+          : variant
+      )
+    }
+    const comparison = compareReports(demo.base, unmeasured, { source: 'build' }, policy())
+    expect(outcomeOf(comparison)).toMatchObject({ passed: false, result: 'not-checked', violations: 1 })
+    const notCompared = compareReports(
+      undefined,
+      demo.head,
+      { source: 'none', unavailable: 'git fetch failed' },
+      policy()
+    )
+    expect(notCompared.violations.map((violation) => violation.limit)).toContain('not-compared')
+    expect(outcomeOf(notCompared).result).toBe('failed')
   })
 
   it('are written as step outputs, with the SARIF path', async () => {
@@ -65,6 +94,7 @@ describe('the structured outputs', () => {
     )
     expect(readOutputs(process.env.GITHUB_OUTPUT)).toMatchObject({
       passed: 'true',
+      result: 'passed',
       violations: '0',
       'size-delta': '5310137',
       'sarif-path': path.join(dir, 'slimcheck.sarif')
@@ -89,7 +119,7 @@ describe('the published totals', () => {
     status: 'failed',
     image: undefined,
     build: undefined,
-    failure: { message: 'exit code 1', logTail: [] }
+    failure: { message: 'exit code 1', logTail: [], kind: 'build' }
   })
   const published = (base: Report, head: Report) => {
     const comparison = compareReports(base, head, { source: 'build' }, policy())

@@ -18,7 +18,7 @@ describe('the comparison in a terminal', () => {
   it('lists what is already on main, the failure with its log, and ends with the verdict', () => {
     expect(text).toContain('Already on main, not failing (--fail-on-inherited fails on these too):')
     expect(text).toContain('  - fail-on conda-in-production in conda at Dockerfile.conda:7, :8, :11')
-    expect(text).toContain('conda failed (main and PR): failed to resolve source metadata')
+    expect(text).toContain('conda failed (main and PR): process "/bin/sh -c conda create')
     expect(lines[lines.length - 1]).toBe(
       '✅ slimcheck: no new violations; already on main and not failing: 3 findings, 1 failed build. Largest change: multistage +5.31 MB (+2.1%). Total +5.31 MB (1.129 GB → 1.134 GB); not counted: conda.'
     )

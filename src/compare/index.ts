@@ -17,10 +17,15 @@ import {
   type Report,
   type TimeDelta,
   type VariantComparison,
+  type VariantFailure,
   type VariantReport
 } from '../types.js'
+import { sameBuildFailure } from '../measure/failure.js'
 
 const TOP_LAYER_CHANGES = 5
+
+/** What could not be checked: a variant not measured, a baseline not compared, a run cut short. */
+export const UNCHECKED_LIMITS: ReadonlySet<string> = new Set(['not-measured', 'not-compared', 'run'])
 const NO_NOISE: Limit = { bytes: 0 }
 
 export function delta(before: number, after: number): Delta {
@@ -238,15 +243,32 @@ export function compareReports(
           .map((variant) => compareVariant(variant.name, variant, undefined, noise))
       ]
     : []
-  const all = policyViolations(head, policy, base ? { base, variants } : undefined)
+  const all = [...notCompared(baseline), ...policyViolations(head, policy, base ? { base, variants } : undefined)]
   const failing = policy.failOnInherited ? all : all.filter((violation) => !violation.inherited)
+  const unchecked = !base && (baseline.optedOut || baseline.unavailable) ? limitsNeedingBaseline(policy) : []
   return {
     baseline,
     variants,
+    ...(unchecked.length ? { notChecked: unchecked } : {}),
     ...(base ? { totalSize: totalSize(variants, base, head) } : {}),
     violations: failing,
     inherited: policy.failOnInherited ? [] : all.filter((violation) => violation.inherited)
   }
+}
+
+/** A comparison was asked for and could not be made: the pull request was not checked against its baseline. */
+function notCompared(baseline: BaselineInfo): PolicyViolation[] {
+  return baseline.unavailable
+    ? [{ limit: 'not-compared', message: `not compared with the baseline: ${baseline.unavailable}` }]
+    : []
+}
+
+/** The limits only a comparison can check: without a baseline they are not checked, and the verdict says so. */
+function limitsNeedingBaseline(policy: Policy): string[] {
+  return [
+    policy.maxSizeIncrease ? 'max-size-increase' : '',
+    policy.maxBuildTimeIncreasePercent !== undefined ? 'max-build-time-increase' : ''
+  ].filter(Boolean)
 }
 
 /** How a variant counts in the size total: built on both sides, added or removed when built, or not at all. */
@@ -325,23 +347,49 @@ export function failOnViolations(
   )
 }
 
-/** Run-level problems and failed builds; a build that failed on the baseline too is inherited. */
+/** `not measured: the engine … (details)` → `the engine …`: the reason without its prefix, on one line. */
+export function unmeasuredReason(failure: VariantFailure | undefined): string {
+  return (failure?.message ?? 'unknown error').replace(/^not (?:measured|built): /, '').split('\n')[0]
+}
+
+/**
+ * Run-level problems and failed builds. A build fails as inherited only when the baseline's build failed the same
+ * step with the same error; a variant the machinery failed, on either side, was not checked, and that is never
+ * inherited.
+ */
 export function runFailures(report: Report, base?: Report): PolicyViolation[] {
-  const failedBefore = new Set(
-    (base?.variants ?? []).filter((variant) => variant.status === 'failed').map((variant) => variant.name)
-  )
-  return [
-    ...report.problems.map((problem) => ({ limit: 'run', message: problem })),
-    ...report.variants
-      .filter((variant) => variant.status === 'failed')
-      .map((variant) => ({
+  const baseByName = new Map((base?.variants ?? []).map((variant) => [variant.name, variant]))
+  const headFailures = report.variants
+    .filter((variant) => variant.status === 'failed')
+    .map((variant): PolicyViolation => {
+      const where = { variant: variant.name, file: variant.dockerfile }
+      if (variant.failure?.kind !== 'build')
+        return {
+          limit: 'not-measured',
+          ...where,
+          message: `${variant.name}: not measured: ${unmeasuredReason(variant.failure)}`
+        }
+      const before = baseByName.get(variant.name)?.failure
+      return {
         limit: 'build',
+        ...where,
+        message: `${variant.name}: build failed: ${variant.failure.message}`,
+        ...(before && sameBuildFailure(before, variant.failure) ? { inherited: true } : {})
+      }
+    })
+  const baseUnmeasured = report.variants.flatMap((variant): PolicyViolation[] => {
+    const before = baseByName.get(variant.name)
+    if (variant.status !== 'built' || before?.status !== 'failed' || before.failure?.kind !== 'unmeasured') return []
+    return [
+      {
+        limit: 'not-measured',
         variant: variant.name,
-        message: `${variant.name}: build failed: ${variant.failure?.message ?? 'unknown error'}`,
         file: variant.dockerfile,
-        ...(failedBefore.has(variant.name) ? { inherited: true } : {})
-      }))
-  ]
+        message: `${variant.name}: not compared, as the baseline's build was not measured: ${unmeasuredReason(before.failure)}`
+      }
+    ]
+  })
+  return [...report.problems.map((problem) => ({ limit: 'run', message: problem })), ...headFailures, ...baseUnmeasured]
 }
 
 function percentText(percent: number | null): string {

@@ -9,9 +9,13 @@ import { pipeline } from 'node:stream/promises'
 import Docker from 'dockerode'
 import type { ImageStore } from '../types.js'
 import { runBuild, type BuildOutcome, type BuildRequest } from './buildkit.js'
+import { loadRegistryCredentials, RegistryCredentialsError, type RegistryCredentials } from './credentials.js'
 import { dial } from './dial.js'
+import { exportErrorGuard } from './export-error.js'
+import { pullImage, type PullResult } from './pull.js'
 
 export type { BuildOutcome, BuildRequest } from './buildkit.js'
+export { PullError, type PullResult } from './pull.js'
 
 export interface EngineInfo {
   version: string
@@ -54,6 +58,13 @@ export interface Engine {
    * neither answers.
    */
   imageIdentity(reference: string): Promise<string | undefined>
+  /** Whether the engine holds an image by this reference (a build uses it without pulling). */
+  hasImage(reference: string): Promise<boolean>
+  /**
+   * Pulls an image for a platform with the registry's credentials, within `timeoutSeconds`; a refused or failed pull
+   * rejects with a `PullError`.
+   */
+  pullImage(reference: string, platform: string | undefined, timeoutSeconds: number): Promise<PullResult>
   /** The ids of the build cache's records. */
   buildCacheIds(): Promise<string[]>
   /**
@@ -106,10 +117,11 @@ const PRUNE_CONCURRENCY = 8
 /** An image export that sends nothing for this long has stalled. */
 const EXPORT_IDLE_SECONDS = 120
 
-/** The client for every call but builds, and the time limit of those calls. */
+/** The client for every call but builds, the time limit of those calls, and the registries' credentials. */
 interface Client {
   docker: Docker
   callSeconds: number
+  credentials: RegistryCredentials
 }
 
 /** Runs one engine call with a time limit; connection failures become `EngineUnreachableError`. */
@@ -143,10 +155,11 @@ export function unreachableOr(error: unknown): unknown {
  */
 export function createEngine(
   options: Docker.DockerOptions = {},
-  { callSeconds = ENGINE_CALL_SECONDS }: { callSeconds?: number } = {}
+  { callSeconds = ENGINE_CALL_SECONDS, credentials }: { callSeconds?: number; credentials?: RegistryCredentials } = {}
 ): Engine {
   const docker = new Docker(options)
-  const client: Client = { docker, callSeconds }
+  const registries = credentials ? { credentials } : readCredentials()
+  const client: Client = { docker, callSeconds, credentials: registries.credentials }
   // docker-modem takes `agent` and `headers`, which @types/dockerode leaves out.
   const Agent = (docker.modem as { protocol?: string }).protocol === 'https' ? https.Agent : http.Agent
   const builds = new Docker({
@@ -157,12 +170,15 @@ export function createEngine(
   let info: EngineInfo | undefined
   return {
     async info() {
+      if (registries.problem) throw registries.problem
       info = await readInfo(client)
       return info
     },
     build: (request) =>
       runBuild(builds, request, {
         version: info?.version ?? 'unknown',
+        apiVersion: info?.apiVersion,
+        credentials: client.credentials,
         fetchesContext: contextMustBeFetched(info)
       }),
     inspectImage: (imageId, store, tag) => inspectImage(client, imageId, store, tag),
@@ -184,6 +200,21 @@ export function createEngine(
       )
     },
     imageIdentity: (reference) => imageIdentity(client, reference),
+    async hasImage(reference) {
+      try {
+        await get(client, `/images/${encodeURIComponent(reference)}/json`)
+        return true
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return false
+        throw error
+      }
+    },
+    async pullImage(reference, platform, timeoutSeconds) {
+      const registryAuth = await client.credentials.headerFor(reference)
+      return pullImage(docker, { reference, platform, timeoutSeconds, registryAuth }).catch((error: unknown) => {
+        throw unreachableOr(error)
+      })
+    },
     async buildCacheIds() {
       return (await buildCacheRecords(client)).map((record) => record.ID)
     },
@@ -204,6 +235,19 @@ export function createEngine(
         pending = left
       }
       return { removed, kept: pending.length }
+    }
+  }
+}
+
+/** The Docker CLI's credentials; a config file that cannot be used stops every build, as it stops the CLI. */
+function readCredentials(): { credentials: RegistryCredentials; problem?: RegistryCredentialsError } {
+  try {
+    return { credentials: loadRegistryCredentials() }
+  } catch (error) {
+    if (!(error instanceof RegistryCredentialsError)) throw error
+    return {
+      credentials: { forHost: () => Promise.resolve(undefined), headerFor: () => Promise.resolve(undefined) },
+      problem: error
     }
   }
 }
@@ -257,6 +301,7 @@ async function imageIdentity(client: Client, reference: string): Promise<string 
     if ((error as { statusCode?: number }).statusCode !== 404) throw error
   }
   try {
+    const registryAuth = await client.credentials.headerFor(reference)
     const distribution = await limited(
       client,
       `GET /distribution/${reference}/json`,
@@ -264,6 +309,7 @@ async function imageIdentity(client: Client, reference: string): Promise<string 
         dial<{ Descriptor?: { digest?: string } }>(client.docker, {
           path: `/distribution/${name}/json`,
           method: 'GET',
+          headers: registryAuth ? { 'X-Registry-Auth': registryAuth } : {},
           abortSignal,
           statusCodes: { 200: true, 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 500: 'server error' }
         }),
@@ -415,11 +461,10 @@ async function saveImage(
   info: EngineInfo | undefined
 ): Promise<Readable> {
   const [os, architecture, variant] = platform.split('/')
-  // `platform` (API 1.48+) keeps the export to the built platform on the containerd store, which can hold several.
-  const query =
-    info?.store === 'containerd' && apiAtLeast(info.apiVersion, '1.48')
-      ? { platform: JSON.stringify({ os, architecture, ...(variant ? { variant } : {}) }) }
-      : {}
+  // `platform` (API 1.48+) keeps the export to the built platform: the containerd store can hold several.
+  const query = apiAtLeast(info?.apiVersion, '1.48')
+    ? { platform: JSON.stringify({ os, architecture, ...(variant ? { variant } : {}) }) }
+    : {}
   const stream = await limited(client, `GET /images/${imageId}/get`, (abortSignal) =>
     dial<Readable>(client.docker, {
       path: `/images/${encodeURIComponent(imageId)}/get?`,
@@ -446,7 +491,7 @@ async function saveImage(
     }
   })
   watch()
-  pipeline(stream, watched)
+  pipeline(stream, exportErrorGuard(), watched)
     .catch((error: Error) => watched.destroy(error))
     .finally(() => clearTimeout(idle))
   return watched

@@ -6,6 +6,7 @@ import type { Analysis } from '../analyze/index.js'
 import { packContext, type BuildContext, type SharedFiles } from './context.js'
 import type { Engine, HistoryEntry, ImageDetails } from '../engine/index.js'
 import type { TracedStep } from '../engine/trace.js'
+import { buildFailureKind } from './failure.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
 import { condaMarkersOf } from './image-conda.js'
 import { mapLayers, stepLine } from './layers.js'
@@ -113,28 +114,38 @@ export async function buildOnce(
   const outcome = await logger.group(title, () =>
     logger.untrusted(async () => {
       const started = performance.now()
-      const result = await engine.build({
-        context: () => packContext(context.entries),
-        dockerfile: context.dockerfile,
-        tag,
-        target: variant.target,
-        buildArgs: variant.buildArgs,
-        secrets: options.secrets,
-        platform: variant.platform,
-        noCache: options.cache === 'cold',
-        timeoutSeconds: options.timeoutSeconds,
-        onLog(line) {
-          const safe = redact(line)
-          tail.push(safe)
-          if (tail.length > LOG_TAIL_LINES) tail.shift()
-          logger.info(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${safe}`)
-        }
-      })
+      const result = await engine
+        .build({
+          context: () => packContext(context.entries),
+          dockerfile: context.dockerfile,
+          tag,
+          target: variant.target,
+          buildArgs: variant.buildArgs,
+          secrets: options.secrets,
+          platform: variant.platform,
+          noCache: options.cache === 'cold',
+          timeoutSeconds: options.timeoutSeconds,
+          onLog(line) {
+            const safe = redact(line)
+            tail.push(safe)
+            if (tail.length > LOG_TAIL_LINES) tail.shift()
+            logger.info(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${safe}`)
+          }
+        })
+        .catch((error: Error) => ({ ok: false, interrupted: error }) as const)
       return { result, seconds: (performance.now() - started) / 1000 }
     })
   )
   const { result } = outcome
-  if (!result.ok) return { ok: false, failure: { message: redact(result.error), logTail: tail } }
+  if ('interrupted' in result) {
+    const message = `not measured: the build was interrupted: ${redact(result.interrupted.message)}`
+    return { ok: false, failure: { message, logTail: tail, kind: 'unmeasured' } }
+  }
+  if (!result.ok) {
+    const { kind, step } = buildFailureKind(result.error, result.steps)
+    const named = step ? { step: redact(step) } : {}
+    return { ok: false, failure: { message: redact(result.error), logTail: tail, kind, ...named } }
+  }
   return { ok: true, seconds: outcome.seconds, imageId: result.imageId, tag, steps: result.steps }
 }
 
@@ -290,7 +301,7 @@ export function buildMeasurement(
     seconds: round(median(samples)),
     samples: samples.map(round),
     cache: options.cache,
-    method: `wall clock from sending the build context (an uncompressed tar) to the end of the engine's build stream, ${cache}, ${of}; base images already on the machine are not pulled again`,
+    method: `wall clock from sending the build context (an uncompressed tar) to the end of the engine's build stream, ${cache}, ${of}; images the build reads are pulled before it, and the pull is not timed`,
     ...(steps ? { steps } : {})
   }
 }

@@ -50,8 +50,14 @@ export const EXTERNAL_DOCKERFILE = '.slimcheck.Dockerfile'
  * The Engine API reads the Dockerfile from the uploaded context and does not drop it afterwards, so unlike with the
  * docker CLI, `COPY .` also copies it.
  */
-export function buildContext(contextDir: string, dockerfile: string, shared?: SharedFiles): BuildContext {
-  const entries = contextEntries(contextDir, dockerfile, shared)
+export function buildContext(
+  contextDir: string,
+  dockerfile: string,
+  shared?: SharedFiles,
+  /** Context-relative files left out whatever .dockerignore says: slimcheck's own report and SARIF. */
+  leftOut: ReadonlySet<string> = new Set()
+): BuildContext {
+  const entries = contextEntries(contextDir, dockerfile, shared).filter((entry) => !leftOut.has(entry.name))
   if (!dockerfile.startsWith('../')) {
     const index = entries.findIndex((entry) => entry.name === dockerfile && entry.type === 'symlink')
     if (index >= 0) entries[index] = dockerfileContent(entries[index].name, entries[index].source, dockerfile)

@@ -33,8 +33,8 @@ export interface GitHubClient {
   /** Creates the comment carrying `marker`, or updates the one that already does (all pages are searched). */
   upsertComment(issueNumber: number, marker: string, body: string): Promise<CommentResult>
   /**
-   * The newest successful push run of `workflow` on `branch` (among its 30 newest) that stored an artifact named
-   * `artifactName` and whose commit `accept`s.
+   * The newest completed push run of `workflow` on `branch` (among its 30 newest), whatever its conclusion, that
+   * stored an artifact named `artifactName` and whose commit `accept`s.
    */
   findStoredReport(query: {
     workflow: string
@@ -258,7 +258,8 @@ export function createGitHubClient(
           workflow_id: workflow,
           branch,
           event: 'push',
-          status: 'success',
+          // A push run stores its report whatever its policy said: one that failed on findings is a baseline too.
+          status: 'completed',
           per_page: RUNS_TO_SEARCH
         })
       )

@@ -1,5 +1,6 @@
 /** Stage 8: hand the result to GitHub: outputs, job summary, annotations. */
 import * as core from '@actions/core'
+import { UNCHECKED_LIMITS } from '../compare/index.js'
 import { commentMarker } from '../report/comment.js'
 import { GitHubApiError, type GitHubClient } from './github.js'
 import type { Logger } from '../log.js'
@@ -8,6 +9,8 @@ import type { Comparison, PolicyViolation, Report } from '../types.js'
 /** The structured outputs: passed or not, how many violations fail the step, and the total size change. */
 export interface Outcome {
   passed: boolean
+  /** `failed` by a limit; else `not-checked` when something could not be measured or compared; else `passed`. */
+  result: 'passed' | 'failed' | 'not-checked'
   violations: number
   /** Bytes; absent without a baseline. */
   sizeDelta?: number
@@ -15,8 +18,11 @@ export interface Outcome {
 
 /** The size change is `comparison.totalSize`, the total the summary and the verdict show. */
 export function outcomeOf(comparison: Comparison): Outcome {
+  const unchecked = comparison.violations.filter((violation) => UNCHECKED_LIMITS.has(violation.limit)).length
+  const judged = comparison.violations.length - unchecked
   return {
     passed: comparison.violations.length === 0,
+    result: judged ? 'failed' : unchecked ? 'not-checked' : 'passed',
     violations: comparison.violations.length,
     ...(comparison.totalSize ? { sizeDelta: comparison.totalSize.delta } : {})
   }
@@ -46,6 +52,7 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
   core.setOutput('summary', publication.summary)
   core.setOutput('comment-body', publication.markdown)
   core.setOutput('passed', String(publication.outcome.passed))
+  core.setOutput('result', publication.outcome.result)
   core.setOutput('violations', String(publication.outcome.violations))
   core.setOutput('size-delta', publication.outcome.sizeDelta === undefined ? '' : String(publication.outcome.sizeDelta))
   core.setOutput('sarif-path', publication.sarifPath)

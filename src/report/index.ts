@@ -21,6 +21,7 @@ import {
   severityRank,
   type Comparison,
   type Finding,
+  type ImagePull,
   type Report,
   type Severity,
   type VariantFailure,
@@ -269,8 +270,21 @@ export function measurementNotes(report: Report): string[] {
     size ? `Size: ${inline(size)}.` : '',
     compressed ? `Compressed: ${inline(compressed)}.` : '',
     method ? `Build time: ${inline(method)}.` : '',
+    pullsNote(report.pulls ?? []),
     engine ? `Engine ${inline(engine.version)} (${inline(`${engine.os}/${engine.arch}`)}, ${engine.store} store).` : ''
   ].filter(Boolean)
+}
+
+const PULLS_NAMED = 5
+
+/** The pulls apart from build time: which images, how many bytes, how long. */
+function pullsNote(pulls: ImagePull[]): string {
+  if (!pulls.length) return ''
+  const named = pulls
+    .slice(0, PULLS_NAMED)
+    .map((pull) => `${code(pull.image)} ${humanBytes(pull.bytes)} in ${pull.seconds.toFixed(1)} s`)
+  const more = pulls.length > PULLS_NAMED ? ` and ${pulls.length - PULLS_NAMED} more` : ''
+  return `Pulled before the builds, not in build times: ${named.join(', ')}${more}.`
 }
 
 export function smallPrint(notes: string[]): string {

@@ -2,7 +2,7 @@
  * The one-line verdict: passed or failed and why, new apart from inherited, the largest change and the totals. Built
  * as phrases of prose and names, so the comment (Markdown) and the terminal (text) say the same words. Pure.
  */
-import { sizeTotals, type SizeTotals } from '../compare/index.js'
+import { sizeTotals, UNCHECKED_LIMITS, type SizeTotals } from '../compare/index.js'
 import { humanBytes, humanBytesPair, signedBytes, signedPercent } from './markdown.js'
 import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
 
@@ -18,12 +18,22 @@ export interface Verdict {
   more: number
   /** What is already on the baseline and does not fail, e.g. `3 findings, 1 failed build`. */
   inherited?: string
+  /** Limits that were not checked because the pull request asked for no comparison: they do not fail it. */
+  notChecked?: string
   largest?: Phrase
   total?: Phrase
 }
 
 const MAX_CAUSES = 3
 const MAX_NAMES = 3
+const REASON_CHARACTERS = 120
+
+/** The reason after the violation's own words, on one line and short. */
+function reasonOf(message: string, after: string): string {
+  const at = message.indexOf(after)
+  const reason = (at < 0 ? message : message.slice(at + after.length)).split('\n')[0].trim()
+  return reason.length > REASON_CHARACTERS ? `${reason.slice(0, REASON_CHARACTERS - 1)}…` : reason
+}
 
 function plural(count: number, word: string, pluralWord = `${word}s`): string {
   return `${count} ${count === 1 ? word : pluralWord}`
@@ -64,6 +74,16 @@ function cause(group: PolicyViolation[], compared: boolean): Phrase {
     }
     case 'build':
       return [{ name }, first.inherited ? ' still fails to build' : ' fails to build']
+    case 'not-measured':
+      return first.message.includes('not compared')
+        ? [
+            { name },
+            ` was not compared: the baseline's build was not measured (${reasonOf(first.message, 'measured: ')})`
+          ]
+        : [{ name }, ` was not measured (${reasonOf(first.message, 'not measured: ')})`]
+    case 'not-compared':
+    case 'run':
+      return [reasonOf(first.message, '')]
     case 'max-size-increase':
       return [{ name }, ' grew past max-size-increase']
     case 'max-size':
@@ -125,23 +145,33 @@ export function countedVariants(totals: SizeTotals): string {
 
 export function verdictOf(comparison: Comparison, head: Report, base: Report | undefined, baseLabel: string): Verdict {
   const compared = base !== undefined
-  const { violations } = comparison
+  const unchecked = comparison.violations.filter((violation) => UNCHECKED_LIMITS.has(violation.limit))
+  const violations = comparison.violations.filter((violation) => !UNCHECKED_LIMITS.has(violation.limit))
   const inheritedFailing = violations.filter((violation) => violation.inherited)
   const fresh = violations.length - inheritedFailing.length
-  const groups = groupViolations([...violations.filter((violation) => !violation.inherited), ...inheritedFailing])
-  const headline = !compared
+  const groups = groupViolations([
+    ...unchecked,
+    ...violations.filter((violation) => !violation.inherited),
+    ...inheritedFailing
+  ])
+  const judged = !compared
     ? violations.length
       ? `${plural(violations.length, 'violation')} (no baseline, so every finding counts)`
-      : 'passed (no baseline, so every finding counts)'
+      : `${unchecked.length ? 'no violations' : 'passed'} (no baseline, so every finding counts)`
     : inheritedFailing.length
       ? `${plural(violations.length, 'violation')}, ${fresh} new and ${inheritedFailing.length} already on ${baseLabel} (fail-on-inherited)`
       : fresh
         ? plural(fresh, 'new violation')
         : 'no new violations'
+  const headline = unchecked.length ? `${judged}, but ${unchecked.length} not checked` : judged
   const largest = compared ? largestChange(comparison.variants) : undefined
+  const notChecked = comparison.notChecked?.length
+    ? `${comparison.notChecked.join(' and ')} ${comparison.notChecked.length > 1 ? 'were' : 'was'} not checked (${comparison.baseline.unavailable ? 'not compared' : 'baseline: none'})`
+    : undefined
   return {
-    passed: violations.length === 0,
+    passed: comparison.violations.length === 0,
     headline,
+    ...(notChecked ? { notChecked } : {}),
     causes: groups.slice(0, MAX_CAUSES).map((group) => cause(group, compared)),
     more: Math.max(0, groups.length - MAX_CAUSES),
     inherited: inheritedSummary(comparison.inherited),
@@ -163,7 +193,8 @@ export function renderVerdict(
   const inherited = verdict.inherited
     ? `; ${render.prose(`already on ${baseLabel} and not failing: ${verdict.inherited}`)}`
     : ''
-  const first = `${render.prose(verdict.headline)}${causes ? `: ${causes}${more}` : ''}${inherited}.`
+  const notChecked = verdict.notChecked ? `; ${render.prose(verdict.notChecked)}` : ''
+  const first = `${render.prose(verdict.headline)}${causes ? `: ${causes}${more}` : ''}${inherited}${notChecked}.`
   const rest = [verdict.largest, verdict.total]
     .filter((part): part is Phrase => !!part)
     .map((part) => `${phrase(part)}.`)

@@ -166,6 +166,7 @@ function mergeSide(reports: Report[], order: string[], problems: string[]): Repo
   for (const report of reports)
     for (const variant of report.variants) if (!byName.has(variant.name)) byName.set(variant.name, variant)
   const engine = reports.find((report) => report.engine)?.engine
+  const pulls = reports.flatMap((report) => report.pulls ?? [])
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: first.tool,
@@ -173,6 +174,7 @@ function mergeSide(reports: Report[], order: string[], problems: string[]): Repo
     ...(first.commit ? { commit: first.commit } : {}),
     ...(engine ? { engine } : {}),
     problems,
+    ...(pulls.length ? { pulls } : {}),
     variants: order.flatMap((name) => (byName.has(name) ? [byName.get(name)!] : []))
   }
 }
