@@ -140,8 +140,6 @@ storage:
     rootdirectory: $DIR/storage
   delete:
     enabled: true
-  cache:
-    blobdescriptor: inmemory
 http:
   addr: $ADDR
   headers:
