@@ -279,6 +279,12 @@ async function prepare(side: SideState, item: AnalyzedVariant, state: RunState):
     prepared.report = failed(prepared, 'build', reason)
     return prepared
   }
+  // Pulled before the fingerprint, which reads a base's ONBUILD triggers from the engine, and before any timed build.
+  const refused = await pullInputs(prepared, state).catch((error: unknown) => error)
+  if (refused) {
+    prepared.report = unmeasured(prepared, refused)
+    return prepared
+  }
   const redact = redactorFor(sensitiveArgs(variant), prepared.options.secrets)
   const fingerprint = await fingerprintVariant({
     variant,
@@ -287,7 +293,8 @@ async function prepare(side: SideState, item: AnalyzedVariant, state: RunState):
     inputs: item.analysis?.inputs,
     context: prepared.context,
     secretNames: Object.keys(prepared.options.secrets),
-    resolveImage: (reference) => identity(reference, state)
+    resolveImage: (reference) => identity(reference, state),
+    imageOnBuild: (reference) => state.engine!.imageOnBuild(reference)
   }).catch((error: Error) => ({ unfingerprintable: `the inputs could not be read: ${error.message}` }))
   // The reason can quote a base image after build-arg substitution.
   prepared.fingerprint = fingerprint.unfingerprintable
@@ -399,13 +406,6 @@ async function measureVariant(
 async function buildRun(build: Prepared, run: number, state: RunState): Promise<void> {
   const engine = state.engine!
   try {
-    if (run === 1) {
-      const refused = await pullInputs(build, state)
-      if (refused) {
-        build.report = unmeasured(build, refused, fingerprinted(build))
-        return
-      }
-    }
     const outcome = await buildOnce(engine, build.item.variant, build.context!, build.options, run, state.run.logger)
     if (outcome.ok) {
       build.samples.push(outcome.seconds)
@@ -432,13 +432,10 @@ interface PullOutcome {
   refused?: string
 }
 
-function fingerprinted(build: Prepared): Partial<VariantReport> {
-  return build.fingerprint ? { fingerprint: build.fingerprint } : {}
-}
-
 /**
  * Pulls every external image the variant's build reads that the engine does not hold yet, for its platform, so that
- * its timed builds download nothing. Each image is pulled once a run. Resolves with why a pull failed, if one did.
+ * its timed builds download nothing and its fingerprint can read the bases' ONBUILD triggers. Each image is pulled
+ * once a run. Resolves with why a pull failed, if one did.
  */
 async function pullInputs(build: Prepared, state: RunState): Promise<string | undefined> {
   const { variant } = build.item

@@ -60,6 +60,8 @@ export interface Engine {
   imageIdentity(reference: string): Promise<string | undefined>
   /** Whether the engine holds an image by this reference (a build uses it without pulling). */
   hasImage(reference: string): Promise<boolean>
+  /** The ONBUILD triggers of an image the engine holds (`[]` for none); undefined when it does not hold it. */
+  imageOnBuild(reference: string): Promise<string[] | undefined>
   /**
    * Pulls an image for a platform with the registry's credentials, within `timeoutSeconds`; a refused or failed pull
    * rejects with a `PullError`.
@@ -206,6 +208,18 @@ export function createEngine(
         return true
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 404) return false
+        throw error
+      }
+    },
+    async imageOnBuild(reference) {
+      try {
+        const inspected = await get<{ Config?: { OnBuild?: string[] | null } }>(
+          client,
+          `/images/${encodeURIComponent(reference)}/json`
+        )
+        return inspected.Config?.OnBuild ?? []
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return undefined
         throw error
       }
     },
