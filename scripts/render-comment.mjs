@@ -58,12 +58,13 @@ async function fixtureMarkdown(name) {
       '--resolveJsonModule',
       '--types',
       'node',
-      path.join(root, '__tests__/support/scenarios.ts')
+      path.join(root, '__tests__/support/scenarios.ts'),
+      path.join(root, 'src/report/comment.ts')
     ],
     { cwd: root, stdio: 'inherit' }
   )
   const { SCENARIOS } = await import(pathToFileURL(path.join(out, '__tests__/support/scenarios.js')).href)
-  const { renderComment } = await import(pathToFileURL(path.join(out, 'src/comment.js')).href)
+  const { renderComment } = await import(pathToFileURL(path.join(out, 'src/report/comment.js')).href)
   const scenario = SCENARIOS.map((make) => make()).find((item) => item.name === name)
   if (!scenario) throw new Error(`no fixture '${name}'`)
   return renderComment(scenario.head, scenario.base, scenario.comparison, scenario.context)
