@@ -220,6 +220,32 @@ describe('reading an image archive', () => {
     expect(Math.abs(read.layers[0].compressedBytes! - oneStream) / oneStream).toBeLessThan(0.005)
   })
 
+  it('reads an image config of any size, and tells it from a layer by its content, not its size', async () => {
+    const lower = await makeTar(LOWER)
+    const empty = await makeTar([])
+    const labels = Object.fromEntries(Array.from({ length: 90 }, (_, index) => [`l${index}`, 'x'.repeat(60_000)]))
+    const cfg = json({
+      rootfs: { diff_ids: [`sha256:${sha(lower)}`, `sha256:${sha(empty)}`] },
+      history: [{ created_by: 'base' }, { created_by: 'WORKDIR /w' }],
+      config: { Labels: labels }
+    })
+    expect(cfg.length).toBeGreaterThan(5 * 1024 * 1024)
+    const archive = await makeTar([
+      { name: `blobs/sha256/${sha(lower)}`, content: lower },
+      { name: `blobs/sha256/${sha(empty)}`, content: empty },
+      { name: `blobs/sha256/${sha(cfg)}`, content: cfg },
+      {
+        name: 'manifest.json',
+        content: json([
+          { Config: `blobs/sha256/${sha(cfg)}`, Layers: [`blobs/sha256/${sha(lower)}`, `blobs/sha256/${sha(empty)}`] }
+        ])
+      }
+    ])
+    const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => false })
+    expect(Object.keys((read.config.config as { Labels?: object }).Labels ?? {})).toHaveLength(90)
+    expect(read.layers.map((layer) => layer.regularBytes)).toEqual([1307, 0])
+  })
+
   it('says what is missing from a broken archive', async () => {
     const archive = await makeTar([{ name: 'cfg.json', content: '{}' }])
     await expect(readImageArchive(Readable.from([archive]), { compressLayer: () => true })).rejects.toThrow(

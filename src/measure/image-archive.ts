@@ -53,9 +53,18 @@ export interface ReadOptions {
 
 /** gzip at the level `docker push` uses (Go's default compression, level 6). */
 const GZIP_LEVEL = 6
-const JSON_LIMIT = 4 * 1024 * 1024
+/**
+ * The largest JSON document read (an image config, a manifest, an index). A config holds every label and each
+ * instruction's text: engines build and export configs of tens of megabytes (Docker 28 one of 72 MB, from 36 MB of
+ * LABELs). The bound keeps the text within what one V8 string holds (2^29 - 24 characters).
+ */
+const JSON_LIMIT = 256 * 1024 * 1024
 const GZIP_MAGIC = [0x1f, 0x8b]
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd]
+/** An uncompressed layer is a tar archive: POSIX and GNU headers carry `ustar` at offset 257. */
+const TAR_MAGIC_OFFSET = 257
+const TAR_MAGIC = [0x75, 0x73, 0x74, 0x61, 0x72]
+const TAR_HEADER = 512
 
 interface BlobLayer extends ArchiveLayer {
   entries: FilesystemEntry[]
@@ -63,7 +72,21 @@ interface BlobLayer extends ArchiveLayer {
   opaqueDirs: string[]
 }
 
-const startsWith = (bytes: Buffer, magic: number[]): boolean => magic.every((byte, index) => bytes[index] === byte)
+const startsWith = (bytes: Buffer, magic: number[], offset = 0): boolean =>
+  magic.every((byte, index) => bytes[offset + index] === byte)
+
+/**
+ * A layer, compressed or not, by its first bytes (an empty one is a tar's end: zeros), whatever its size; anything
+ * else in the archive is JSON or ignored.
+ */
+function isLayer(head: Buffer): boolean {
+  return (
+    startsWith(head, GZIP_MAGIC) ||
+    startsWith(head, ZSTD_MAGIC) ||
+    startsWith(head, TAR_MAGIC, TAR_MAGIC_OFFSET) ||
+    (head.length >= TAR_HEADER && head.subarray(0, TAR_HEADER).every((byte) => byte === 0))
+  )
+}
 
 export async function readImageArchive(archive: Readable, options: ReadOptions): Promise<ImageArchive> {
   const json = new Map<string, unknown>()
@@ -105,14 +128,20 @@ type Blob = { kind: 'json'; value: unknown } | { kind: 'layer'; layer: BlobLayer
 
 async function readBlob(name: string, size: number, body: AsyncIterable<Buffer>, options: ReadOptions): Promise<Blob> {
   const chunks = body[Symbol.asyncIterator]()
-  const first = await chunks.next()
-  if (first.done) return { kind: 'other' }
-  const head = first.value
+  const first: Buffer[] = []
+  let ended = false
+  while (Buffer.concat(first).length < TAR_HEADER && !ended) {
+    const chunk = await chunks.next()
+    if (chunk.done) ended = true
+    else first.push(chunk.value)
+  }
+  const head = Buffer.concat(first)
+  if (!head.length) return { kind: 'other' }
   const rest = (async function* (): AsyncGenerator<Buffer> {
     yield head
     for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) yield chunk.value
   })()
-  if (size <= JSON_LIMIT && (head[0] === 0x7b || head[0] === 0x5b)) {
+  if (!isLayer(head) && size <= JSON_LIMIT && (head[0] === 0x7b || head[0] === 0x5b)) {
     const parts: Buffer[] = []
     for await (const chunk of rest) parts.push(chunk)
     try {
@@ -121,7 +150,7 @@ async function readBlob(name: string, size: number, body: AsyncIterable<Buffer>,
       return { kind: 'other' }
     }
   }
-  if (!name.endsWith('/layer.tar') && !name.startsWith('blobs/')) {
+  if (!isLayer(head) || (!name.endsWith('/layer.tar') && !name.startsWith('blobs/'))) {
     for await (const chunk of rest) void chunk
     return { kind: 'other' }
   }
