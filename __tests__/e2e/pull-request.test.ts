@@ -201,8 +201,9 @@ describe('a pull request that changes one variant', () => {
       services.github.requests.filter((request) => request.operationId.startsWith('issues/')).length
     )
 
+    // A push run that failed by its policy (findings already on main) stored its report all the same.
     const [run] = services.github.seedWorkflowRuns(REPOSITORY.owner, REPOSITORY.repo, [
-      { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push' }
+      { workflow: 'slimcheck.yml', branch: 'main', headSha: repo.mainSha, event: 'push', conclusion: 'failure' }
     ])
     services.github.seedArtifact(REPOSITORY.owner, REPOSITORY.repo, {
       name: 'slimcheck-report',
@@ -269,7 +270,7 @@ describe('a pull request that changes one variant', () => {
     expect(services.github.violations).toEqual([])
   })
 
-  it('still reports the head and passes by policy when the base commit cannot be had', async () => {
+  it('still reports the head, and fails as not checked, when the base commit cannot be had', async () => {
     const workspace = repo.checkout('pr')
     const missing = 'f'.repeat(40)
     const run = await runAction({
@@ -279,12 +280,14 @@ describe('a pull request that changes one variant', () => {
       inputs: { 'github-token': 'ghs_fake_token', baseline: 'build', comment: 'false' },
       env: runnerEnv({ GITHUB_SHA: repo.prSha, GITHUB_REF: `refs/pull/${PR}/merge` })
     })
-    expect(run.exitCode).toBe(0)
+    expect(run.exitCode).toBe(1)
     const report = JSON.parse(fs.readFileSync(path.join(workspace, 'slimcheck-report.json'), 'utf8')) as Report
     expect(report.comparison!.baseline.source).toBe('none')
-    expect(report.comparison!.baseline.note).toContain(
+    expect(report.comparison!.baseline.unavailable).toContain(
       `the base commit ${missing} is not in the checkout and could not be fetched`
     )
+    expect(report.comparison!.violations.map((violation) => violation.limit)).toEqual(['not-compared'])
+    expect(run.outputs).toMatchObject({ passed: 'false', result: 'not-checked' })
     expect(
       run.annotations.some(
         (annotation) => annotation.level === 'warning' && annotation.message.startsWith('no baseline:')
