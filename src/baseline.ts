@@ -12,6 +12,7 @@ import type { GitHubClient, StoredReport } from './publish/github.js'
 import type { Logger } from './log.js'
 import { withinSeconds } from './time-limit.js'
 import { outside } from './workspace-path.js'
+import { reportProblem } from './report/validate.js'
 import { SCHEMA_VERSION, type BaselineInfo, type Report } from './types.js'
 
 const run = promisify(execFile)
@@ -192,18 +193,16 @@ async function recentCommits(
   }
 }
 
+/** A stored report of this schema version, every field of the type it should have; else an error naming the field. */
 export function parseStoredReport(text: string): Report {
-  const report = JSON.parse(text) as Partial<Report>
-  if (report.schemaVersion !== SCHEMA_VERSION || !Array.isArray(report.variants)) {
+  const report = JSON.parse(text) as { schemaVersion?: unknown } | null
+  if (report?.schemaVersion !== SCHEMA_VERSION) {
     throw new Error(
-      `the stored report has schemaVersion ${String(report.schemaVersion)}; this slimcheck reads ${SCHEMA_VERSION}`
+      `the stored report has schemaVersion ${String(report?.schemaVersion)}; this slimcheck reads ${SCHEMA_VERSION}`
     )
   }
-  const unnamed = report.variants.findIndex(
-    (variant: Partial<Report['variants'][number]> | null) =>
-      typeof variant?.name !== 'string' || typeof variant.dockerfile !== 'string'
-  )
-  if (unnamed >= 0) throw new Error(`the stored report's variants[${unnamed}] has no name or no dockerfile`)
+  const problem = reportProblem(report)
+  if (problem) throw new Error(`the stored report's ${problem}`)
   return report as Report
 }
 

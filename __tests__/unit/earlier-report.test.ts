@@ -3,8 +3,9 @@ import { earlierReport, parseStoredReport } from '../../src/baseline.js'
 import { parseSettings } from '../../src/config.js'
 import { runPipelines } from '../../src/pipeline.js'
 import type { GitHubClient, StoredReport } from '../../src/publish/github.js'
-import { SCHEMA_VERSION, type Report } from '../../src/types.js'
+import type { Report } from '../../src/types.js'
 import { recordingLogger } from '../support/logger.js'
+import { report as reportOf } from '../support/reports.js'
 import { makeWorkspace } from '../support/workspace.js'
 
 const STORED: StoredReport = {
@@ -15,7 +16,9 @@ const STORED: StoredReport = {
 }
 
 function storedReport(variants: Array<{ name: string; dockerfile: string }>): Report {
-  return { schemaVersion: SCHEMA_VERSION, variants } as unknown as Report
+  return reportOf(
+    variants.map((variant) => ({ ...variant, context: '.', buildArgNames: [], status: 'skipped', findings: [] }))
+  )
 }
 
 /** A client whose lookup of stored reports does what `find` does, and counts the lookups. */
@@ -73,11 +76,41 @@ describe('the report an earlier push stored', () => {
 })
 
 describe('a stored report', () => {
-  it('whose variant lacks a name or a Dockerfile is refused, saying which', () => {
-    const text = JSON.stringify({ schemaVersion: SCHEMA_VERSION, variants: [{ name: 'a', dockerfile: 'A' }, null] })
-    expect(() => parseStoredReport(text)).toThrow("the stored report's variants[1] has no name or no dockerfile")
-    const unnamed = JSON.stringify({ schemaVersion: SCHEMA_VERSION, variants: [{ dockerfile: 'A' }] })
-    expect(() => parseStoredReport(unnamed)).toThrow("the stored report's variants[0] has no name or no dockerfile")
+  const stored = (variants: unknown[]): string =>
+    JSON.stringify({ ...reportOf([]), commit: 'abc1234', variants, baseReport: reportOf([]) })
+  const built = { name: 'a', dockerfile: 'A', context: '.', buildArgNames: [], status: 'built', findings: [] }
+
+  it('is read when every field has its type', () => {
+    expect(parseStoredReport(stored([built])).variants).toEqual([built])
+  })
+
+  it.each([
+    [[built, null], "the stored report's variants[1]: expected an object, got null"],
+    [[{ ...built, name: undefined }], "the stored report's variants[0].name: missing"],
+    [
+      [built, built, { ...built, build: { seconds: 'slow', samples: [1], cache: 'cold', method: 'm' } }],
+      'the stored report\'s variants[2].build.seconds: expected a number, got "slow"'
+    ],
+    [
+      [{ ...built, status: 'failed', failure: { message: null, logTail: [] } }],
+      "the stored report's variants[0].failure.message: expected a string, got null"
+    ],
+    [
+      [{ ...built, status: 'done' }],
+      'the stored report\'s variants[0].status: expected one of "built", "failed", "skipped", got "done"'
+    ]
+  ])('is refused with the field whose type is wrong: %j', (variants, message) => {
+    expect(() => parseStoredReport(stored(variants))).toThrow(message)
+  })
+
+  it('is refused in what it carries too, and for another schema version first', () => {
+    const nested = { ...reportOf([]), baseReport: { ...reportOf([]), problems: [3] } }
+    expect(() => parseStoredReport(JSON.stringify(nested))).toThrow(
+      "the stored report's baseReport.problems[0]: expected a string, got 3"
+    )
+    expect(() => parseStoredReport(JSON.stringify({ schemaVersion: 1, variants: 'old' }))).toThrow(
+      'the stored report has schemaVersion 1; this slimcheck reads 2'
+    )
   })
 })
 

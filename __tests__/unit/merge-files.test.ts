@@ -3,12 +3,24 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { findReportFiles, readPartialReports } from '../../src/shards/files.js'
+import type { VariantReport } from '../../src/types.js'
+import { build, report } from '../support/reports.js'
+
+const variant = (name: string): VariantReport => ({
+  name,
+  dockerfile: `${name}/Dockerfile`,
+  context: name,
+  buildArgNames: [],
+  status: 'built',
+  findings: [],
+  build: build([3])
+})
 
 /** A downloaded-artifacts folder: `merge-multiple` flat files, one leg's own folder, and files that are not reports. */
 function downloads(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-merge-files-'))
   const files: Record<string, string> = {
-    'shards/slimcheck-shard-2.json': '{"schemaVersion":2}',
+    'shards/slimcheck-shard-2.json': '{"schemaVersion":1}',
     'shards/slimcheck-shard-1.json': '{"schemaVersion":2}',
     'shards/notes.txt': 'not a report',
     'shards/leg-3/slimcheck-report.json': '{"schemaVersion":2}',
@@ -63,11 +75,24 @@ describe('findReportFiles', () => {
 describe('readPartialReports', () => {
   it('reads each report, named relative to the workspace', () => {
     const dir = downloads()
+    const leg = report([variant('api')])
+    fs.writeFileSync(path.join(dir, 'shards/slimcheck-shard-1.json'), JSON.stringify(leg))
     const files = findReportFiles('merge', ['shards/*.json'], dir)
     expect(readPartialReports(files, dir)).toEqual([
-      { file: 'shards/slimcheck-shard-1.json', report: { schemaVersion: 2 } },
-      { file: 'shards/slimcheck-shard-2.json', report: { schemaVersion: 2 } }
+      { file: 'shards/slimcheck-shard-1.json', report: leg },
+      { file: 'shards/slimcheck-shard-2.json', report: { schemaVersion: 1 } }
     ])
+  })
+
+  it('refuses a report with a field of the wrong type, naming the file and the field', () => {
+    const dir = downloads()
+    const leg = report([variant('api'), variant('web'), variant('docs')])
+    const wrong = JSON.parse(JSON.stringify(leg)) as { variants: Array<{ build: { seconds: unknown } }> }
+    wrong.variants[2].build.seconds = 'slow'
+    fs.writeFileSync(path.join(dir, 'shards/slimcheck-shard-1.json'), JSON.stringify(wrong))
+    expect(() => readPartialReports([path.join(dir, 'shards/slimcheck-shard-1.json')], dir)).toThrow(
+      'shards/slimcheck-shard-1.json: variants[2].build.seconds: expected a number, got "slow"'
+    )
   })
 
   it('names the file that is not a report', () => {

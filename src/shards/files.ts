@@ -4,7 +4,8 @@ import path from 'node:path'
 import { Minimatch } from 'minimatch'
 import { InputError } from '../config.js'
 import type { PartialFile } from './merge.js'
-import type { Report } from '../types.js'
+import { reportProblem } from '../report/validate.js'
+import { SCHEMA_VERSION, type Report } from '../types.js'
 
 function filesUnder(dir: string): string[] {
   return fs
@@ -52,7 +53,10 @@ export function findReportFiles(name: string, patterns: string[], cwd: string): 
   return [...files]
 }
 
-/** Reads each report; errors name the file (as given, relative to `cwd` when inside it). */
+/**
+ * Reads each report, refusing one whose fields are not of their type; errors name the file (as given, relative to
+ * `cwd` when inside it) and the field.
+ */
 export function readPartialReports(files: string[], cwd: string): PartialFile[] {
   return files.map((absolute) => {
     const relative = path.relative(cwd, absolute)
@@ -71,6 +75,9 @@ export function readPartialReports(files: string[], cwd: string): PartialFile[] 
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new InputError(`${file}: is not a slimcheck report (a JSON object)`)
+    // Another schema version is the merge's to name; one of this version must have every field of its type.
+    const problem = (parsed as Partial<Report>).schemaVersion === SCHEMA_VERSION ? reportProblem(parsed) : undefined
+    if (problem) throw new InputError(`${file}: ${problem}`)
     return { file, report: parsed as Report }
   })
 }
