@@ -6,7 +6,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { parseImageRef } from './analyze/image-ref.js'
-import { RULE_IDS, SEVERITIES, type CacheMode, type RuleId, type Severity, type ShardPosition } from './types.js'
+import { SUPPRESSIBLE_RULES } from './analyze/suppress.js'
+import {
+  RULE_IDS,
+  SEVERITIES,
+  type CacheMode,
+  type RuleId,
+  type RuleIgnore,
+  type Severity,
+  type ShardPosition
+} from './types.js'
 
 /** Raw input values keyed by their action.yml names; a missing key means "use the default". */
 export type RawInputs = Partial<Record<InputName, string>>
@@ -56,6 +65,8 @@ export interface VariantSpec {
   target?: string
   buildArgs: Record<string, string>
   platform?: string
+  /** Rules whose findings the variant accepts: shown as suppressed, never failing the run. */
+  ignore?: RuleIgnore[]
   /** Where it was declared, for error messages: `.github/slimcheck.yml:4` or `input variants:2`. */
   origin: string
   /** Declared in the committed config file: its build-arg values are in the repository already, no secret. */
@@ -601,7 +612,7 @@ export function readConfigFile(workspace: string, configFile: string, required: 
   return parseVariantsYaml(text, path.relative(workspace, file).split(path.sep).join('/'), true)
 }
 
-const VARIANT_KEYS = ['name', 'dockerfile', 'context', 'target', 'build-args', 'platform']
+const VARIANT_KEYS = ['name', 'dockerfile', 'context', 'target', 'build-args', 'platform', 'ignore']
 
 /**
  * Parses a YAML list of variants (the `variants` input), or a document with a top-level `variants:` list (the config
@@ -627,7 +638,7 @@ export function parseVariantsYaml(text: string, source: string, isConfigFile: bo
   }
   if (!isSeq(list))
     throw new InputError(
-      `${where(list)}: variants must be a YAML list of {dockerfile, name, context, target, build-args, platform}`
+      `${where(list)}: variants must be a YAML list of {dockerfile, name, context, target, build-args, platform, ignore}`
     )
   return list.items.map((item, index) => ({
     ...parseVariantItem(item as Node, `variants[${index}]`, where),
@@ -667,8 +678,62 @@ function parseVariantItem(
     target: text('target'),
     platform: parsePlatform(`${where(item.get('platform', true))}: ${label}.platform`, text('platform') ?? ''),
     buildArgs: parseBuildArgMap(item.get('build-args', true), `${label}.build-args`, where),
+    ...parseIgnoreList(item.get('ignore', true), `${label}.ignore`, where),
     origin: where(item)
   }
+}
+
+const IGNORE_KEYS = ['rule', 'reason']
+const IGNORE_FORMS = `rule ids or { rule, reason } mappings, e.g. [shared-tag] or [{ rule: conda-in-production, reason: "…" }]`
+
+/** `ignore: [shared-tag, { rule: conda-in-production, reason: … }]`: the rules whose findings a variant accepts. */
+function parseIgnoreList(
+  node: Node | undefined,
+  label: string,
+  where: (node: Node | null | undefined) => string
+): { ignore?: RuleIgnore[] } {
+  if (node === undefined || node === null) return {}
+  if (!isSeq(node)) throw new InputError(`${where(node)}: ${label} must be a list of ${IGNORE_FORMS}`)
+  const ignore: RuleIgnore[] = []
+  node.items.forEach((item, index) => {
+    const entry = parseIgnoreEntry(item as Node, `${label}[${index}]`, where)
+    if (ignore.some((earlier) => earlier.rule === entry.rule))
+      throw new InputError(`${where(item as Node)}: ${label} names ${entry.rule} twice; list each rule once`)
+    ignore.push(entry)
+  })
+  return { ignore }
+}
+
+function parseIgnoreEntry(item: Node, label: string, where: (node: Node | null | undefined) => string): RuleIgnore {
+  if (isScalar(item)) return { rule: ignoredRule(item, label, where) }
+  if (!isMap(item)) throw new InputError(`${where(item)}: ${label} must be a rule id or a { rule, reason } mapping`)
+  for (const pair of item.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : ''
+    if (!IGNORE_KEYS.includes(key))
+      throw new InputError(
+        `${where(pair.key as Node)}: ${label} has unknown key '${key}'; allowed: ${IGNORE_KEYS.join(', ')}`
+      )
+  }
+  const rule = item.get('rule', true) as Node | undefined
+  if (rule === undefined || rule === null) throw new InputError(`${where(item)}: ${label} needs a 'rule'`)
+  const reason = item.get('reason', true) as Node | undefined
+  if (reason === undefined || reason === null) return { rule: ignoredRule(rule, label, where) }
+  if (!isScalar(reason) || typeof reason.value !== 'string' || !reason.value.trim())
+    throw new InputError(`${where(reason)}: ${label}.reason must be a non-empty string`)
+  return { rule: ignoredRule(rule, label, where), reason: reason.value.trim() }
+}
+
+function ignoredRule(node: Node, label: string, where: (node: Node | null | undefined) => string): RuleId {
+  const written = isScalar(node) ? String(node.value) : ''
+  const rule = SUPPRESSIBLE_RULES.find((id) => id === written.trim().toLowerCase())
+  if (rule) return rule
+  if (written.trim().toLowerCase() === 'parse-error')
+    throw new InputError(
+      `${where(node)}: ${label}: parse-error cannot be ignored, as a Dockerfile slimcheck cannot parse is not built`
+    )
+  throw new InputError(
+    `${where(node)}: ${label}: '${written}' is not a rule; use one of ${SUPPRESSIBLE_RULES.join(', ')}`
+  )
 }
 
 function parseBuildArgMap(

@@ -216,7 +216,8 @@ function fromSpec(spec: VariantSpec, settings: Settings): Variant {
     target: spec.target,
     buildArgs: { ...settings.buildArgs, ...spec.buildArgs },
     ...(spec.committed && Object.keys(spec.buildArgs).length ? { committedArgs: Object.keys(spec.buildArgs) } : {}),
-    platform: spec.platform ?? settings.platform
+    platform: spec.platform ?? settings.platform,
+    ...(spec.ignore ? { ignore: spec.ignore } : {})
   }
 }
 

@@ -28,6 +28,23 @@ export interface Variant {
   /** Build-args whose values the committed config file sets: public, so never masked. */
   committedArgs?: string[]
   platform?: string
+  /** Rules whose findings this variant accepts, from its declaration's `ignore` list. */
+  ignore?: RuleIgnore[]
+}
+
+/** One entry of a declared variant's `ignore` list: a rule whose findings are accepted, and why. */
+export interface RuleIgnore {
+  rule: RuleId
+  reason?: string
+}
+
+/**
+ * Why a finding does not count: a `# slimcheck ignore=` comment directly above its instruction, or the variant's
+ * `ignore` list in the config.
+ */
+export interface Suppression {
+  by: 'comment' | 'config'
+  reason?: string
 }
 
 export interface Finding {
@@ -42,6 +59,8 @@ export interface Finding {
   fix: string
   /** `static` from the Dockerfile text, `image` from inspecting the built image. */
   evidence: 'static' | 'image'
+  /** Kept in the report and shown as suppressed; it never fails the run. */
+  suppressed?: Suppression
 }
 
 export interface Layer {
@@ -276,7 +295,13 @@ export interface VariantComparison {
   compressed?: Delta
   time?: TimeDelta
   layers?: { before: number; after: number; delta: number; changes: LayerChange[] }
-  findings: { added: Finding[]; fixed: Finding[]; unchanged: Finding[] }
+  findings: {
+    added: Finding[]
+    fixed: Finding[]
+    unchanged: Finding[]
+    /** The head's suppressed findings, new or not: none of them fails the run. */
+    suppressed?: Finding[]
+  }
 }
 
 export interface PolicyViolation {

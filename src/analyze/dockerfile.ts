@@ -14,6 +14,7 @@ import {
   type Heredoc,
   type Instruction as AstInstruction
 } from 'dockerfile-ast'
+import { readIgnoreComments, type IgnoreComment } from './ignore-comments.js'
 import { parseImageRef, type ImageRef } from './image-ref.js'
 
 /** What a FROM, `COPY --from` or `RUN --mount=from` names, after ARG substitution. */
@@ -98,6 +99,8 @@ export interface DockerfileModel {
   frontend?: Frontend
   /** The escape character: `\\`, or what a `# escape=` directive sets. */
   escape: string
+  /** The `# slimcheck …` comments, each with the instruction below it. */
+  ignoreComments: IgnoreComment[]
 }
 
 export interface ParseOptions {
@@ -170,6 +173,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     stages: state.stages,
     problems: state.problems,
     escape: dockerfile.getEscapeCharacter(),
+    ignoreComments: readIgnoreComments(dockerfile, state.lines),
     ...(frontend ? { frontend } : {})
   }
 }

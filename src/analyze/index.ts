@@ -1,6 +1,6 @@
 /** The analyze stage: static findings for one Dockerfile variant, from its text alone. */
 
-import type { Finding } from '../types.js'
+import type { Finding, RuleIgnore } from '../types.js'
 import {
   findStage,
   parseDockerfile,
@@ -9,10 +9,12 @@ import {
   type DockerfileModel,
   type Stage
 } from './dockerfile.js'
+import { commentSuppressions } from './ignore-comments.js'
 import { buildInputs, type BuildInputs } from './inputs.js'
 import { condaFindings, matchAllowedImage } from './rules/conda.js'
 import { parseErrorFindings } from './rules/parse-error.js'
 import { tagFindings } from './rules/tags.js'
+import { suppress, type CommentSuppression } from './suppress.js'
 
 export interface AnalyzeInput {
   text: string
@@ -21,6 +23,8 @@ export interface AnalyzeInput {
   target?: string
   buildArgs: Record<string, string>
   allowedCondaImages: string[]
+  /** The variant's `ignore` list: its findings of these rules are suppressed. */
+  ignore?: RuleIgnore[]
 }
 
 export interface InstructionRef {
@@ -40,8 +44,10 @@ export interface StageSummary {
 }
 
 export interface Analysis {
-  /** Sorted by line, then rule. */
+  /** Sorted by line, then rule; those a comment or the `ignore` list accepts are marked suppressed. */
   findings: Finding[]
+  /** What the `# slimcheck ignore=` comments suppress, for the findings the built image adds. */
+  suppressions: CommentSuppression[]
   /**
    * The FROM and the instructions of each stage in the production chain, base-most stage first, in file order, for
    * mapping image layers back to lines.
@@ -58,8 +64,12 @@ export interface Analysis {
 
 export function analyzeDockerfile(input: AnalyzeInput): Analysis {
   const model = parseDockerfile(input.text, { buildArgs: input.buildArgs, target: input.target })
-  const findings = parseErrorFindings(model.problems, input.file)
-  if (model.stages.length === 0) return { findings, productionInstructions: [], productionFromLine: 0, stages: [] }
+  const { suppressions, warnings } = commentSuppressions(model.ignoreComments, input.file)
+  const findings = [...parseErrorFindings(model.problems, input.file), ...warnings]
+  const accepting = { comments: suppressions, ignore: input.ignore ?? [] }
+  const marked = (all: Finding[]): Finding[] => all.sort(byLineThenRule).map((finding) => suppress(finding, accepting))
+  if (model.stages.length === 0)
+    return { findings: marked(findings), suppressions, productionInstructions: [], productionFromLine: 0, stages: [] }
   findings.push(...tagFindings(model, input.file))
   const production = hasTarget(model, input.target) ? productionStage(model, input.target) : undefined
   if (production)
@@ -67,7 +77,8 @@ export function analyzeDockerfile(input: AnalyzeInput): Analysis {
       ...condaFindings(model, production, { file: input.file, allowedCondaImages: input.allowedCondaImages })
     )
   return {
-    findings: findings.sort(byLineThenRule),
+    findings: marked(findings),
+    suppressions,
     productionInstructions: production ? chainInstructions(model, production) : [],
     productionFromLine: production?.line ?? 0,
     ...(production ? { inputs: buildInputs(model, production, input.file) } : {}),

@@ -66,11 +66,13 @@ const FINDING_IDENTITIES: Array<(finding: Finding) => string> = [
 
 /**
  * Pairs findings one to one, pass by pass from the strictest identity to the loosest, so that a finding that only
- * moved is unchanged and fixing one of two identical findings (the same tag on two FROM lines) counts as a fix.
+ * moved is unchanged and fixing one of two identical findings (the same tag on two FROM lines) counts as a fix. The
+ * head's suppressed findings are apart, new or not; one the baseline suppressed and the head no longer does is new.
  */
 export function diffFindings(before: Finding[], after: Finding[]): VariantComparison['findings'] {
   const unpairedBefore = new Set(before.keys())
-  const pairedAfter = new Set<number>()
+  /** Each paired head finding's index → its baseline finding's. */
+  const pairs = new Map<number, number>()
   for (const identity of FINDING_IDENTITIES) {
     const waiting = new Map<string, number[]>()
     for (const index of unpairedBefore) {
@@ -78,17 +80,21 @@ export function diffFindings(before: Finding[], after: Finding[]): VariantCompar
       waiting.set(key, [...(waiting.get(key) ?? []), index])
     }
     after.forEach((finding, index) => {
-      if (pairedAfter.has(index)) return
+      if (pairs.has(index)) return
       const match = waiting.get(identity(finding))?.shift()
       if (match === undefined) return
       unpairedBefore.delete(match)
-      pairedAfter.add(index)
+      pairs.set(index, match)
     })
   }
+  const counted = (index: number): boolean => !after[index].suppressed
+  const wasCounted = (index: number): boolean => pairs.has(index) && !before[pairs.get(index)!].suppressed
+  const suppressed = after.filter((finding) => finding.suppressed)
   return {
-    added: after.filter((_, index) => !pairedAfter.has(index)),
+    added: after.filter((_, index) => counted(index) && !wasCounted(index)),
     fixed: before.filter((_, index) => unpairedBefore.has(index)),
-    unchanged: after.filter((_, index) => pairedAfter.has(index))
+    unchanged: after.filter((_, index) => counted(index) && wasCounted(index)),
+    ...(suppressed.length ? { suppressed } : {})
   }
 }
 
@@ -210,12 +216,13 @@ function withUnseenImageFindings(
     baseFindings.some(
       (item) =>
         item.evidence === 'static' &&
+        !item.suppressed &&
         item.rule === finding.rule &&
         severityRank(item.severity) >= severityRank(finding.severity)
     )
   return {
+    ...findings,
     added: findings.added.filter((finding) => !seenBefore(finding)),
-    fixed: findings.fixed,
     unchanged: [...findings.unchanged, ...findings.added.filter(seenBefore)]
   }
 }
@@ -326,7 +333,7 @@ function matchesFailOn(finding: Finding, failOn: FailPolicy): boolean {
   return byRule || bySeverity
 }
 
-/** `fail-on` hits; those among `inherited` (findings already on the baseline) are marked so. */
+/** `fail-on` hits, never a suppressed finding; those among `inherited` (already on the baseline) are marked so. */
 export function failOnViolations(
   report: Report,
   failOn: FailPolicy,
@@ -334,7 +341,7 @@ export function failOnViolations(
 ): PolicyViolation[] {
   return report.variants.flatMap((variant) =>
     variant.findings
-      .filter((finding) => matchesFailOn(finding, failOn))
+      .filter((finding) => !finding.suppressed && matchesFailOn(finding, failOn))
       .map((finding) => ({
         limit: 'fail-on',
         variant: variant.name,

@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from '../analyze/index.js'
+import { suppress } from '../analyze/suppress.js'
 import type { Settings } from '../config.js'
 import { humanBytes } from '../report/markdown.js'
 import { redactorFor, sensitiveArgs } from '../redact.js'
@@ -59,7 +60,8 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
     file: variant.dockerfile,
     target: variant.target,
     buildArgs: variant.buildArgs,
-    allowedCondaImages: settings.allowedCondaImages
+    allowedCondaImages: settings.allowedCondaImages,
+    ignore: variant.ignore
   })
   // Findings quote resolved FROM lines, which may hold build-arg values: those never leave slimcheck.
   const redact = redactorFor(sensitiveArgs(variant), settings.secrets)
@@ -68,7 +70,7 @@ export function analyzeVariant(variant: Variant, settings: Settings): AnalyzedVa
     message: redact(finding.message),
     fix: redact(finding.fix)
   }))
-  const parseErrors = findings.filter((finding) => finding.rule === 'parse-error')
+  const parseErrors = findings.filter((finding) => finding.rule === 'parse-error' && finding.severity === 'error')
   const blocker = parseErrors.length
     ? `not built: ${parseErrors.map((finding) => `${finding.file}:${finding.line} ${finding.message}`).join('; ')}`
     : undefined
@@ -118,7 +120,7 @@ export function imageCondaFinding(item: AnalyzedVariant, markers: CondaMarkers):
     markers.commandsOnPath.length ? `${markers.commandsOnPath.join(', ')} on PATH` : '',
     markers.envNames.length ? `environment ${markers.envNames.join(', ')}` : ''
   ].filter(Boolean)
-  return {
+  const finding: Finding = {
     rule: 'conda-in-production',
     severity: acceptedBy === undefined ? 'error' : 'info',
     file: item.variant.dockerfile,
@@ -130,4 +132,5 @@ export function imageCondaFinding(item: AnalyzedVariant, markers: CondaMarkers):
         : `Nothing required: the base matches \`${acceptedBy}\` in allowed-conda-images.`,
     evidence: 'image'
   }
+  return suppress(finding, { comments: item.analysis?.suppressions ?? [], ignore: item.variant.ignore ?? [] })
 }
