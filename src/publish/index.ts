@@ -58,7 +58,7 @@ export async function publishToRun(publication: Publication, logger: Logger): Pr
   core.setOutput('sarif-path', publication.sarifPath)
   if (publication.annotations) {
     for (const variant of publication.report.variants) {
-      for (const finding of variant.findings)
+      for (const finding of variant.findings.filter((item) => !item.suppressed))
         logger.annotate({ ...finding, file: repositoryPath(publication.pathPrefix, finding.file) })
     }
   }

@@ -10,6 +10,7 @@ import {
   measurementNotes,
   renderFailureLogs,
   renderFindingsList,
+  renderSuppressed,
   reportSections,
   SHORT_LOG_LINES,
   sizeSpan,
@@ -259,6 +260,7 @@ function comparisonSections(head: Report, base: Report, comparison: Comparison, 
   const added = tagged(comparison, (variant) => variant.findings.added)
   const fixed = tagged(comparison, (variant) => variant.findings.fixed)
   const kept = tagged(comparison, (variant) => variant.findings.unchanged)
+  const suppressed = tagged(comparison, (variant) => variant.findings.suppressed ?? [])
   const failures = failureEntries(head, base)
   return [
     section(changed.length ? variantTable(changed, sides, failing) : 'No variant changed.'),
@@ -286,6 +288,7 @@ function comparisonSections(head: Report, base: Report, comparison: Comparison, 
         : '',
       4
     ),
+    section(renderSuppressed(suppressed, context.blobBase), 4),
     section(layerDetails(comparison, head, context), 2),
     section(slowerStepsSection(comparison, sides), 3),
     {

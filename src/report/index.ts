@@ -24,6 +24,7 @@ import {
   type ImagePull,
   type Report,
   type Severity,
+  type Suppression,
   type VariantFailure,
   type VariantReport
 } from '../types.js'
@@ -60,11 +61,21 @@ function countBySeverity(findings: Finding[]): Record<Severity, number> {
   return counts
 }
 
+/** The findings that count, and those suppressed apart. */
+export function splitSuppressed<T extends Finding>(findings: T[]): { counted: T[]; suppressed: T[] } {
+  return {
+    counted: findings.filter((finding) => !finding.suppressed),
+    suppressed: findings.filter((finding) => finding.suppressed)
+  }
+}
+
 function findingCounts(findings: Finding[]): string {
-  const counts = countBySeverity(findings)
+  const { counted, suppressed } = splitSuppressed(findings)
+  const counts = countBySeverity(counted)
   const parts = (['error', 'warning', 'info'] as Severity[])
     .filter((severity) => counts[severity] > 0)
     .map((severity) => `${counts[severity]} ${severity}${counts[severity] > 1 ? 's' : ''}`)
+  if (suppressed.length) parts.push(`${suppressed.length} suppressed`)
   return parts.length ? parts.join(', ') : 'no findings'
 }
 
@@ -105,7 +116,7 @@ function statusCell(variant: VariantReport): string {
 }
 
 function findingsCell(findings: Finding[]): string {
-  const counts = countBySeverity(findings)
+  const counts = countBySeverity(splitSuppressed(findings).counted)
   const parts = (['error', 'warning', 'info'] as Severity[])
     .filter((severity) => counts[severity] > 0)
     .map((severity) => `${SEVERITY_ICONS[severity]} ${counts[severity]}`)
@@ -151,6 +162,24 @@ export function renderFindingsList(findings: VariantFinding[], blobBase?: string
     .sort(bySeverityThenPlace)
     .map((finding) => renderFinding(finding, blobBase, withFix))
     .join('\n')
+}
+
+/** What suppressed a finding, as `Suppressed by …` goes on. */
+export const SUPPRESSED_BY: Record<Suppression['by'], string> = {
+  comment: 'a `# slimcheck ignore` comment',
+  config: "the variant's `ignore` list"
+}
+
+/** The suppressed findings, folded under one line: they count for nothing, but none is hidden. */
+export function renderSuppressed(findings: VariantFinding[], blobBase?: string): string {
+  if (!findings.length) return ''
+  const lines = [...findings].sort(bySeverityThenPlace).map((finding) => {
+    const { by, reason } = finding.suppressed!
+    const why = reason ? `: ${inline(reason)}` : ''
+    return `- ${SEVERITY_ICONS[finding.severity]} **${finding.rule}** in ${code(finding.variant)} at ${locationText(finding, blobBase)}: ${message(finding.message)}<br>Suppressed by ${SUPPRESSED_BY[by]}${why}`
+  })
+  const count = `${findings.length} finding${findings.length > 1 ? 's' : ''} suppressed`
+  return `<details><summary>${count}</summary>\n\n${lines.join('\n')}\n\n</details>`
 }
 
 const HEADLINE_LENGTH = 120
@@ -306,7 +335,7 @@ export function reportSections(report: Report, blobBase?: string): Section[] {
     timeCell(variant),
     findingsCell(variant.findings)
   ])
-  const findings = allFindings(report)
+  const { counted: findings, suppressed } = splitSuppressed(allFindings(report))
   const failures = failureEntries(report)
   return [
     section(`## slimcheck: ${summaryLine(report)}`),
@@ -333,6 +362,7 @@ export function reportSections(report: Report, blobBase?: string): Section[] {
         : [''],
       priority: 4
     },
+    section(renderSuppressed(suppressed, blobBase), 3),
     {
       levels: [renderFailureLogs(failures), renderFailureLogs(failures, undefined, SHORT_LOG_LINES)],
       priority: 3

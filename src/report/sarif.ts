@@ -6,8 +6,16 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Log, ReportingDescriptor, Result } from 'sarif'
-import { RULE_IDS, type Comparison, type Finding, type Report, type RuleId, type Severity } from '../types.js'
+import type { Log, ReportingDescriptor, Result, Suppression as SarifSuppression } from 'sarif'
+import {
+  RULE_IDS,
+  type Comparison,
+  type Finding,
+  type Report,
+  type RuleId,
+  type Severity,
+  type Suppression
+} from '../types.js'
 
 const README = 'https://github.com/slimcheck/slimcheck#'
 
@@ -46,7 +54,7 @@ const RULE_HELP: Record<RuleId, RuleHelp> = {
     name: 'ParseError',
     severity: 'error',
     short: 'a Dockerfile that cannot be read or parsed',
-    full: 'The Dockerfile cannot be read or parsed; that variant is not built.',
+    full: 'The Dockerfile cannot be read or parsed; that variant is not built. A `# slimcheck ignore=` comment that would suppress nothing (a rule slimcheck does not have, no instruction directly below) is a warning, and the variant is built.',
     help: 'Fix the line named in the message.'
   }
 }
@@ -80,6 +88,23 @@ function fingerprintOf(finding: Finding, variant: string): string {
     .digest('hex')
 }
 
+const SARIF_SUPPRESSIONS: Record<Suppression['by'], { kind: SarifSuppression.kind; justification: string }> = {
+  comment: { kind: 'inSource', justification: 'A `# slimcheck ignore` comment on its instruction accepts it.' },
+  config: { kind: 'external', justification: "The variant's `ignore` list in the slimcheck config accepts it." }
+}
+
+/** A suppressed finding as SARIF says it: where the suppression lives, and the reason given (else how it was made). */
+function suppressionsOf({ by, reason }: Suppression): SarifSuppression[] {
+  const { kind, justification } = SARIF_SUPPRESSIONS[by]
+  return [{ kind, justification: reason ?? justification }]
+}
+
+/** Whether the pull request brought the finding; a suppressed one is neither counted new nor unchanged. */
+function baselineStateOf(finding: Finding, added: ReadonlySet<Finding>): Pick<Result, 'baselineState'> {
+  if (finding.suppressed) return {}
+  return { baselineState: added.has(finding) ? 'new' : 'unchanged' }
+}
+
 export interface SarifOptions {
   version: string
   /** The working directory relative to the repository root: results name repository paths. */
@@ -108,7 +133,8 @@ export function renderSarif(report: Report, options: SarifOptions): Log {
         }
       ],
       partialFingerprints: { 'slimcheckFinding/v1': fingerprintOf(finding, variant.name) },
-      ...(compared ? { baselineState: added.has(finding) ? ('new' as const) : ('unchanged' as const) } : {}),
+      ...(compared ? baselineStateOf(finding, added) : {}),
+      ...(finding.suppressed ? { suppressions: suppressionsOf(finding.suppressed) } : {}),
       properties: { variant: variant.name, evidence: finding.evidence, fix: finding.fix }
     }))
   )

@@ -10,7 +10,9 @@ import {
   failureHeadline,
   failureLog,
   sortBySize,
+  splitSuppressed,
   summaryLine,
+  SUPPRESSED_BY,
   type VariantFinding
 } from './index.js'
 import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
@@ -83,6 +85,23 @@ function findingLines(findings: VariantFinding[], paint: Paint): string[] {
   ])
 }
 
+/** The suppressed findings apart and dim, each with what suppressed it and why. */
+function suppressedLines(findings: VariantFinding[], paint: Paint): string[] {
+  if (!findings.length) return []
+  const sorted = [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
+  const lines = sorted.flatMap((finding) => {
+    const { by, reason } = finding.suppressed!
+    const why = reason ? `: ${term(reason)}` : ''
+    return [
+      paint.dim(
+        `  ${term(finding.file)}:${finding.line} ${finding.severity} ${finding.rule} [${term(finding.variant)}] ${term(finding.message)}`
+      ),
+      paint.dim(`    suppressed by ${SUPPRESSED_BY[by]}${why}`)
+    ]
+  })
+  return ['', `Suppressed (${findings.length}):`, ...lines]
+}
+
 function failureLines(head: Report, base: Report | undefined, baseLabel: string, paint: Paint): string[] {
   return failureEntries(head, base).flatMap((entry) => {
     const where = base
@@ -116,13 +135,15 @@ export function renderText(report: Report, paint: Paint = PLAIN, comparison?: Co
     { text: variant.image ? String(variant.image.sizeBytes) : '-' },
     { text: typeof variant.image?.compressedBytes === 'number' ? humanBytes(variant.image.compressedBytes) : '-' },
     { text: variant.build ? `${variant.build.seconds.toFixed(1)}s` : '-' },
-    { text: String(variant.findings.length) }
+    { text: String(splitSuppressed(variant.findings).counted.length) }
   ])
   const header = ['VARIANT', 'STATUS', 'SIZE', 'BYTES', 'COMPRESSED', 'BUILD', 'FINDINGS']
   const lines = rows.length ? columns(header, rows, paint) : []
   for (const problem of report.problems) lines.push(paint.red(`problem: ${term(problem)}`))
-  const findings = findingLines(allFindings(report), paint)
+  const { counted, suppressed } = splitSuppressed(allFindings(report))
+  const findings = findingLines(counted, paint)
   if (findings.length) lines.push('', 'Findings:', ...findings)
+  lines.push(...suppressedLines(suppressed, paint))
   lines.push(...failureLines(report, undefined, '', paint), '', summaryLine(report))
   if (comparison) lines.push(verdictText(comparison, report, undefined, 'base', paint))
   return `${lines.join('\n')}\n`
@@ -212,6 +233,10 @@ export function renderComparisonText(
     paint
   )
   if (newFindings.length) lines.push('', paint.bold('New findings:'), ...newFindings)
+  const suppressed = comparison.variants.flatMap((variant) =>
+    (variant.findings.suppressed ?? []).map((finding) => ({ ...finding, variant: variant.name }))
+  )
+  lines.push(...suppressedLines(suppressed, paint))
   lines.push(...failureLines(head, base, label, paint))
   lines.push('', verdictText(comparison, head, base, label, paint))
   return `${lines.join('\n')}\n`
