@@ -98,10 +98,12 @@ async function amd64LayerBytes(reference: string): Promise<number> {
     Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
     Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json'
   }
-  const manifest = async (ref: string, accept = headers.Accept) =>
-    (
-      await fetch(`http://${host}/v2/${repository}/manifests/${ref}`, { headers: { ...headers, Accept: accept } })
-    ).json()
+  const manifest = async (ref: string, accept = headers.Accept): Promise<unknown> => {
+    const response = await fetch(`http://${host}/v2/${repository}/manifests/${ref}`, {
+      headers: { ...headers, Accept: accept }
+    })
+    return (await response.json()) as unknown
+  }
   const index = (await manifest(tag)) as { manifests: Array<{ digest: string; platform: { architecture: string } }> }
   const amd64 = index.manifests.find((entry) => entry.platform.architecture === 'amd64')!
   const image = (await manifest(amd64.digest, 'application/vnd.docker.distribution.manifest.v2+json')) as {
