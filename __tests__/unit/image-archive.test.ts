@@ -145,6 +145,26 @@ describe('reading an image archive', () => {
     expect(read.layers.every((layer) => layer.compressedBytes === undefined)).toBe(true)
   })
 
+  it('keeps what each layer writes and hides, and the package databases it writes up to their bound', async () => {
+    const status = 'Package: gcc-12\nStatus: install ok installed\nInstalled-Size: 30000\n'
+    const lower = await makeTar([...LOWER, { name: 'var/lib/dpkg/status', content: status }])
+    const upper = await makeTar([...UPPER, { name: 'lib/apk/db/installed', content: Buffer.alloc(16 * 1024 ** 2 + 1) }])
+    const archive = await makeTar([
+      { name: 'aaa/layer.tar', content: lower },
+      { name: 'bbb/layer.tar', content: upper },
+      { name: 'cfg.json', content: config(['sha256:1', 'sha256:2']) },
+      { name: 'manifest.json', content: json([{ Config: 'cfg.json', Layers: ['aaa/layer.tar', 'bbb/layer.tar'] }]) }
+    ])
+    const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => false })
+    expect(read.contents.map((layer) => layer.packageDatabases)).toEqual([{ 'var/lib/dpkg/status': status }, {}])
+    expect(read.contents[1]).toMatchObject({ whiteouts: ['etc/old.conf'], opaqueDirs: ['data'] })
+    expect(read.contents[1].entries.map((entry) => [entry.name, entry.size])).toEqual([
+      ['data/b', 2],
+      ['usr/lib/link', 0],
+      ['lib/apk/db/installed', 16 * 1024 ** 2 + 1]
+    ])
+  })
+
   it('takes compressed sizes from the OCI manifest when the blobs are compressed (containerd store)', async () => {
     const lower = gzipSync(await makeTar(LOWER))
     const upper = gzipSync(await makeTar(UPPER))

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import tar from 'tar-stream'
+import { PACKAGE_DATABASE_LIMIT, PACKAGE_DATABASES } from './bytes/package-db.js'
 
 export interface FilesystemEntry {
   /** Path without the leading slash. */
@@ -41,6 +42,18 @@ export interface ImageArchive {
   compressedFrom: 'manifest' | 'gzip' | 'none'
   /** The image's filesystem after every layer and whiteout. */
   filesystem: FilesystemEntry[]
+  /** What each layer writes and hides, in `layers` order. */
+  contents: LayerContent[]
+}
+
+export interface LayerContent {
+  entries: FilesystemEntry[]
+  /** Paths the layer deletes from the layers below. */
+  whiteouts: string[]
+  /** Directories whose content in the layers below the layer hides. */
+  opaqueDirs: string[]
+  /** The package databases the layer writes (dpkg's status, apk's installed), by path, when not too large to read. */
+  packageDatabases: Record<string, string>
 }
 
 export interface ReadOptions {
@@ -66,11 +79,7 @@ const TAR_MAGIC_OFFSET = 257
 const TAR_MAGIC = [0x75, 0x73, 0x74, 0x61, 0x72]
 const TAR_HEADER = 512
 
-interface BlobLayer extends ArchiveLayer {
-  entries: FilesystemEntry[]
-  whiteouts: string[]
-  opaqueDirs: string[]
-}
+type BlobLayer = ArchiveLayer & LayerContent
 
 const startsWith = (bytes: Buffer, magic: number[], offset = 0): boolean =>
   magic.every((byte, index) => bytes[offset + index] === byte)
@@ -177,7 +186,14 @@ async function countLayer(
   storedCompressedBytes: number | undefined,
   compress: boolean
 ): Promise<BlobLayer> {
-  const layer: BlobLayer = { regularBytes: 0, symlinkBytes: 0, entries: [], whiteouts: [], opaqueDirs: [] }
+  const layer: BlobLayer = {
+    regularBytes: 0,
+    symlinkBytes: 0,
+    entries: [],
+    whiteouts: [],
+    opaqueDirs: [],
+    packageDatabases: {}
+  }
   if (storedCompressedBytes !== undefined) layer.compressedBytes = storedCompressedBytes
   const extract = tar.extract()
   extract.on('entry', (header, body, next) => {
@@ -193,8 +209,17 @@ async function countLayer(
       layer.symlinkBytes += Buffer.byteLength(header.linkname ?? '')
       layer.entries.push({ name, size: 0, link: header.linkname ?? '' })
     } else layer.entries.push({ name, size: 0 })
-    body.on('end', next)
-    body.resume()
+    if (header.type === 'file' && PACKAGE_DATABASES.includes(name) && (header.size ?? 0) <= PACKAGE_DATABASE_LIMIT) {
+      const parts: Buffer[] = []
+      body.on('data', (chunk) => void parts.push(chunk as Buffer))
+      body.on('end', () => {
+        layer.packageDatabases[name] = Buffer.concat(parts).toString('utf8')
+        next()
+      })
+    } else {
+      body.on('end', next)
+      body.resume()
+    }
   })
   const steps: NodeJS.ReadWriteStream[] = []
   let counted: Promise<number> | undefined
@@ -325,7 +350,13 @@ function assemble(
       : withSizes.some((layer) => layer.compressedBytes !== undefined)
         ? 'gzip'
         : 'none',
-    filesystem: unionOf(layers)
+    filesystem: unionOf(layers),
+    contents: layers.map(({ entries, whiteouts, opaqueDirs, packageDatabases }) => ({
+      entries,
+      whiteouts,
+      opaqueDirs,
+      packageDatabases
+    }))
   }
 }
 
