@@ -44,7 +44,7 @@ Usage:
   slimcheck run [--dir DIR] [--base REF | --baseline-report FILE] [--runs N] [-f text|markdown|json|sarif] [-o FILE]
                 [--report-path FILE] [--variants YAML] [--config-file FILE] [--exclude GLOBS] [--fail-on LIST]
                 [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
-                [--size-metric uncompressed|compressed] [--size-noise-threshold L]
+                [--size-metric uncompressed|compressed] [--size-noise-threshold L] [--byte-findings-threshold T]
                 [--cache cold|warm] [--build-timeout 20m] [--build-arg K=V]... [--secret ID=VALUE]...
                 [--secret-file ID=PATH]... [--platform P] [--rebuild] [--keep-images] [--shard I/N] [--verbose]
       Discover, build with the engine at DOCKER_HOST, measure and check. With --base, also build the git
@@ -99,6 +99,7 @@ const OPTIONS = {
   'max-size': { type: 'string' },
   'size-metric': { type: 'string' },
   'size-noise-threshold': { type: 'string' },
+  'byte-findings-threshold': { type: 'string' },
   'allowed-conda-images': { type: 'string' },
   cache: { type: 'string' },
   'build-timeout': { type: 'string' },
@@ -258,6 +259,7 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       'fail-on': values['fail-on'],
       'fail-on-inherited': String(values['fail-on-inherited']),
       'allowed-conda-images': values['allowed-conda-images'],
+      'byte-findings-threshold': values['byte-findings-threshold'],
       cache: values.cache,
       'build-timeout': values['build-timeout'],
       'build-args': (values['build-arg'] ?? []).join('\n'),

@@ -45,6 +45,7 @@ export const INPUT_DEFAULTS = {
   'max-size': '',
   'size-metric': 'uncompressed',
   'size-noise-threshold': '10kB',
+  'byte-findings-threshold': '10MB,2%',
   'fail-on-inherited': 'false',
   'sarif-path': 'slimcheck.sarif',
   'allow-pull-request-target': 'false',
@@ -84,6 +85,12 @@ export type BaselineMode = 'auto' | 'build' | 'artifact' | 'none'
 /** A size or growth limit: absolute bytes, or a percentage of the baseline. */
 export type Limit = { bytes: number } | { percent: number }
 
+/** A byte finding is reported from `bytes` on, and from `percent` of the bytes the Dockerfile adds to its base. */
+export interface ByteThreshold {
+  bytes: number
+  percent: number
+}
+
 export interface SizeBudget {
   /** Glob over variant names. */
   pattern: string
@@ -118,6 +125,7 @@ export interface Settings {
    */
   configFile?: string
   allowedCondaImages: string[]
+  byteFindingsThreshold: ByteThreshold
   cache: CacheMode
   buildTimeoutSeconds: number
   buildArgs: Record<string, string>
@@ -187,6 +195,7 @@ export function parseSettings(
       : readConfigFile(workspace, input('config-file'), input('config-file') !== INPUT_DEFAULTS['config-file']),
     ...(input('variants') ? {} : { configFile: input('config-file') }),
     allowedCondaImages: parseImagePatterns('allowed-conda-images', input('allowed-conda-images')),
+    byteFindingsThreshold: parseByteThreshold('byte-findings-threshold', input('byte-findings-threshold')),
     cache: parseChoice('cache', input('cache'), ['cold', 'warm'] as const),
     buildTimeoutSeconds: parseDuration('build-timeout', input('build-timeout')),
     buildArgs: parseBuildArgs(input('build-args')),
@@ -354,6 +363,24 @@ export function parseLimit(name: string, value: string): Limit {
   } catch {
     throw new InputError(`${name}: '${value}' is not a limit; use a percentage ('10%') or ${SIZE_FORMS}`)
   }
+}
+
+/** `10MB,2%`: a size, a percentage or both, each of which a finding must reach; what is left out is 0. */
+export function parseByteThreshold(name: string, value: string): ByteThreshold {
+  const threshold = { bytes: 0, percent: 0 }
+  const parts = value.split(',').map((part) => part.trim())
+  if (parts.length > 2 || parts.some((part) => !part))
+    throw new InputError(`${name}: '${value}' is not a threshold; use a size, a percentage or both, e.g. '10MB,2%'`)
+  const given = parts.map((part) => parseLimit(name, part))
+  for (const limit of given) {
+    if ('percent' in limit) threshold.percent = limit.percent
+    else threshold.bytes = limit.bytes
+  }
+  if (given.length === 2 && 'percent' in given[0] === 'percent' in given[1])
+    throw new InputError(
+      `${name}: '${value}' gives two ${'percent' in given[0] ? 'percentages' : 'sizes'}; use one size and one percentage, e.g. '10MB,2%'`
+    )
+  return threshold
 }
 
 /** `500MB` for every variant, or `api*=500MB, *=1GB` by variant-name glob (first match wins). */

@@ -38,6 +38,7 @@ import {
   type VariantReport
 } from './types.js'
 import { analyzeVariant, imageCondaFinding, variantReport, type AnalyzedVariant } from './measure/variants.js'
+import { imageByteFindings } from './measure/bytes/findings.js'
 
 /** One checkout to measure: the PR head, or the baseline in its own worktree. */
 export interface Side {
@@ -344,11 +345,14 @@ function carriedFrom(prepared: Prepared, state: RunState): VariantReport | undef
 function reusedReport(prepared: Prepared, measured: VariantReport, reused: VariantReport['reused']): VariantReport {
   const markers = measured.image?.conda
   const condaFinding = markers ? imageCondaFinding(prepared.item, markers) : undefined
+  const byteFindings = measured.image
+    ? imageByteFindings(prepared.item, measured.image, prepared.side.side.settings.byteFindingsThreshold)
+    : []
   return variantReport(prepared.item, {
     status: 'built',
     image: measured.image,
     build: measured.build,
-    findings: condaFinding ? [...prepared.item.findings, condaFinding] : prepared.item.findings,
+    findings: [...prepared.item.findings, ...(condaFinding ? [condaFinding] : []), ...byteFindings],
     ...(condaFinding ? { condaBytes: markers!.prefixes.reduce((sum, prefix) => sum + prefix.sizeBytes, 0) } : {}),
     ...(prepared.fingerprint ? { fingerprint: prepared.fingerprint } : {}),
     reused
@@ -524,9 +528,10 @@ async function measured(build: Prepared, state: RunState): Promise<VariantReport
     )
     const condaFinding = imageCondaFinding(item, measurement.conda)
     const condaBytes = measurement.conda.prefixes.reduce((sum, prefix) => sum + prefix.sizeBytes, 0)
+    const byteFindings = imageByteFindings(item, measurement.image, build.side.side.settings.byteFindingsThreshold)
     return {
       ...variantReport(item, { status: 'built', image: measurement.image, build: measurement.build }),
-      findings: condaFinding ? [...item.findings, condaFinding] : item.findings,
+      findings: [...item.findings, ...(condaFinding ? [condaFinding] : []), ...byteFindings],
       ...(condaFinding ? { condaBytes } : {}),
       ...(build.fingerprint ? { fingerprint: build.fingerprint } : {})
     }

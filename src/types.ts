@@ -12,7 +12,17 @@ export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity)
 }
 
-export const RULE_IDS = ['conda-in-production', 'shared-tag', 'floating-tag', 'parse-error'] as const
+/** The rules read from the bytes of the shipped image (`src/measure/bytes/`). */
+export const BYTE_RULE_IDS = [
+  'package-cache',
+  'language-cache',
+  'dead-bytes',
+  'vcs-in-image',
+  'build-toolchain'
+] as const
+export type ByteRuleId = (typeof BYTE_RULE_IDS)[number]
+
+export const RULE_IDS = ['conda-in-production', 'shared-tag', 'floating-tag', 'parse-error', ...BYTE_RULE_IDS] as const
 export type RuleId = (typeof RULE_IDS)[number]
 
 /**
@@ -54,6 +64,11 @@ export interface Finding {
   file: string
   /** 1-based line; 0 when the finding concerns no single line. */
   line: number
+  /** Every Dockerfile line the finding concerns, `line` first (a byte finding's writing and deleting lines). */
+  lines?: number[]
+  /** Byte findings: the uncompressed bytes a fix would save, and the compressed bytes estimated for them. */
+  bytes?: number
+  compressedBytes?: number
   message: string
   /** A concrete change that makes the finding go away. */
   fix: string
@@ -109,6 +124,34 @@ export interface ImageMeasurement {
   layers: Layer[]
   /** The conda markers the image carries, when it carries any: a carried measurement's findings are judged anew. */
   conda?: CondaMarkers
+  /** What the byte rules found, before thresholds: a carried measurement's findings are judged anew. */
+  byteFacts?: ByteFact[]
+}
+
+/** Bytes in an image a byte rule would report, and who wrote (and removed) them. */
+export interface ByteFact {
+  rule: ByteRuleId
+  /** What the bytes are: `apt lists`, `pip cache`, `.git`, `toolchain`, `files`. */
+  kind: string
+  /** The directory they are under, from the image (untrusted text). */
+  path?: string
+  /** The Dockerfile instruction whose layer wrote them; absent when the base image did. */
+  writer?: FactInstruction
+  /** `dead-bytes`: the instruction whose layer deleted or overwrote them. */
+  remover?: FactInstruction
+  /** `dead-bytes`: how the later layer hid them. */
+  removal?: 'deleted' | 'overwritten' | 'deleted or overwritten'
+  bytes: number
+  /** Estimated at the writing layer's compression ratio. */
+  compressedBytes: number
+  /** `build-toolchain`: the largest packages with their installed sizes, and how many there are in all. */
+  packages?: { name: string; bytes: number }[]
+  packageCount?: number
+}
+
+export interface FactInstruction {
+  line: number
+  keyword: string
 }
 
 export type CacheMode = 'cold' | 'warm'
@@ -290,6 +333,9 @@ export interface VariantComparison {
   kind: ChangeKind
   baseStatus?: VariantStatus
   headStatus?: VariantStatus
+  /** Why a failed side has no measurement: its Dockerfile failed (`build`), or nothing was checked (`unmeasured`). */
+  baseFailure?: FailureKind
+  headFailure?: FailureKind
   size?: Delta
   /** The change of the compressed size, when both sides measured it. */
   compressed?: Delta

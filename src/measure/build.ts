@@ -6,6 +6,8 @@ import type { Analysis } from '../analyze/index.js'
 import { packContext, type BuildContext, type SharedFiles } from './context.js'
 import type { Engine, HistoryEntry, ImageDetails } from '../engine/index.js'
 import type { TracedStep } from '../engine/trace.js'
+import { byteFactsOf } from './bytes/facts.js'
+import type { LayerFiles } from './bytes/layer-files.js'
 import { buildFailureKind } from './failure.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
 import { condaMarkersOf } from './image-conda.js'
@@ -177,6 +179,7 @@ export async function measureImage(
   const classic = options.store === 'overlay2'
   const conda = condaMarkersOf(archive.filesystem, archive.config)
   const carriesConda = conda.prefixes.length + conda.commandsOnPath.length + conda.envNames.length > 0
+  const byteFacts = byteFactsOf(layerFiles(archive, layers))
   return {
     image: {
       id: last.imageId,
@@ -188,7 +191,8 @@ export async function measureImage(
       store: options.store,
       platform: details.platform,
       layers,
-      ...(carriesConda ? { conda } : {})
+      ...(carriesConda ? { conda } : {}),
+      ...(byteFacts.length ? { byteFacts } : {})
     },
     build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)),
     conda
@@ -267,6 +271,32 @@ function measuredLayers(
       ...(diffId ? { diffId } : {})
     }
   })
+}
+
+/** Each layer's content with the instruction that made it and its compression ratio, for the byte rules. */
+function layerFiles(archive: ImageArchive, layers: Layer[]): LayerFiles[] {
+  const withContent = layers.filter((layer) => layer.diffId)
+  const ratioOf = (compressed: number | undefined, size: number): number | undefined =>
+    compressed !== undefined && size > 0 ? compressed / size : undefined
+  const sum = (pick: (layer: Layer) => number): number => withContent.reduce((total, layer) => total + pick(layer), 0)
+  const imageRatio =
+    ratioOf(
+      sum((layer) => layer.compressedBytes ?? 0),
+      sum((layer) => layer.sizeBytes)
+    ) ?? 1
+  return archive.contents.map((content, index) => {
+    const layer = withContent[index] as Layer | undefined
+    const instruction = layer?.instruction
+    return {
+      ...content,
+      ...(instruction ? { instruction: { line: instruction.line, keyword: keywordOf(instruction.text) } } : {}),
+      compressionRatio: (layer && ratioOf(layer.compressedBytes, layer.sizeBytes)) ?? imageRatio
+    }
+  })
+}
+
+function keywordOf(instruction: string): string {
+  return /^\s*([A-Za-z]+)/.exec(instruction)?.[1].toUpperCase() ?? ''
 }
 
 function stepsWithLines(

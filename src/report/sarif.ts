@@ -56,6 +56,41 @@ const RULE_HELP: Record<RuleId, RuleHelp> = {
     short: 'a Dockerfile that cannot be read or parsed',
     full: 'The Dockerfile cannot be read or parsed; that variant is not built. A `# slimcheck ignore=` comment that would suppress nothing (a rule slimcheck does not have, no instruction directly below) is a warning, and the variant is built.',
     help: 'Fix the line named in the message.'
+  },
+  'package-cache': {
+    name: 'PackageCache',
+    severity: 'warning',
+    short: "a package manager's cache left in the image",
+    full: 'The shipped image holds apt lists (/var/lib/apt/lists), downloaded packages (/var/cache/apt), or an apk, dnf, yum, zypper or pacman cache, written by the Dockerfile line named (or by the base image).',
+    help: 'Clean up in the same RUN that fills the cache (`rm -rf /var/lib/apt/lists/*`, `apk add --no-cache`, `dnf clean all`), or mount it as a cache (`RUN --mount=type=cache,target=…`): a later RUN only hides the bytes.'
+  },
+  'language-cache': {
+    name: 'LanguageCache',
+    severity: 'warning',
+    short: "a language package manager's cache left in the image",
+    full: "The shipped image holds a pip, uv, npm, yarn or Go build cache, or a conda environment's package cache (pkgs), written by the Dockerfile line named (or by the base image).",
+    help: 'Install without a cache (`pip install --no-cache-dir`), clean it in the same RUN (`npm cache clean --force`, `conda clean -afy`), or mount it as a cache (`RUN --mount=type=cache,target=…`).'
+  },
+  'dead-bytes': {
+    name: 'DeadBytes',
+    severity: 'warning',
+    short: 'bytes deleted or overwritten by a later layer, still shipped',
+    full: 'Files one layer writes and a later layer deletes or overwrites stay in the image: the lower layer still holds them. Counted once, per writing and removing line.',
+    help: 'Delete them in the same RUN that writes them, copy only what is kept, set owner and mode with `COPY --chown`/`--chmod`, or build in a builder stage. Deleting files of the base image saves nothing: a smaller base or a multi-stage build does.'
+  },
+  'vcs-in-image': {
+    name: 'VcsInImage',
+    severity: 'warning',
+    short: 'a .git (or .hg, .svn) directory in the image',
+    full: "A version-control directory was copied or cloned into the shipped image: the repository's history, shipped with every pull.",
+    help: 'Add `.git` to `.dockerignore`, or remove it in the RUN that clones.'
+  },
+  'build-toolchain': {
+    name: 'BuildToolchain',
+    severity: 'warning',
+    short: 'compilers, headers and -dev packages in the shipped image',
+    full: "The image's package database (dpkg or apk) lists compilers, `-dev` packages (headers, static libraries) or build tools, installed by the Dockerfile line named or by the base image; their installed sizes are what a builder stage would drop.",
+    help: 'Install and build in a builder stage, and copy only the output into a final stage from a runtime (`-slim`) base.'
   }
 }
 

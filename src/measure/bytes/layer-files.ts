@@ -1,0 +1,17 @@
+/** One layer of an image as the byte rules read it: what it wrote and hid, and which instruction made it. */
+import type { FactInstruction } from '../../types.js'
+
+export interface LayerFiles {
+  /** The Dockerfile instruction that made the layer; absent for the base image's layers. */
+  instruction?: FactInstruction
+  /** Paths without the leading slash; `size` is a regular file's bytes, 0 for anything else. */
+  entries: { name: string; size: number }[]
+  /** Paths the layer deletes from the layers below. */
+  whiteouts: string[]
+  /** Directories whose content in the layers below the layer hides. */
+  opaqueDirs: string[]
+  /** Compressed over uncompressed bytes: compressed estimates of the layer's files. */
+  compressionRatio: number
+  /** The package databases the layer writes (`var/lib/dpkg/status`, `lib/apk/db/installed`), by path. */
+  packageDatabases: Record<string, string>
+}
