@@ -17,6 +17,7 @@ import {
   type Report,
   type TimeDelta,
   type VariantComparison,
+  type FailureKind,
   type VariantFailure,
   type VariantReport
 } from '../types.js'
@@ -173,7 +174,12 @@ export function compareVariant(
     ? diffFindings(comparable(base?.findings ?? []), head.findings)
     : { added: [], fixed: [], unchanged: [] }
   const findings = base && !base.image && head?.image ? withUnseenImageFindings(paired, base.findings) : paired
-  const statuses = { ...(base ? { baseStatus: base.status } : {}), ...(head ? { headStatus: head.status } : {}) }
+  const statuses: Pick<VariantComparison, 'baseStatus' | 'headStatus' | 'baseFailure' | 'headFailure'> = {
+    ...(base ? { baseStatus: base.status } : {}),
+    ...(head ? { headStatus: head.status } : {}),
+    ...(base?.failure ? { baseFailure: failureKindOf(base.failure) } : {}),
+    ...(head?.failure ? { headFailure: failureKindOf(head.failure) } : {})
+  }
   if (!base) return { name, kind: 'added', ...statuses, findings }
   if (!head) return { name, kind: 'removed', ...statuses, findings }
   if (!base.image || !head.image || !base.build || !head.build) return { name, kind: 'failed', ...statuses, findings }
@@ -352,6 +358,11 @@ export function failOnViolations(
         ...(inherited.has(finding) ? { inherited: true } : {})
       }))
   )
+}
+
+/** A failure of an earlier slimcheck, which did not classify, counts as one of the machinery. */
+function failureKindOf(failure: VariantFailure): FailureKind {
+  return failure.kind === 'build' ? 'build' : 'unmeasured'
 }
 
 /** `not measured: the engine … (details)` → `the engine …`: the reason without its prefix, on one line. */

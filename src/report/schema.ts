@@ -225,6 +225,8 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
                 optionalProperties: {
                   baseStatus: { ref: 'status' },
                   headStatus: { ref: 'status' },
+                  baseFailure: { enum: ['build', 'unmeasured'] },
+                  headFailure: { enum: ['build', 'unmeasured'] },
                   size: { ref: 'delta' },
                   compressed: { ref: 'delta' },
                   time: {

@@ -17,6 +17,7 @@ import {
 } from './index.js'
 import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
 import { groupViolations, locations, renderVerdict, verdictOf } from './verdict.js'
+import { missingSideText } from './variant-table.js'
 
 type Colour = (text: string) => string
 
@@ -158,13 +159,11 @@ function changeText(variant: VariantComparison, baseLabel: string, paint: Paint)
   }
   if (variant.kind === 'added') return { text: 'added' }
   if (variant.kind === 'removed') return { text: 'removed' }
-  const side = (label: string, status: string | undefined): string =>
-    status === 'failed' ? `${label} build failed` : status === 'skipped' ? `${label} not built` : ''
-  return {
-    text: term(
-      [side(baseLabel, variant.baseStatus), side('PR', variant.headStatus)].filter(Boolean).join(', ') || 'not measured'
-    )
-  }
+  const sides = [
+    missingSideText(baseLabel, variant.baseStatus, variant.baseFailure),
+    missingSideText('PR', variant.headStatus, variant.headFailure)
+  ]
+  return { text: term(sides.filter(Boolean).join(', ') || 'not measured') }
 }
 
 function violationText(group: PolicyViolation[]): string {

@@ -11,7 +11,7 @@ import {
 } from './markdown.js'
 import { SEVERITY_ICONS } from './index.js'
 import { spreadMeasured } from '../compare/index.js'
-import type { Delta, Finding, Report, TimeDelta, VariantComparison, VariantReport } from '../types.js'
+import type { Delta, FailureKind, Finding, Report, TimeDelta, VariantComparison, VariantReport } from '../types.js'
 
 /** A change of this many percent or more gets the double arrow. */
 const LARGE_CHANGE_PERCENT = 10
@@ -70,15 +70,25 @@ export function variantOf(report: Report, name: string): VariantReport | undefin
   return report.variants.find((variant) => variant.name === name)
 }
 
-function statusText(status: string | undefined): string {
-  return status === 'failed' ? '❌ failed' : status === 'skipped' ? '⏭️ skipped' : '—'
+function statusText(status: string | undefined, failure: FailureKind | undefined): string {
+  if (status === 'failed') return failure === 'build' ? '❌ failed' : '⚠️ not measured'
+  return status === 'skipped' ? '⏭️ skipped' : '—'
+}
+
+/** `main build failed`, `PR not measured`, `main not built`: why one side has no measurement, or nothing. */
+export function missingSideText(label: string, status: string | undefined, failure: FailureKind | undefined): string {
+  if (status === 'failed') return failure === 'build' ? `${label} build failed` : `${label} not measured`
+  return status === 'skipped' ? `${label} not built` : ''
 }
 
 /** Which side has no measurement, and why: `PR build failed`, `main not built`, or both. */
 export function unmeasuredText(variant: VariantComparison, baseLabel: string): string {
-  const side = (label: string, status: string | undefined): string =>
-    status === 'failed' ? `${label} build failed` : status === 'skipped' ? `${label} not built` : ''
-  const text = [side(baseLabel, variant.baseStatus), side('PR', variant.headStatus)].filter(Boolean).join(', ')
+  const text = [
+    missingSideText(baseLabel, variant.baseStatus, variant.baseFailure),
+    missingSideText('PR', variant.headStatus, variant.headFailure)
+  ]
+    .filter(Boolean)
+    .join(', ')
   return inline(text || 'not measured', { cell: true })
 }
 
@@ -113,13 +123,19 @@ function sizesCell(variant: VariantComparison, sides: Sides): string {
   const after = variantOf(sides.head, variant.name)?.image?.sizeBytes
   const [beforeText, afterText] =
     before !== undefined && after !== undefined ? humanBytesPair(before, after) : [undefined, undefined]
-  const side = (bytes: number | undefined, text: string | undefined, absent: boolean, status?: string): string =>
+  const side = (
+    bytes: number | undefined,
+    text: string | undefined,
+    absent: boolean,
+    status?: string,
+    failure?: FailureKind
+  ): string =>
     bytes === undefined
       ? absent
         ? '—'
-        : statusText(status)
+        : statusText(status, failure)
       : `<span title="${bytes} bytes">${text ?? humanBytes(bytes)}</span>`
-  return `${side(before, beforeText, variant.kind === 'added', variant.baseStatus)} → ${side(after, afterText, variant.kind === 'removed', variant.headStatus)}`
+  return `${side(before, beforeText, variant.kind === 'added', variant.baseStatus, variant.baseFailure)} → ${side(after, afterText, variant.kind === 'removed', variant.headStatus, variant.headFailure)}`
 }
 
 function timeCell(variant: VariantComparison, sides: Sides): string {
