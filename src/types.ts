@@ -126,6 +126,35 @@ export interface ImageMeasurement {
   conda?: CondaMarkers
   /** What the byte rules found, before thresholds: a carried measurement's findings are judged anew. */
   byteFacts?: ByteFact[]
+  /** What the image holds, to explain its size and what a pull request changed in it. */
+  contents?: ImageContents
+}
+
+export interface ImageContents {
+  /** The packages dpkg's and apk's databases list as installed (names and versions: untrusted text). */
+  packages: ImagePackage[]
+  /** The largest directories, three levels deep, by the bytes of the files the image keeps under them. */
+  directories: DirectoryBytes[]
+  /** Set when smaller directories were left out: none of them holds more bytes than this. */
+  directoriesOmittedBelow?: number
+}
+
+export type PackageManager = 'dpkg' | 'apk'
+
+export interface ImagePackage {
+  manager: PackageManager
+  name: string
+  version: string
+  /** The installed size the database states. */
+  bytes: number
+}
+
+export interface DirectoryBytes {
+  /** From the image: untrusted text. Files less deep count for their own directory. */
+  path: string
+  bytes: number
+  /** The instruction whose layer wrote most of those bytes; absent when the base image did. */
+  writer?: FactInstruction
 }
 
 /** Bytes in an image a byte rule would report, and who wrote (and removed) them. */

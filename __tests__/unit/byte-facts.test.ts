@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
-import { byteFactsOf } from '../../src/measure/bytes/facts.js'
+import { imageBytesOf } from '../../src/measure/bytes/facts.js'
 import type { LayerFiles } from '../../src/measure/bytes/layer-files.js'
 import { installedPackages } from '../../src/measure/bytes/package-db.js'
 import { isToolchainPackage } from '../../src/measure/bytes/toolchain.js'
+import type { ByteFact } from '../../src/types.js'
 
 const MB = 1_000_000
+
+const byteFactsOf = (layers: LayerFiles[]): ByteFact[] => imageBytesOf(layers).byteFacts
 
 function layer(
   files: Record<string, number>,
@@ -119,14 +122,14 @@ describe('build toolchain', () => {
   it('reads installed packages and their sizes from dpkg and apk', () => {
     expect(installedPackages('var/lib/dpkg/status', dpkgStatus({ gcc: 10, make: 2 }, ['old-dev']))).toEqual(
       new Map([
-        ['gcc', 10 * 1024],
-        ['make', 2 * 1024]
+        ['gcc', { version: '1', bytes: 10 * 1024 }],
+        ['make', { version: '1', bytes: 2 * 1024 }]
       ])
     )
     expect(installedPackages('lib/apk/db/installed', 'C:x\nP:musl-dev\nV:1\nI:4096\n\nP:busybox\nI:100\n')).toEqual(
       new Map([
-        ['musl-dev', 4096],
-        ['busybox', 100]
+        ['musl-dev', { version: '1', bytes: 4096 }],
+        ['busybox', { version: '', bytes: 100 }]
       ])
     )
   })
@@ -184,5 +187,25 @@ describe('build toolchain', () => {
         layer({}, { line: 3, whiteouts: ['var/lib/dpkg'] })
       ])
     ).toEqual([])
+  })
+})
+
+describe('contents', () => {
+  it('sums kept bytes three directories deep, names the line that wrote most of each, and lists packages', () => {
+    const status = 'var/lib/dpkg/status'
+    const { contents } = imageBytesOf([
+      layer({ 'usr/lib/x86_64-linux-gnu/libc.so.6': 2 * MB, 'etc/passwd': 1000 }),
+      layer(
+        { 'usr/lib/x86_64-linux-gnu/deep/libcurl.so.4': 3 * MB, 'usr/bin/curl': 1 * MB, [status]: 100 },
+        { line: 2, packageDatabases: { [status]: dpkgStatus({ curl: 1000 }) } }
+      ),
+      layer({}, { line: 3, whiteouts: ['etc/passwd'] })
+    ])
+    expect(contents.directories).toEqual([
+      { path: '/usr/lib/x86_64-linux-gnu', bytes: 5 * MB, writer: { line: 2, keyword: 'RUN' } },
+      { path: '/usr/bin', bytes: 1 * MB, writer: { line: 2, keyword: 'RUN' } },
+      { path: '/var/lib/dpkg', bytes: 100, writer: { line: 2, keyword: 'RUN' } }
+    ])
+    expect(contents.packages).toEqual([{ manager: 'dpkg', name: 'curl', version: '1', bytes: 1000 * 1024 }])
   })
 })

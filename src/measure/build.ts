@@ -6,7 +6,7 @@ import type { Analysis } from '../analyze/index.js'
 import { packContext, type BuildContext, type SharedFiles } from './context.js'
 import type { Engine, HistoryEntry, ImageDetails } from '../engine/index.js'
 import type { TracedStep } from '../engine/trace.js'
-import { byteFactsOf } from './bytes/facts.js'
+import { imageBytesOf } from './bytes/facts.js'
 import type { LayerFiles } from './bytes/layer-files.js'
 import { buildFailureKind } from './failure.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
@@ -179,7 +179,7 @@ export async function measureImage(
   const classic = options.store === 'overlay2'
   const conda = condaMarkersOf(archive.filesystem, archive.config)
   const carriesConda = conda.prefixes.length + conda.commandsOnPath.length + conda.envNames.length > 0
-  const byteFacts = byteFactsOf(layerFiles(archive, layers))
+  const { byteFacts, contents } = imageBytesOf(layerFiles(archive, layers))
   return {
     image: {
       id: last.imageId,
@@ -192,7 +192,8 @@ export async function measureImage(
       platform: details.platform,
       layers,
       ...(carriesConda ? { conda } : {}),
-      ...(byteFacts.length ? { byteFacts } : {})
+      ...(byteFacts.length ? { byteFacts } : {}),
+      contents
     },
     build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)),
     conda

@@ -8,6 +8,8 @@ import {
   BYTE_RULE_IDS,
   RULE_IDS,
   type Delta,
+  type DirectoryBytes,
+  type FactInstruction,
   type Finding,
   type ImageStore,
   type PolicyViolation,
@@ -27,6 +29,8 @@ type Definitions = {
   delta: Delta
   violation: PolicyViolation
   status: VariantStatus
+  directory: DirectoryBytes
+  instruction: FactInstruction
 }
 
 const NUMBER = { type: 'float64' } as const
@@ -39,6 +43,12 @@ const STORES: ImageStore[] = ['overlay2', 'containerd']
 export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
   definitions: {
     status: { enum: ['built', 'failed', 'skipped'] },
+    instruction: { properties: { line: NUMBER, keyword: STRING }, ...OPEN },
+    directory: {
+      properties: { path: STRING, bytes: NUMBER },
+      optionalProperties: { writer: { ref: 'instruction' } },
+      ...OPEN
+    },
     delta: {
       properties: { before: NUMBER, after: NUMBER, delta: NUMBER, percent: { ...NUMBER, nullable: true } },
       ...OPEN
@@ -144,6 +154,24 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
                       },
                       ...OPEN
                     }
+                  },
+                  contents: {
+                    properties: {
+                      packages: {
+                        elements: {
+                          properties: {
+                            manager: { enum: ['dpkg', 'apk'] },
+                            name: STRING,
+                            version: STRING,
+                            bytes: NUMBER
+                          },
+                          ...OPEN
+                        }
+                      },
+                      directories: { elements: { ref: 'directory' } }
+                    },
+                    optionalProperties: { directoriesOmittedBelow: NUMBER },
+                    ...OPEN
                   }
                 },
                 ...OPEN

@@ -1,17 +1,24 @@
 /** What the byte rules find in an image's layers, before any threshold: stored with the measurement. */
-import type { ByteFact, ByteRuleId, FactInstruction } from '../../types.js'
+import type { ByteFact, ByteRuleId, FactInstruction, ImageContents } from '../../types.js'
 import { pathGroups, type PathGroup } from './caches.js'
+import { contentsOf } from './contents.js'
 import type { LayerFiles } from './layer-files.js'
-import { commonDirOf, replayLayers, type Removal } from './replay.js'
-import { toolchainPackages, type InstalledPackage } from './toolchain.js'
+import { commonDirOf, replayLayers, type Removal, type Replay } from './replay.js'
+import { installedInImage, isToolchainPackage, type InstalledPackage } from './toolchain.js'
 
 /** Facts kept per rule, largest first: thresholds are applied later, and the report stays small. */
 const FACTS_PER_RULE = 20
 /** Toolchain packages named per fact, largest first. */
 const PACKAGES_NAMED = 8
 
-export function byteFactsOf(layers: LayerFiles[]): ByteFact[] {
+/** The byte facts and the contents of an image, from one replay of its layers. */
+export function imageBytesOf(layers: LayerFiles[]): { byteFacts: ByteFact[]; contents: ImageContents } {
   const replay = replayLayers(layers)
+  const installed = installedInImage(layers)
+  return { byteFacts: byteFactsOf(layers, replay, installed), contents: contentsOf(layers, replay.kept, installed) }
+}
+
+function byteFactsOf(layers: LayerFiles[], replay: Replay, installed: InstalledPackage[]): ByteFact[] {
   const writer = (layer: number): { writer?: FactInstruction } => {
     const instruction = layers[layer]?.instruction
     return instruction ? { writer: instruction } : {}
@@ -20,7 +27,11 @@ export function byteFactsOf(layers: LayerFiles[]): ByteFact[] {
   const facts: ByteFact[] = [
     ...pathFacts(pathGroups(replay.kept, replay.has), writer, compressed),
     ...deadBytes(replay.removals, layers, compressed),
-    ...toolchain(toolchainPackages(layers), compressed, writer)
+    ...toolchain(
+      installed.filter((item) => isToolchainPackage(item.name)),
+      compressed,
+      writer
+    )
   ]
   return keepLargest(facts)
 }

@@ -1,4 +1,4 @@
-/** Compilers, headers, static libraries and build tools the image's package databases list as installed. */
+/** The packages the image's package databases list as installed, and which of them only a build needs. */
 import { installedPackages, PACKAGE_DATABASES } from './package-db.js'
 import type { LayerFiles } from './layer-files.js'
 
@@ -19,14 +19,17 @@ export function isToolchainPackage(name: string): boolean {
 }
 
 export interface InstalledPackage {
+  /** The database that lists it: dpkg's status or apk's installed. */
+  database: string
   name: string
+  version: string
   bytes: number
   /** The first layer of those whose database has listed it ever since. */
   layer: number
 }
 
-/** The toolchain packages in the image's last package databases, each with the layer that installed it. */
-export function toolchainPackages(layers: LayerFiles[]): InstalledPackage[] {
+/** The packages in the image's last package databases, each with the layer that installed it. */
+export function installedInImage(layers: LayerFiles[]): InstalledPackage[] {
   const found: InstalledPackage[] = []
   for (const database of PACKAGE_DATABASES) {
     let current = new Map<string, InstalledPackage>()
@@ -34,12 +37,12 @@ export function toolchainPackages(layers: LayerFiles[]): InstalledPackage[] {
       const text = layer.packageDatabases[database]
       if (text !== undefined) {
         const next = new Map<string, InstalledPackage>()
-        for (const [name, bytes] of installedPackages(database, text))
-          next.set(name, { name, bytes, layer: current.get(name)?.layer ?? index })
+        for (const [name, record] of installedPackages(database, text))
+          next.set(name, { database, name, ...record, layer: current.get(name)?.layer ?? index })
         current = next
       } else if (hides(layer, database)) current = new Map()
     })
-    found.push(...[...current.values()].filter((item) => isToolchainPackage(item.name)))
+    found.push(...current.values())
   }
   return found
 }

@@ -1,0 +1,50 @@
+/** What an image holds, for explaining its size: the installed packages and the largest directories. */
+import type { DirectoryBytes, ImageContents, ImagePackage } from '../../types.js'
+import type { LayerFiles } from './layer-files.js'
+import { DPKG_STATUS } from './package-db.js'
+import type { KeptFile } from './replay.js'
+import type { InstalledPackage } from './toolchain.js'
+
+/** `usr/lib/x86_64-linux-gnu`, `usr/local/lib`, `opt/app/node_modules`: deep enough to name what grew. */
+const DIRECTORY_DEPTH = 3
+/** Directories kept per image, largest first: enough to compare two images, small in the report. */
+const DIRECTORIES_KEPT = 200
+
+export function contentsOf(layers: LayerFiles[], kept: KeptFile[], installed: InstalledPackage[]): ImageContents {
+  const packages: ImagePackage[] = installed.map(({ database, name, version, bytes }) => ({
+    manager: database === DPKG_STATUS ? 'dpkg' : 'apk',
+    name,
+    version,
+    bytes
+  }))
+  const all = directories(layers, kept)
+  const omitted = all[DIRECTORIES_KEPT]?.bytes
+  return {
+    packages,
+    directories: all.slice(0, DIRECTORIES_KEPT),
+    ...(omitted !== undefined ? { directoriesOmittedBelow: omitted } : {})
+  }
+}
+
+/** Kept bytes per directory, largest first, each with the layer that wrote most of them. */
+function directories(layers: LayerFiles[], kept: KeptFile[]): DirectoryBytes[] {
+  const byDirectory = new Map<string, Map<number, number>>()
+  for (const file of kept) {
+    const parts = file.path.split('/')
+    const path = `/${parts.slice(0, Math.min(parts.length - 1, DIRECTORY_DEPTH)).join('/')}`
+    const byLayer = byDirectory.get(path) ?? new Map<number, number>()
+    byLayer.set(file.layer, (byLayer.get(file.layer) ?? 0) + file.size)
+    byDirectory.set(path, byLayer)
+  }
+  return [...byDirectory]
+    .map(([path, byLayer]): DirectoryBytes => {
+      const [layer] = [...byLayer].reduce((most, entry) => (entry[1] > most[1] ? entry : most))
+      const writer = layers[layer]?.instruction
+      return {
+        path,
+        bytes: [...byLayer.values()].reduce((sum, bytes) => sum + bytes, 0),
+        ...(writer ? { writer } : {})
+      }
+    })
+    .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
+}
