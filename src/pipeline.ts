@@ -26,7 +26,7 @@ import {
 } from './engine/index.js'
 import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
-import { humanBytes } from './report/markdown.js'
+import { humanBytes } from './format.js'
 import { redactorFor, secretFragments, secretValues, sensitiveArgs } from './redact.js'
 import {
   SCHEMA_VERSION,

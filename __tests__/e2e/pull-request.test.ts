@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { signedBytes } from '../../src/report/markdown.js'
+import { signedBytes } from '../../src/format.js'
 import type { Report } from '../../src/types.js'
 import { pullRequestEvent, pushEvent, REPOSITORY } from '../support/events.js'
 import { createFixtureRepo, type FixtureRepo } from '../support/git-fixture.js'

@@ -1,18 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  cellCode,
-  code,
-  htmlCode,
-  humanBytes,
-  humanBytesPair,
-  humanSeconds,
-  inline,
-  message,
-  oneLine,
-  preformatted,
-  signedPercent,
-  table
-} from '../../src/report/markdown.js'
+import { cellCode, code, htmlCode, inline, message, oneLine, preformatted, table } from '../../src/report/markdown.js'
+import { humanBytes, humanBytesPair, humanSeconds, signedPercent } from '../../src/format.js'
 import { links, renderGfm, textOutsideCode } from '../support/gfm.js'
 
 describe('code spans', () => {

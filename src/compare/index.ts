@@ -4,7 +4,7 @@
  */
 import { minimatch } from 'minimatch'
 import type { FailPolicy, Limit, Policy, SizeMetric } from '../config.js'
-import { humanBytes, signedPercent } from '../report/markdown.js'
+import { humanBytes, signedPercent } from '../format.js'
 import {
   severityRank,
   type BaselineInfo,

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { analyzeDockerfile, type Analysis } from '../analyze/index.js'
 import { suppress } from '../analyze/suppress.js'
 import type { Settings } from '../config.js'
-import { humanBytes } from '../report/markdown.js'
+import { humanBytes } from '../format.js'
 import { redactorFor, sensitiveArgs } from '../redact.js'
 import { leadsOutThroughLink } from '../workspace-path.js'
 import {

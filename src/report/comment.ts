@@ -2,7 +2,8 @@
 import { sizeChart } from './chart.js'
 import { slowerSteps, type StepChange } from '../compare/steps.js'
 import { characters, fitSections, section, type Measure, type Section } from './fit.js'
-import { cellCode, code, htmlCode, humanSeconds, inline, message, signedBytes, table } from './markdown.js'
+import { cellCode, code, htmlCode, inline, message, table } from './markdown.js'
+import { humanSeconds, signedBytes } from '../format.js'
 import {
   failureEntries,
   failureHeadline,

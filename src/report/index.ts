@@ -1,19 +1,8 @@
 /** Stage 7: the versioned JSON report and its Markdown rendering for one checkout (a push, or no baseline). */
 import fs from 'node:fs'
 import path from 'node:path'
-import {
-  cellCode,
-  code,
-  htmlCode,
-  humanBytes,
-  humanSeconds,
-  inline,
-  message,
-  oneLine,
-  preformatted,
-  signedBytes,
-  table
-} from './markdown.js'
+import { cellCode, code, htmlCode, inline, message, oneLine, preformatted, table } from './markdown.js'
+import { humanBytes, humanSeconds, signedBytes } from '../format.js'
 import { sizeTotals, type SizeTotals } from '../compare/index.js'
 import { countedVariants } from './verdict.js'
 import { fitSections, section, type Section } from './fit.js'

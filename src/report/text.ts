@@ -3,7 +3,8 @@
  * made one line without control characters before it is coloured, so no file name or log line can start a line of
  * its own (a workflow command) or move the cursor. Pure.
  */
-import { humanBytes, humanBytesPair, oneLine, signedBytes, signedPercent } from './markdown.js'
+import { oneLine } from './markdown.js'
+import { humanBytes, humanBytesPair, signedBytes, signedPercent } from '../format.js'
 import {
   allFindings,
   failureEntries,

@@ -1,14 +1,6 @@
 /** The comment's variant tables: sizes main → PR, the graded Δ, the compressed Δ, build times and findings. Pure. */
-import {
-  humanBytes,
-  humanBytesPair,
-  humanSeconds,
-  inline,
-  cellCode,
-  signedBytes,
-  signedPercent,
-  table
-} from './markdown.js'
+import { inline, cellCode, table } from './markdown.js'
+import { humanBytes, humanBytesPair, humanSeconds, signedBytes, signedPercent } from '../format.js'
 import { SEVERITY_ICONS } from './index.js'
 import { spreadMeasured } from '../compare/index.js'
 import type { Delta, FailureKind, Finding, Report, TimeDelta, VariantComparison, VariantReport } from '../types.js'

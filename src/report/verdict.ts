@@ -3,7 +3,7 @@
  * as phrases of prose and names, so the comment (Markdown) and the terminal (text) say the same words. Pure.
  */
 import { sizeTotals, UNCHECKED_LIMITS, type SizeTotals } from '../compare/index.js'
-import { humanBytes, humanBytesPair, signedBytes, signedPercent } from './markdown.js'
+import { humanBytes, humanBytesPair, signedBytes, signedPercent } from '../format.js'
 import type { Comparison, PolicyViolation, Report, VariantComparison } from '../types.js'
 
 /** Prose, and names that come from the repository (`{ name }`), rendered as code in Markdown. */

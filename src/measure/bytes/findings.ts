@@ -1,7 +1,7 @@
 /** Byte facts over the threshold as findings: the bytes, the lines that wrote (and removed) them, and the fix. */
 import { suppress } from '../../analyze/suppress.js'
 import type { ByteThreshold } from '../../config.js'
-import { humanBytes } from '../../report/markdown.js'
+import { humanBytes } from '../../format.js'
 import type { ByteFact, FactInstruction, Finding, ImageMeasurement } from '../../types.js'
 import type { AnalyzedVariant } from '../variants.js'
 
