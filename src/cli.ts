@@ -21,6 +21,7 @@ import {
   type Settings
 } from './config.js'
 import { findDockerfiles, variantNameFor } from './discover.js'
+import { inspectImages } from './inspect.js'
 import { createEngine } from './engine/index.js'
 import { terminalLogger, type Logger } from './log.js'
 import { findReportFiles, readPartialReports } from './shards/files.js'
@@ -57,6 +58,11 @@ Usage:
       the report is a partial report for merge, and the exit status is 1 only when it could not measure.
       --secret and --secret-file (PATH from the current directory) serve RUN --mount=type=secret,id=ID;
       values are never printed or stored. Prefer --secret-file: other users can see a command line.
+  slimcheck inspect IMAGE... [-f text|markdown|json|sarif] [-o FILE] [--fail-on LIST]
+                    [--byte-findings-threshold T] [--platform P]
+      The image pass of run for images the engine holds, built by anything (pulled first when it does not
+      hold them, with the Docker CLI's registry credentials): sizes, layers, compressed sizes, conda in the
+      image and the byte findings, which name no Dockerfile line.
   slimcheck merge REPORT... [-f text|markdown|json|sarif] [-o FILE] [--report-path FILE] [--fail-on LIST]
                   [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
                   [--size-metric uncompressed|compressed] [--size-noise-threshold L]
@@ -312,6 +318,20 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       if (selection) return head.problems.length ? 1 : 0
       return comparison.violations.length ? 1 : 0
     }
+    if (command === 'inspect') {
+      if (!paths.length) throw new InputError('inspect needs the images: slimcheck inspect IMAGE...')
+      const settings = parseSettings(raw, undefined, [])
+      const head = await inspectImages({
+        references: paths,
+        engine: createEngine(),
+        settings,
+        logger: terminalLogger(stderr, values.verbose),
+        version: VERSION
+      })
+      const comparison = compareReports(undefined, head, { source: 'none', note: 'inspect' }, settings.policy)
+      deliver(render(output, { head, comparison, document: head }, 'base'), output, io)
+      return comparison.violations.length ? 1 : 0
+    }
     if (command === 'merge') {
       if (!paths.length) throw new InputError('merge needs the partial reports: slimcheck merge REPORT...')
       if (values.shard) throw new InputError('--shard: merge builds nothing; the legs that it merges take --shard')
@@ -326,7 +346,7 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
       deliver(render(output, { head, base, comparison, document }, 'base'), output, io)
       return comparison.violations.length ? 1 : 0
     }
-    throw new InputError(`unknown command '${command}'; use analyze, run or merge`)
+    throw new InputError(`unknown command '${command}'; use analyze, run, inspect or merge`)
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     stderr.write(`slimcheck: ${term(error.message)}\n`)

@@ -161,6 +161,22 @@ export async function measureImage(
   options: BuildOptions
 ): Promise<Measurement> {
   const redact = redactorFor(sensitiveArgs(variant), options.secrets)
+  const { image, conda } = await measureImageContent(engine, variant, analysis, last, options)
+  return { image, build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)), conda }
+}
+
+/**
+ * What an image holds, whoever built it: its size, layers (tied to the Dockerfile's lines when there is an analysis),
+ * compressed sizes, conda markers and the facts the byte findings read, from one pass over its archive.
+ */
+export async function measureImageContent(
+  engine: Engine,
+  variant: Variant,
+  analysis: Analysis | undefined,
+  last: Pick<BuiltImage, 'imageId' | 'tag'>,
+  options: Pick<BuildOptions, 'secrets' | 'store' | 'compressedSizes'>
+): Promise<Pick<Measurement, 'image' | 'conda'>> {
+  const redact = redactorFor(sensitiveArgs(variant), options.secrets)
   const details = await engine.inspectImage(last.imageId, options.store, last.tag)
   const engineHistory = options.store === 'overlay2' ? await engine.history(last.imageId) : undefined
   const archive = await readImageArchive(await engine.saveImage(last.imageId, details.platform), {
@@ -195,7 +211,6 @@ export async function measureImage(
       ...(byteFacts.length ? { byteFacts } : {}),
       contents
     },
-    build: buildMeasurement(samples, options, stepsWithLines(last.steps, analysis, redact)),
     conda
   }
 }
@@ -241,7 +256,7 @@ function measuredLayers(
   details: ImageDetails,
   engineHistory: HistoryEntry[] | undefined,
   analysis: Analysis | undefined,
-  options: BuildOptions
+  options: Pick<BuildOptions, 'compressedSizes'>
 ): Layer[] {
   const diffIds = archive.config.rootfs?.diff_ids ?? details.diffIds
   const recorded = archive.config.history ?? []
