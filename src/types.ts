@@ -355,6 +355,40 @@ export interface LayerChange {
   delta: number
 }
 
+export interface PackageChange {
+  manager: PackageManager
+  name: string
+  /** The version on each side that has the package. */
+  before?: string
+  after?: string
+  /** Installed bytes, PR minus baseline. */
+  delta: number
+}
+
+export interface PackageChangeGroup {
+  count: number
+  /** Installed bytes, PR minus baseline, over the whole group. */
+  delta: number
+  /** The largest changes of the group, by installed bytes. */
+  largest: PackageChange[]
+}
+
+export interface DirectoryChange {
+  path: string
+  before: number
+  after: number
+  delta: number
+  /** The instruction whose layer wrote most of the pull request's bytes there; absent for the base image. */
+  writer?: FactInstruction
+}
+
+export interface ContentsChange {
+  /** Packages added, removed, and changed in version; absent when neither image has a package database. */
+  packages?: { added: PackageChangeGroup; removed: PackageChangeGroup; changed: PackageChangeGroup }
+  /** The directories whose bytes changed most, largest change first. */
+  directories: DirectoryChange[]
+}
+
 export type ChangeKind = 'changed' | 'unchanged' | 'added' | 'removed' | 'failed'
 
 export interface VariantComparison {
@@ -370,6 +404,8 @@ export interface VariantComparison {
   compressed?: Delta
   time?: TimeDelta
   layers?: { before: number; after: number; delta: number; changes: LayerChange[] }
+  /** What the pull request changed inside the image, when both sides' contents were read. */
+  contents?: ContentsChange
   findings: {
     added: Finding[]
     fixed: Finding[]

@@ -22,6 +22,8 @@ import {
   type VariantReport
 } from '../types.js'
 import { sameBuildFailure } from '../measure/failure.js'
+import { diffDirectories } from './directories.js'
+import { diffPackages } from './packages.js'
 
 const TOP_LAYER_CHANGES = 5
 
@@ -192,6 +194,7 @@ export function compareVariant(
       : delta(compressedBefore, compressedAfter)
   const time = timeDelta(base.build.samples, head.build.samples, base.build.seconds, head.build.seconds)
   const layers = { ...delta(base.image.layers.length, head.image.layers.length), changes: diffLayers(base, head) }
+  const contents = contentsChange(base.image, head.image)
   const timeChanged = !time.noise && spreadMeasured(time)
   const sizeChanged = beyondNoise(size, noise) || (compressed !== undefined && beyondNoise(compressed, noise))
   const changed =
@@ -204,8 +207,15 @@ export function compareVariant(
     ...(compressed ? { compressed } : {}),
     time,
     layers,
+    ...(contents ? { contents } : {}),
     findings
   }
+}
+
+function contentsChange(before: ImageMeasurement, after: ImageMeasurement): VariantComparison['contents'] {
+  if (!before.contents || !after.contents) return undefined
+  const packages = diffPackages(before.contents.packages, after.contents.packages)
+  return { ...(packages ? { packages } : {}), directories: diffDirectories(before.contents, after.contents) }
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type FactInstruction,
   type Finding,
   type ImageStore,
+  type PackageChangeGroup,
   type PolicyViolation,
   type Report,
   type VariantStatus
@@ -31,6 +32,7 @@ type Definitions = {
   status: VariantStatus
   directory: DirectoryBytes
   instruction: FactInstruction
+  packageGroup: PackageChangeGroup
 }
 
 const NUMBER = { type: 'float64' } as const
@@ -44,6 +46,20 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
   definitions: {
     status: { enum: ['built', 'failed', 'skipped'] },
     instruction: { properties: { line: NUMBER, keyword: STRING }, ...OPEN },
+    packageGroup: {
+      properties: {
+        count: NUMBER,
+        delta: NUMBER,
+        largest: {
+          elements: {
+            properties: { manager: { enum: ['dpkg', 'apk'] }, name: STRING, delta: NUMBER },
+            optionalProperties: { before: STRING, after: STRING },
+            ...OPEN
+          }
+        }
+      },
+      ...OPEN
+    },
     directory: {
       properties: { path: STRING, bytes: NUMBER },
       optionalProperties: { writer: { ref: 'instruction' } },
@@ -281,6 +297,28 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
                           optionalProperties: { beforeInstruction: STRING, line: NUMBER },
                           ...OPEN
                         }
+                      }
+                    },
+                    ...OPEN
+                  },
+                  contents: {
+                    properties: {
+                      directories: {
+                        elements: {
+                          properties: { path: STRING, before: NUMBER, after: NUMBER, delta: NUMBER },
+                          optionalProperties: { writer: { ref: 'instruction' } },
+                          ...OPEN
+                        }
+                      }
+                    },
+                    optionalProperties: {
+                      packages: {
+                        properties: {
+                          added: { ref: 'packageGroup' },
+                          removed: { ref: 'packageGroup' },
+                          changed: { ref: 'packageGroup' }
+                        },
+                        ...OPEN
                       }
                     },
                     ...OPEN
