@@ -7,10 +7,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { compareReports } from '../../src/compare/index.js'
 import { parseSettings } from '../../src/config.js'
 import { loadRegistryCredentials } from '../../src/engine/credentials.js'
 import { createEngine, type Engine } from '../../src/engine/index.js'
 import { runPipeline, runPipelines } from '../../src/pipeline.js'
+import { outcomeOf } from '../../src/publish/index.js'
 import type { Report, VariantReport } from '../../src/types.js'
 import { recordingLogger } from '../support/logger.js'
 import { makeWorkspace } from '../support/workspace.js'
@@ -204,6 +206,28 @@ describeWithRegistries('a private base image', () => {
     expect(only(headReport).status).toBe('built')
     expect(only(baseReport).status).toBe('failed')
     expect(only(baseReport).failure!.message).toContain(`could not pull \`${missing}\`: no such image or tag`)
+  })
+})
+
+describe('a registry that does not answer on either side', () => {
+  it('leaves the variant not measured on both sides, which fails the check instead of counting as inherited', async () => {
+    const files = { Dockerfile: DOCKERFILE('127.0.0.1:9/nowhere/base:1') }
+    const [baseReport, headReport] = await runPipelines({
+      sides: [
+        { label: 'base', settings: parseSettings({}, makeWorkspace(files)) },
+        { label: 'head', settings: parseSettings({}, makeWorkspace(files)) }
+      ],
+      engine: createEngine(),
+      logger: recordingLogger(),
+      version: 'test',
+      runs: 1
+    })
+    expect(only(baseReport).failure).toMatchObject({ kind: 'unmeasured' })
+    expect(only(headReport).failure!.message).toContain('could not pull `127.0.0.1:9/nowhere/base:1`')
+    const comparison = compareReports(baseReport, headReport, { source: 'build' }, parseSettings({}, '.').policy)
+    expect(comparison.violations).toEqual([expect.objectContaining({ limit: 'not-measured', variant: 'default' })])
+    expect(comparison.inherited).toEqual([])
+    expect(outcomeOf(comparison)).toMatchObject({ passed: false, result: 'not-checked' })
   })
 })
 
