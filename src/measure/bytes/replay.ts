@@ -26,100 +26,87 @@ export interface Replay {
   has: (path: string) => boolean
 }
 
-interface Node {
-  size: number
-  layer: number
-  children?: Map<string, Node>
-}
-
+/**
+ * Each path in one flat map, under the archive's own string, to a number holding its size and the layer that wrote it
+ * (an entry allocates little); the children of each directory are indexed so that a whiteout finds what it hides
+ * without scanning every path.
+ */
 export function replayLayers(layers: LayerFiles[]): Replay {
-  const root: Node = { size: 0, layer: -1, children: new Map() }
+  const files = new Map<string, number>()
+  const children = new Map<string, string[]>()
   const removals = new Map<string, Removal>()
-  const hide = (node: Node, path: string, remover: number, how: 'deleted' | 'overwritten'): void => {
-    if (node.size > 0) {
-      const key = `${node.layer}>${remover}`
-      const removal = removals.get(key) ?? {
-        writer: node.layer,
-        remover,
-        deletedBytes: 0,
-        overwrittenBytes: 0,
-        commonDir: parentOf(path)
-      }
-      if (how === 'deleted') removal.deletedBytes += node.size
-      else removal.overwrittenBytes += node.size
-      removal.commonDir = commonDirOf(removal.commonDir, parentOf(path))
-      removals.set(key, removal)
+  const record = (path: string, file: number, remover: number, how: 'deleted' | 'overwritten'): void => {
+    const writer = layerOf(file)
+    const size = sizeOf(file)
+    const key = `${writer}>${remover}`
+    const removal = removals.get(key)
+    const dir = parentOf(path)
+    if (!removal) {
+      const bytes =
+        how === 'deleted' ? { deletedBytes: size, overwrittenBytes: 0 } : { deletedBytes: 0, overwrittenBytes: size }
+      removals.set(key, { writer, remover, ...bytes, commonDir: dir })
+      return
     }
-    for (const [name, child] of node.children ?? []) hide(child, `${path}/${name}`, remover, how)
+    if (how === 'deleted') removal.deletedBytes += size
+    else removal.overwrittenBytes += size
+    removal.commonDir = commonDirOf(removal.commonDir, dir)
   }
-  const find = (path: string): Node | undefined => {
-    let node: Node | undefined = root
-    for (const part of path.split('/')) {
-      if (!part) continue
-      node = node.children?.get(part)
-      if (!node) return undefined
+  /** Removes what lies under `dir` (and `dir` itself unless `keepSelf`); a path listed twice is removed once. */
+  const hideTree = (dir: string, remover: number, how: 'deleted' | 'overwritten', keepSelf: boolean): void => {
+    const pending = [dir]
+    for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+      const file = files.get(path)
+      if (file !== undefined && !(keepSelf && path === dir)) {
+        if (sizeOf(file) > 0) record(path, file, remover, how)
+        files.delete(path)
+      }
+      for (const child of children.get(path) ?? []) pending.push(child)
+      children.delete(path)
     }
-    return node
+  }
+  /** Indexes a new path under its parent, and the parent under its own when no entry listed it. */
+  const link = (path: string): void => {
+    for (let child = path; child; child = parentOf(child)) {
+      const parent = parentOf(child)
+      const siblings = children.get(parent)
+      if (siblings) return void siblings.push(child)
+      children.set(parent, [child])
+      if (files.has(parent)) return
+    }
   }
   layers.forEach((layer, index) => {
-    for (const dir of layer.opaqueDirs) {
-      const node = find(dir)
-      for (const [name, child] of node?.children ?? []) hide(child, dir ? `${dir}/${name}` : name, index, 'deleted')
-      node?.children?.clear()
-    }
-    for (const path of layer.whiteouts) {
-      const parent = find(parentOf(path))
-      const name = path.slice(path.lastIndexOf('/') + 1)
-      const node = parent?.children?.get(name)
-      if (!node) continue
-      hide(node, path, index, 'deleted')
-      parent!.children!.delete(name)
-    }
-    for (const entry of layer.entries) {
-      let node = root
-      const parts = entry.name.split('/').filter(Boolean)
-      parts.forEach((part, depth) => {
-        node.children ??= new Map()
-        let child = node.children.get(part)
-        if (depth === parts.length - 1) {
-          // A directory listed again keeps its content; a file replacing a file (or a directory) hides the old one.
-          if (child && (child.size > 0 || (entry.size > 0 && child.children?.size))) {
-            hide(child, entry.name, index, 'overwritten')
-            child = undefined
-          }
-          if (child) Object.assign(child, { size: entry.size, layer: index })
-          else node.children.set(part, { size: entry.size, layer: index })
-          return
-        }
-        if (!child) {
-          child = { size: 0, layer: index }
-          node.children.set(part, child)
-        }
-        node = child
-      })
+    for (const dir of layer.opaqueDirs) hideTree(dir, index, 'deleted', true)
+    for (const path of layer.whiteouts) hideTree(path, index, 'deleted', false)
+    for (const { name, size } of layer.entries) {
+      const old = files.get(name)
+      if (old === undefined) link(name)
+      else if (sizeOf(old) > 0) record(name, old, index, 'overwritten')
+      // A directory listed again keeps its content; a file in its place hides it.
+      if (size > 0 && children.has(name)) hideTree(name, index, 'overwritten', true)
+      files.set(name, size * LAYER_SLOTS + index)
     }
   })
-  return { kept: keptFiles(root), removals: [...removals.values()], has: (path) => find(path) !== undefined }
+  const kept: KeptFile[] = []
+  for (const [path, file] of files) if (sizeOf(file) > 0) kept.push({ path, size: sizeOf(file), layer: layerOf(file) })
+  return { kept, removals: [...removals.values()], has: (path) => files.has(path) || children.has(path) }
 }
 
-function keptFiles(root: Node): KeptFile[] {
-  const kept: KeptFile[] = []
-  const walk = (node: Node, path: string): void => {
-    if (node.size > 0) kept.push({ path, size: node.size, layer: node.layer })
-    for (const [name, child] of node.children ?? []) walk(child, path ? `${path}/${name}` : name)
-  }
-  walk(root, '')
-  return kept
-}
+/** More layers than any image has (Docker stops at 127); a file of up to 137 GB still fits in a safe integer. */
+const LAYER_SLOTS = 2 ** 16
+const sizeOf = (file: number): number => Math.floor(file / LAYER_SLOTS)
+const layerOf = (file: number): number => file % LAYER_SLOTS
 
 function parentOf(path: string): string {
-  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
+  const slash = path.lastIndexOf('/')
+  return slash < 0 ? '' : path.slice(0, slash)
 }
 
+/** The deepest directory holding both directories. */
 export function commonDirOf(a: string, b: string): string {
-  const left = a.split('/')
-  const right = b.split('/')
+  const length = Math.min(a.length, b.length)
   let same = 0
-  while (same < left.length && same < right.length && left[same] === right[same]) same++
-  return left.slice(0, same).join('/')
+  while (same < length && a.charCodeAt(same) === b.charCodeAt(same)) same++
+  if (same === a.length && (same === b.length || b[same] === '/')) return a
+  if (same === b.length && a[same] === '/') return b
+  return a.slice(0, Math.max(0, a.lastIndexOf('/', same - 1)))
 }
