@@ -134,7 +134,7 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
         fix: `Build in a builder stage from this base, and start the final stage from a runtime base (a \`-slim\` variant) that the build's output is copied into: ${saves(fact)}.`
       }
     return {
-      message: `${at(fact.writer)} installs a build toolchain that ships in the image, ${what}.`,
+      message: `Line ${fact.writer.line} (${fact.writer.keyword}) installs a build toolchain that ships in the image, ${what}.`,
       fix: `Install and build in a builder stage, and copy only the build's output into the final stage: ${saves(fact)}.`
     }
   }
