@@ -77,6 +77,27 @@ describe('dead bytes', () => {
     expect(facts[0].writer).toBeUndefined()
   })
 
+  it('counts a file deleted, written again and deleted again once per writing layer', () => {
+    const facts = byteFactsOf([
+      layer({ 'srv/a': 2 * MB }, { line: 2 }),
+      layer({}, { line: 3, whiteouts: ['srv'] }),
+      layer({ 'srv/a': 3 * MB }, { line: 4 }),
+      layer({}, { line: 5, whiteouts: ['srv'] })
+    ])
+    expect(facts.map(({ writer, remover, bytes }) => [writer!.line, remover!.line, bytes])).toEqual([
+      [4, 5, 3 * MB],
+      [2, 3, 2 * MB]
+    ])
+  })
+
+  it('hides what a directory held when a file takes its place', () => {
+    const facts = byteFactsOf([
+      layer({ 'opt/x/a': 4 * MB, 'opt/x/b': 1 * MB }, { line: 2 }),
+      layer({ 'opt/x': 10 }, { line: 3 })
+    ])
+    expect(facts).toEqual([expect.objectContaining({ path: '/opt/x', removal: 'overwritten', bytes: 5 * MB })])
+  })
+
   it('keeps a directory listed again by a later layer, and its files', () => {
     const facts = byteFactsOf([layer({ opt: 0, 'opt/x': 5 * MB }, { line: 2 }), layer({ opt: 0 }, { line: 3 })])
     expect(facts).toEqual([])
