@@ -5,13 +5,20 @@ import { runPipeline } from '../../src/pipeline.js'
 import { recordingLogger } from '../support/logger.js'
 import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
-/** BuildKit reads a Dockerfile line by line with Go's default scanner, so each line stays under its 64 KiB. */
+/**
+ * BuildKit reads a Dockerfile line by line with Go's default scanner, so each line stays under its 64 KiB. The config
+ * holds the labels twice, as labels and in the LABEL's history entry: 2.4 MB of labels make it 4.8 MB. (Docker 20.10
+ * takes minutes over a config of 10 MB.)
+ */
 const LABEL_BYTES = 60_000
+const LABELS = 40
 
 describe('an image whose config is larger than 4 MiB', () => {
-  it('is measured: its labels (and their history entries) are read as the config, not as a layer', async () => {
-    const labels = Array.from({ length: 90 }, (_, index) => `LABEL l${index}="${'x'.repeat(LABEL_BYTES)}"\n`)
-    const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\n${labels.join('')}RUN echo built > /built\n` })
+  it('is measured: its labels (and their history entry) are read as the config, not as a layer', async () => {
+    const labels = Array.from({ length: LABELS }, (_, index) => `l${index}="${'x'.repeat(LABEL_BYTES)}"`)
+    const dir = makeWorkspace({
+      Dockerfile: `FROM ${TEST_BASE}\nLABEL ${labels.join(' \\\n  ')}\n`
+    })
     const report = await runPipeline({
       settings: parseSettings({}, dir),
       engine: createEngine(),
@@ -21,6 +28,7 @@ describe('an image whose config is larger than 4 MiB', () => {
     const [variant] = report.variants
     expect(variant.failure?.message).toBeUndefined()
     expect(variant.status).toBe('built')
-    expect(variant.image!.layers.filter((layer) => layer.createdBy.startsWith('LABEL l'))).toHaveLength(90)
+    const label = variant.image!.layers.find((layer) => layer.createdBy.startsWith('LABEL l0='))
+    expect(label?.createdBy.length).toBeGreaterThan(LABELS * LABEL_BYTES)
   })
 })
