@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
+import { diffFindings } from '../../src/compare/index.js'
 import { byteFindings, imageByteFindings, type ByteFindingContext } from '../../src/measure/bytes/findings.js'
 import type { AnalyzedVariant } from '../../src/measure/variants.js'
 import type { ByteFact, ImageMeasurement } from '../../src/types.js'
@@ -138,5 +139,13 @@ describe('byte findings', () => {
     expect(imageByteFindings(item([{ rule: 'package-cache', reason: 'kept on purpose' }]), image, threshold)).toEqual([
       expect.objectContaining({ suppressed: { by: 'config', reason: 'kept on purpose' } })
     ])
+  })
+
+  it('pairs with main: more apt lists on a moved line are the same finding, a PR that adds them is told so', () => {
+    const main = byteFindings([aptLists(40 * MB, { line: 10, keyword: 'RUN' })], context)
+    const moved = byteFindings([aptLists(48 * MB)], context)
+    expect(diffFindings(main, moved)).toMatchObject({ added: [], fixed: [], unchanged: [{ line: 11 }] })
+    expect(diffFindings([], moved)).toMatchObject({ added: [{ line: 11, bytes: 48 * MB }] })
+    expect(diffFindings(main, [])).toMatchObject({ fixed: [{ line: 10 }] })
   })
 })

@@ -29,4 +29,10 @@ describe('byte-findings-threshold', () => {
     expect(() => parseSettings({ 'byte-findings-threshold': value }, makeWorkspace({}))).toThrow(InputError)
     expect(() => parseSettings({ 'byte-findings-threshold': value }, makeWorkspace({}))).toThrow(message)
   })
+
+  it('leaves failing to fail-on, which names the byte rules like any other', () => {
+    const { failOn } = parseSettings({ 'fail-on': 'package-cache, dead-bytes' }, makeWorkspace({})).policy
+    expect([...failOn.rules]).toEqual(['package-cache', 'dead-bytes'])
+    expect(parseSettings({}, makeWorkspace({})).policy.failOn.rules.has('package-cache')).toBe(false)
+  })
 })
