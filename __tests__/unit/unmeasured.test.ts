@@ -38,6 +38,8 @@ const machinery = (message: string): VariantFailure => ({ message, logTail: [], 
 describe('a failed build', () => {
   it.each([
     [RUN_FAILED, 'build'],
+    // BuildKit 0.8 (Docker 20.10)
+    ["executor failed running [/bin/sh -c echo 'half way' && exit 7]: exit code: 7", 'build'],
     ['failed to compute cache key: failed to calculate checksum of ref abc::def: "/app": not found', 'build'],
     ['dockerfile parse error on line 3: unknown instruction: RUNN', 'build'],
     ['target stage "prod" could not be found', 'build'],

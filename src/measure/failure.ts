@@ -9,6 +9,7 @@ import type { VariantFailure } from '../types.js'
 /** The Dockerfile's own failures, as BuildKit words them. */
 const DOCKERFILE_FAILURES = [
   /did not complete successfully: exit code: \d+/,
+  /executor failed running \[.*\]: exit code: \d+/s,
   /failed to (?:calculate checksum of ref|compute cache key)\b.*\bnot found/s,
   /dockerfile parse error|failed to parse (?:dockerfile|stage name)|unknown instruction|unknown flag/i,
   /target stage "?[^"]*"? could not be found/i
