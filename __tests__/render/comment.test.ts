@@ -142,10 +142,16 @@ function hostileScenario(): Scenario {
   }
 }
 
+/** The README's methods, which the footnote links to. */
+const README_METHODS = 'https://github.com/slimcheck/slimcheck#'
+
 function allowedLinks(scenario: Scenario): string[] {
-  return [scenario.context.blobBase, scenario.context.summaryUrl, scenario.comparison.baseline.runUrl].filter(
-    (url): url is string => !!url
-  )
+  return [
+    scenario.context.blobBase,
+    scenario.context.summaryUrl,
+    scenario.comparison.baseline.runUrl,
+    README_METHODS
+  ].filter((url): url is string => !!url)
 }
 
 /** The strings a reader must find as they are. */
@@ -283,7 +289,7 @@ describe('a comment context from the workflow', () => {
     const head = report([hostileVariant('a', 0, 2 * MB, [])])
     const base = report([hostileVariant('a', 0, MB, [])])
     const markdown = renderComment(head, base, compareReports(base, head, { source: 'build' }, policy()), context)
-    expect(visibleText(renderGfm(markdown))).toContain('Size (<b>@main</b> → PR)')
-    expectRenderedSafely(markdown, [])
+    expect(visibleText(renderGfm(markdown))).toContain('<b>@main</b> → PR')
+    expectRenderedSafely(markdown, [README_METHODS])
   })
 })

@@ -6,7 +6,17 @@
 import type { CommentContext } from '../../src/report/comment.js'
 import { compareReports } from '../../src/compare/index.js'
 import { parseFailOn, parseLimit, parseSizeBudgets, type Policy } from '../../src/config.js'
-import type { BaselineInfo, BuildStep, Comparison, Finding, Layer, Report, VariantReport } from '../../src/types.js'
+import type {
+  BaselineInfo,
+  BuildStep,
+  Comparison,
+  Finding,
+  ImageContents,
+  ImagePackage,
+  Layer,
+  Report,
+  VariantReport
+} from '../../src/types.js'
 import { build, finding, image, policy, report } from './reports.js'
 
 export interface Scenario {
@@ -44,6 +54,7 @@ function built(
     samples?: number[]
     compressed?: number
     reused?: VariantReport['reused']
+    contents?: ImageContents
   } = {}
 ): VariantReport {
   const size = layers.reduce((sum, item) => sum + item.sizeBytes, 0)
@@ -55,7 +66,8 @@ function built(
     status: 'built',
     image: image(size, layers, {
       id: `sha256:${name.length.toString(16).padStart(2, '0')}${'7c'.repeat(31)}`,
-      ...(options.compressed ? { compressedBytes: options.compressed } : {})
+      ...(options.compressed ? { compressedBytes: options.compressed } : {}),
+      ...(options.contents ? { contents: options.contents } : {})
     }),
     build: build(options.samples ?? [seconds], options.steps ? { steps: options.steps } : {}),
     findings: options.findings ?? [],
@@ -138,6 +150,57 @@ const CONDA_FAILURE = {
   ]
 }
 
+const DEBIAN_PACKAGES: ImagePackage[] = [
+  { manager: 'dpkg', name: 'libc6', version: '2.36-9+deb12u10', bytes: 12_986_368 },
+  { manager: 'dpkg', name: 'python3.11-minimal', version: '3.11.2-6+deb12u6', bytes: 6_830_080 },
+  { manager: 'dpkg', name: 'libpython3.11-stdlib', version: '3.11.2-6+deb12u6', bytes: 8_646_656 }
+]
+
+/** What curl brings along on bookworm, with the installed sizes dpkg states. */
+const CURL_PACKAGES: ImagePackage[] = [
+  ['libcurl4', 950_272],
+  ['curl', 510_976],
+  ['libldap-2.5-0', 716_800],
+  ['libssh2-1', 307_200],
+  ['libnghttp2-14', 212_992],
+  ['librtmp1', 155_648],
+  ['libsasl2-2', 190_464],
+  ['libpsl5', 94_208],
+  ['libbrotli1', 798_720],
+  ['libsasl2-modules-db', 67_584],
+  ['libldap-common', 130_048]
+].map(([name, bytes]) => ({
+  manager: 'dpkg',
+  name: name as string,
+  version: '7.88.1-10+deb12u12',
+  bytes: bytes as number
+}))
+
+function demoContents(curl: boolean): ImageContents {
+  const run = { line: 11, keyword: 'RUN' }
+  return {
+    packages: [...DEBIAN_PACKAGES, ...(curl ? CURL_PACKAGES : [])],
+    directories: [
+      { path: '/usr/lib/x86_64-linux-gnu', bytes: curl ? 96_412_030 : 92_480_110, writer: run },
+      { path: '/usr/lib/python3.11', bytes: 41_950_208, writer: run },
+      { path: '/usr/share/doc', bytes: curl ? 4_870_112 : 4_402_020 },
+      { path: '/usr/bin', bytes: curl ? 9_830_400 : 9_541_632, writer: run }
+    ]
+  }
+}
+
+const FULL_TOOLCHAIN = finding({
+  rule: 'build-toolchain',
+  file: 'Dockerfile.full',
+  line: 3,
+  bytes: 213_422_080,
+  compressedBytes: 61_030_400,
+  evidence: 'image',
+  message:
+    'Line 3 (RUN) installs a build toolchain that ships in the image, 31 build-only packages (`gcc-12` 70.3 MB, `cpp-12` 32.5 MB, `libgcc-12-dev` 26.1 MB, `binutils-x86-64-linux-gnu` 10.2 MB, `libpython3.11-dev` 21.3 MB, …): 213 MB (about 61.0 MB compressed) by their installed sizes.',
+  fix: "Install and build in a builder stage, and copy only the build's output into the final stage: saves 213 MB."
+})
+
 function demoSide(curl: boolean): Report {
   const multistage = [
     layer(DEBIAN),
@@ -171,10 +234,11 @@ function demoSide(curl: boolean): Report {
           layer(15_912, 8, 'RUN gcc -O2 -shared -fPIC -o libfastpath.so fastpath.c')
         ],
         71.4,
-        { reused: curl ? { kind: 'shared' } : undefined }
+        { reused: curl ? { kind: 'shared' } : undefined, findings: [FULL_TOOLCHAIN] }
       ),
       built('multistage', 'Dockerfile.multistage', multistage, curl ? 47.9 : 43.6, {
-        steps: steps(curl ? 21.9 : 18.2)
+        steps: steps(curl ? 21.9 : 18.2),
+        contents: demoContents(curl)
       }),
       built(
         'slim',

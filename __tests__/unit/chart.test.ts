@@ -19,10 +19,10 @@ function variant(name: string, size: number): VariantReport {
   }
 }
 
-function chartOf(sizes: Array<[string, number, number]>, baseLabel = 'main'): string {
+function chartOf(sizes: Array<[string, number, number]>): string {
   const base = report(sizes.map(([name, before]) => variant(name, before)))
   const head = report(sizes.map(([name, , after]) => variant(name, after)))
-  return sizeChart(compareReports(base, head, { source: 'build' }, policy()), baseLabel)
+  return sizeChart(compareReports(base, head, { source: 'build' }, policy()))
 }
 
 function series(chart: string): string[][] {
@@ -35,20 +35,28 @@ function labels(chart: string): string[] {
 }
 
 describe('sizeChart', () => {
-  it('draws horizontal bars from 0 for the variants that changed only, main and PR in two colours', () => {
+  it('draws one bar a changed variant, as long as its change: growth red, shrinkage green', () => {
     const chart = chartOf([
       ['app', 100 * MB, 120 * MB],
       ['web', 50 * MB, 45 * MB],
       ['same', 80 * MB, 80 * MB]
     ])
     expect(chart).toContain('xychart-beta horizontal')
-    expect(chart).toContain('plotColorPalette: "#8c959f, #0969da"')
-    expect(chart).toMatch(/y-axis "MB" 0 --> 126\n/)
-    expect(labels(chart)).toEqual(['app · main 100.0', 'app · PR 120.0', 'web · main 50.0', 'web · PR 45.0'])
+    expect(chart).toContain('plotColorPalette: "#cf222e, #1a7f37"')
+    expect(chart).toMatch(/y-axis "MB" 0 --> 21\n/)
+    expect(labels(chart)).toEqual(['app +20.0', 'web -5.0'])
     expect(series(chart)).toEqual([
-      ['100.0', '0', '50.0', '0'],
-      ['0', '120.0', '0', '45.0']
+      ['20.0', '0'],
+      ['0', '5.0']
     ])
+  })
+
+  it('shows a small change of a large image as plainly as a large one', () => {
+    const chart = chartOf([
+      ['gpu', 1500 * MB, 1590 * MB],
+      ['tiny', 40 * MB, 130 * MB]
+    ])
+    expect(series(chart)[0]).toEqual(['90.0', '90.0'])
   })
 
   it('is left out when fewer than two variants changed', () => {
@@ -63,19 +71,25 @@ describe('sizeChart', () => {
 
   it('shows the twelve largest changes, with room for every label', () => {
     const chart = chartOf(Array.from({ length: 20 }, (_, index) => [`v${index}`, 10 * MB, (11 + index) * MB]))
-    expect(labels(chart)).toHaveLength(24)
-    expect(labels(chart)[0]).toBe('v19 · main 10.0')
-    expect(chart).toContain('title "Size of the 12 largest changes, MB from 0: main grey, PR blue"')
-    expect(Number(/height: (\d+)/.exec(chart)![1])).toBeGreaterThanOrEqual(24 * 26)
+    expect(labels(chart)).toHaveLength(12)
+    expect(labels(chart)[0]).toBe('v19 +20.0')
+    expect(chart).toContain('title "Size change of the 12 largest changes, MB: grew red, shrank green"')
+    expect(Number(/height: (\d+)/.exec(chart)![1])).toBeGreaterThanOrEqual(12 * 26)
   })
 
-  it('switches to GB for large images', () => {
-    const chart = chartOf([
-      ['gpu', 14e9, 15e9],
-      ['cpu', 12e9, 11e9]
-    ])
-    expect(chart).toMatch(/y-axis "GB" 0 --> 16\n/)
-    expect(labels(chart)).toContain('gpu · PR 15.00')
+  it('reads in kB or GB as the largest change asks', () => {
+    expect(
+      chartOf([
+        ['a', 10 * MB, 10.2 * MB],
+        ['b', 10 * MB, 10.1 * MB]
+      ])
+    ).toMatch(/y-axis "kB" 0 --> 210\n/)
+    expect(
+      chartOf([
+        ['gpu', 14e9, 15e9],
+        ['cpu', 12e9, 11e9]
+      ])
+    ).toMatch(/y-axis "GB" 0 --> 1.1\n/)
   })
 
   it.each([
@@ -84,14 +98,11 @@ describe('sizeChart', () => {
     ['@octocat'],
     ['[x](javascript:alert(1))']
   ])('reduces the label of %p to characters Mermaid cannot misread', (name) => {
-    const chart = chartOf(
-      [
-        [name, 10 * MB, 11 * MB],
-        ['other', 10 * MB, 12 * MB]
-      ],
-      'feat"]; %%{init}%%'
-    )
-    for (const label of labels(chart)) expect(label).toMatch(/^[A-Za-z0-9 ._/:+-]+ · [A-Za-z0-9._/-]+ [\d.]+$/)
+    const chart = chartOf([
+      [name, 10 * MB, 11 * MB],
+      ['other', 10 * MB, 12 * MB]
+    ])
+    for (const label of labels(chart)) expect(label).toMatch(/^[A-Za-z0-9 ._/:+-]+ [+-][\d.]+$/)
   })
 
   it('keeps variants apart however long their names, numbering names that clean up alike', () => {
@@ -100,13 +111,6 @@ describe('sizeChart', () => {
       ['x<y', 10 * MB, 12 * MB],
       ['x>y', 10 * MB, 11 * MB]
     ])
-    expect(labels(chart)).toEqual([
-      `${'a'.repeat(30)} · main 10.0`,
-      `${'a'.repeat(30)} · PR 13.0`,
-      'x_y · main 10.0',
-      'x_y · PR 12.0',
-      'x_y 2 · main 10.0',
-      'x_y 2 · PR 11.0'
-    ])
+    expect(labels(chart)).toEqual([`${'a'.repeat(30)} +3.0`, 'x_y +2.0', 'x_y 2 +1.0'])
   })
 })

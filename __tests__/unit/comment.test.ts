@@ -224,7 +224,7 @@ describe('the verdict line', () => {
   it('separates new violations from those already on main', () => {
     const { comparison, head, base } = pullRequest({ policy: policy({ failOn: parseFailOn('warning') }) })
     expect(verdictMarkdown(comparison, head, base, 'main')).toMatch(
-      /^❌ \*\*slimcheck\*\*: 2 new violations: `fragile` fails to build; `app` adds conda-in-production \(`app\/Dockerfile:7`\); already on main and not failing: 1 finding\./
+      /^❌ \*\*slimcheck\*\*: 2 new violations: `fragile` fails to build; `app` adds conda-in-production \(`app\/Dockerfile:7`\); already on main and not failing: 1 fail-on finding\./
     )
   })
 
@@ -233,7 +233,7 @@ describe('the verdict line', () => {
       policy: policy({ failOn: parseFailOn('conda-in-production') })
     })
     expect(lines(body)[2]).toBe(
-      '✅ **slimcheck**: no new violations; already on main and not failing: 3 findings, 1 failed build. Largest change: `multistage` +5.31 MB (+2.1%). Total +5.31 MB (1.129 GB → 1.134 GB); not counted: `conda`.'
+      '✅ **slimcheck**: no new violations; already on main and not failing: 3 fail-on findings, 1 failed build. Largest change: `multistage` +5.31 MB (+2.1%). Total +5.31 MB (1.129 GB → 1.134 GB); not counted: `conda`.'
     )
   })
 
@@ -281,11 +281,13 @@ describe('renderComment', () => {
 
   it('lists violations first, then by the size of the change, and folds unchanged variants away', () => {
     const rows = lines(body).filter((line) => line.startsWith('| '))
-    expect(rows[0]).toBe('| Variant | Size (main → PR) | Δ | Compressed Δ | Build time (main → PR) | Findings |')
+    expect(rows[0]).toBe('| Variant | main → PR | Δ | Build time | Findings |')
     expect(rows.slice(2, 6).map((row) => cells(row)[0].trim())).toEqual(['❌ `fragile`', '`old`', '`app`', '`new`'])
     expect(rowOf(body, 'app')).toContain('+23.5 MB (+23.5%) ⏫')
     expect(rowOf(body, 'app')).toContain('🔴 1 new · ✅ 1 fixed')
-    expect(rowOf(body, 'new')).toMatch(/\| — → <span title="20000000 bytes">20.0 MB<\/span> \| 🆕 added \|/)
+    expect(rowOf(body, 'new')).toMatch(
+      /\| — → <span title="20000000 bytes">20.0 MB<\/span> \| 🆕 added<br><sub>\+8.00 MB compressed<\/sub> \|/
+    )
     expect(rowOf(body, 'old')).toMatch(/\| <span title="30000000 bytes">30.0 MB<\/span> → — \| 🗑️ removed \|/)
     expect(rowOf(body, 'fragile')).toMatch(
       /\| <span title="40000000 bytes">40.0 MB<\/span> → ❌ failed \| PR build failed \|/
@@ -310,9 +312,9 @@ describe('renderComment', () => {
     expect(body).toContain('- `fragile`: 40000000 bytes, 16000000 compressed (main; PR build failed)')
   })
 
-  it('shows the compressed change as a column', () => {
-    expect(rowOf(body, 'app')).toContain('| +9.38 MB |')
-    expect(rowOf(body, 'new')).toContain('| +8.00 MB |')
+  it('shows the compressed change under the change', () => {
+    expect(rowOf(body, 'app')).toContain('<br><sub>+9.38 MB compressed</sub>')
+    expect(rowOf(body, 'new')).toContain('🆕 added<br><sub>+8.00 MB compressed</sub>')
   })
 
   it('links new findings to their line at the head commit, and lists fixed ones without a link', () => {
@@ -320,7 +322,9 @@ describe('renderComment', () => {
     expect(body).toContain(
       `in \`app\` at [\`app/Dockerfile:7\`](${BLOB}/app/Dockerfile#L7): RUN \`conda install numpy\` ships conda`
     )
-    expect(body).toMatch(/### Fixed findings\n\n- ✅ \*\*shared-tag\*\* in `app` at `app\/Dockerfile:3`: old problem/)
+    expect(body).toMatch(
+      /<summary>✅ 1 fixed finding<\/summary>\n\n- ✅ \*\*shared-tag\*\* in `app` at `app\/Dockerfile:3`: old problem/
+    )
   })
 
   it('names the instructions whose layers changed most, linked to their line', () => {
@@ -409,9 +413,9 @@ describe('renderComment', () => {
   it('says once, in the footnote, what every row would repeat', () => {
     const footnote = lines(body).find((line) => line.startsWith('<sub>Baseline'))!
     expect(footnote).toContain(`Baseline: main at \`${'b'.repeat(12)}\`, built on this runner`)
-    expect(footnote).toContain('Build times: one build a side, so the spread is unknown')
+    expect(footnote).toContain('Build times: one build a side, so ≈ may hide noise')
     expect(footnote).toContain('≈ within `size-noise-threshold`')
-    expect(count(body, 'spread is unknown')).toBe(1)
+    expect(count(body, 'may hide noise')).toBe(1)
   })
 
   it('draws no chart for fewer than two changed variants', () => {
@@ -450,7 +454,7 @@ describe('renderComment', () => {
       report([variant('api', { samples: [29, 30, 31], steps: steps(21) })])
     ).body
     expect(rendered).toContain(
-      '### Slower build steps\n\n- `api`: `RUN pip install -r req.txt` (line 4) 21.0 s → 29.4 s (+8.4 s)'
+      '<details><summary>Slower build steps</summary>\n\n- `api`: `RUN pip install -r req.txt` (line 4) 21.0 s → 29.4 s (+8.4 s)'
     )
   })
 
@@ -557,12 +561,14 @@ describe('fitting GitHub’s limit', () => {
     const sections: Array<[string, string]> = [
       ['exact sizes', '<summary>Exact sizes in bytes'],
       ['layer changes', 'the instructions whose layers changed most'],
-      ['slower steps', '### Slower build steps'],
+      ['slower steps', 'Slower build steps</summary>'],
       ['findings already on main', 'already on <code>main</code></summary>'],
+      ['where the bytes go', 'Where the bytes go</summary>'],
       ['unchanged variants', 'unchanged variants</summary>'],
       ['chart', '```mermaid'],
       ['whole failure logs', 'Looking in indexes'],
       ['failure logs', '### Failed builds'],
+      ['explanation of the largest change', '### Why `tools` grew'],
       ['new findings', '### New findings'],
       ['footnote', '<sub>Baseline']
     ]
@@ -693,6 +699,6 @@ describe('the noise threshold in the comment', () => {
       policy: policy({ sizeNoise: parseLimit('size-noise-threshold', '10kB') })
     })
     expect(body).toContain('No variant changed.')
-    expect(rowOf(body, 'edge')).toContain('| ≈ +2.10 kB (+0.002%) |')
+    expect(rowOf(body, 'edge')).toContain('| ≈ +2.10 kB (+0.002%)<br><sub>+840 B compressed</sub> |')
   })
 })

@@ -20,7 +20,7 @@ describe('the comparison in a terminal', () => {
     expect(text).toContain('  - fail-on conda-in-production in conda at Dockerfile.conda:7, :8, :11')
     expect(text).toContain('conda failed (main and PR): process "/bin/sh -c conda create')
     expect(lines[lines.length - 1]).toBe(
-      '✅ slimcheck: no new violations; already on main and not failing: 3 findings, 1 failed build. Largest change: multistage +5.31 MB (+2.1%). Total +5.31 MB (1.129 GB → 1.134 GB); not counted: conda.'
+      '✅ slimcheck: no new violations; already on main and not failing: 3 fail-on findings, 1 failed build. Largest change: multistage +5.31 MB (+2.1%). Total +5.31 MB (1.129 GB → 1.134 GB); not counted: conda.'
     )
   })
 

@@ -1,6 +1,6 @@
 /**
- * The size chart: a horizontal Mermaid bar chart of the variants whose size changed, the baseline and the PR as two
- * series in two colours, with the axis from 0. Left out when fewer than two variants changed. Pure.
+ * The size chart: a horizontal Mermaid bar chart of how much each variant that changed grew or shrank, so that a +6 %
+ * change of a 1.5 GB image shows as plainly as a new 40 MB one. Left out when fewer than two variants changed. Pure.
  */
 import type { Comparison, VariantComparison } from '../types.js'
 
@@ -8,8 +8,8 @@ const MAX_CHART_VARIANTS = 12
 /** Pixels per bar, so that labels stay apart however many variants changed. */
 const ROW_HEIGHT = 26
 const MIN_HEIGHT = 300
-/** Grey for the baseline, blue for the pull request: readable on GitHub's light and dark themes. */
-const SERIES_COLOURS = '#8c959f, #0969da'
+/** Red for growth, green for shrinkage: GitHub's own danger and success colours, readable on both themes. */
+const SERIES_COLOURS = '#cf222e, #1a7f37'
 
 /** Labels keep only characters Mermaid cannot misread, and each variant stays apart from the others. */
 function labeller(): (name: string) => string {
@@ -23,9 +23,10 @@ function labeller(): (name: string) => string {
   }
 }
 
-/** MB below 10 GB, GB above, so that the axis reads in whole numbers. */
+/** The unit the largest change reads in: kB, MB or GB. */
 function scaleFor(maxBytes: number): { unit: string; divisor: number } {
-  return maxBytes >= 10e9 ? { unit: 'GB', divisor: 1e9 } : { unit: 'MB', divisor: 1e6 }
+  if (maxBytes >= 1e9) return { unit: 'GB', divisor: 1e9 }
+  return maxBytes >= 1e6 ? { unit: 'MB', divisor: 1e6 } : { unit: 'kB', divisor: 1e3 }
 }
 
 function chartedVariants(comparison: Comparison): VariantComparison[] {
@@ -36,33 +37,34 @@ function chartedVariants(comparison: Comparison): VariantComparison[] {
 }
 
 /**
- * Each variant gets two bars on their own rows, the baseline's and the PR's, each labelled with its value: Mermaid
- * draws bar series on top of each other, so each series carries zeros where the other one's bars are. The value
- * axis shows no tick labels, as their padding would turn those zeros into stubs.
+ * One bar a variant, as long as its change, labelled with the signed change: growth and shrinkage are two series in
+ * two colours, each carrying zeros where the other one's bars are (Mermaid draws series on top of each other). The
+ * value axis shows no tick labels, as their padding would turn those zeros into stubs.
  */
-export function sizeChart(comparison: Comparison, baseLabel: string): string {
+export function sizeChart(comparison: Comparison): string {
   const rows = chartedVariants(comparison)
   if (rows.length < 2) return ''
   const label = labeller()
-  const side = baseLabel.replace(/[^A-Za-z0-9._/-]/g, '_').slice(0, 20) || 'base'
-  const max = Math.max(...rows.flatMap((variant) => [variant.size!.before, variant.size!.after]))
+  const max = Math.max(...rows.map((variant) => Math.abs(variant.size!.delta)))
   const { unit, divisor } = scaleFor(max)
-  const value = (bytes: number): string => (bytes / divisor).toFixed(divisor === 1e9 ? 2 : 1)
-  const labels = rows.flatMap((variant) => {
-    const name = label(variant.name)
-    return [`"${name} · ${side} ${value(variant.size!.before)}"`, `"${name} · PR ${value(variant.size!.after)}"`]
+  const value = (bytes: number): string => (Math.abs(bytes) / divisor).toFixed(1)
+  const labels = rows.map((variant) => {
+    const { delta } = variant.size!
+    return `"${label(variant.name)} ${delta > 0 ? '+' : '-'}${value(delta)}"`
   })
-  const before = rows.flatMap((variant) => [value(variant.size!.before), '0'])
-  const after = rows.flatMap((variant) => ['0', value(variant.size!.after)])
-  const top = Math.ceil((max / divisor) * 1.05)
+  const grew = rows.map((variant) => (variant.size!.delta > 0 ? value(variant.size!.delta) : '0'))
+  const shrank = rows.map((variant) => (variant.size!.delta < 0 ? value(variant.size!.delta) : '0'))
+  const top = Math.max(0.1, Number(((max / divisor) * 1.05).toFixed(1)))
   const more = comparison.variants.filter((variant) => variant.kind === 'changed' && variant.size?.delta).length
-  const title = `Size of the ${more > rows.length ? `${rows.length} largest changes` : 'variants that changed'}, ${unit} from 0: ${side} grey, PR blue`
+  const title = `Size change of the ${more > rows.length ? `${rows.length} largest changes` : 'variants that changed'}, ${unit}: grew red, shrank green`
   return [
+    '<details><summary>Size changes, charted</summary>',
+    '',
     '```mermaid',
     '---',
     'config:',
     '  xyChart:',
-    `    height: ${Math.max(MIN_HEIGHT, rows.length * 2 * ROW_HEIGHT + 120)}`,
+    `    height: ${Math.max(MIN_HEIGHT, rows.length * ROW_HEIGHT + 120)}`,
     '    yAxis:',
     '      showLabel: false',
     '      showTick: false',
@@ -74,8 +76,10 @@ export function sizeChart(comparison: Comparison, baseLabel: string): string {
     `  title "${title}"`,
     `  x-axis [${labels.join(', ')}]`,
     `  y-axis "${unit}" 0 --> ${top}`,
-    `  bar [${before.join(', ')}]`,
-    `  bar [${after.join(', ')}]`,
-    '```'
+    `  bar [${grew.join(', ')}]`,
+    `  bar [${shrank.join(', ')}]`,
+    '```',
+    '',
+    '</details>'
   ].join('\n')
 }

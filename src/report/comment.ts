@@ -8,7 +8,6 @@ import {
   failureEntries,
   failureHeadline,
   locationText,
-  measurementNotes,
   renderFailureLogs,
   renderFindingsList,
   renderSuppressed,
@@ -19,6 +18,7 @@ import {
   type VariantFinding
 } from './index.js'
 import type { Comparison, Finding, LayerChange, PolicyViolation, Report, VariantComparison } from '../types.js'
+import { changeExplanation, largestChange, whereBytesGo } from './explain.js'
 import { groupViolations, renderVerdict, verdictOf } from './verdict.js'
 import { unmeasuredText, variantOf, variantTable, type Sides } from './variant-table.js'
 
@@ -26,6 +26,7 @@ import { unmeasuredText, variantOf, variantTable, type Sides } from './variant-t
 export const COMMENT_LIMIT = 65_536
 const INSTRUCTION_WIDTH = 80
 const MAX_STEP_VARIANTS = 10
+const METHODS_LINK = 'https://github.com/slimcheck/slimcheck#sizes-on-every-engine-and-store'
 
 export interface CommentContext {
   /** Identifies this comment among others on the PR, e.g. the workflow and job. */
@@ -178,7 +179,7 @@ function slowerStepsSection(comparison: Comparison, sides: Sides): string {
     .filter((item) => item.steps.length)
     .slice(0, MAX_STEP_VARIANTS)
     .map(({ variant, steps }) => `- ${code(variant.name)}: ${steps.map(stepText).join('; ')}`)
-  return lines.length ? `### Slower build steps\n\n${lines.join('\n')}` : ''
+  return lines.length ? folded('Slower build steps', lines.join('\n')) : ''
 }
 
 function exactSizes(comparison: Comparison, sides: Sides): string {
@@ -227,6 +228,10 @@ function baselineNote(comparison: Comparison, baseLabel: string): string {
   return `No baseline${baseline.note ? `: ${inline(baseline.note)}` : ''}.`
 }
 
+function folded(summary: string, body: string): string {
+  return `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`
+}
+
 /** What every row would otherwise repeat: the baseline, the icons, the timing caveat, what is always rebuilt. */
 function footnote(comparison: Comparison, sides: Sides): string {
   const notes = [baselineNote(comparison, sides.baseLabel)]
@@ -235,15 +240,16 @@ function footnote(comparison: Comparison, sides: Sides): string {
   if (
     comparison.variants.some((variant) => variant.time && (variant.time.runs.before < 2 || variant.time.runs.after < 2))
   )
-    notes.push(
-      'Build times: one build a side, so the spread is unknown and a difference may be noise (`runs: 3` measures it).'
-    )
+    notes.push('Build times: one build a side, so ≈ may hide noise (`runs: 3` measures the spread).')
   const always = sides.head.variants.filter((variant) => variant.fingerprint?.unfingerprintable)
   if (always.length)
     notes.push(
       `Always rebuilt, as their inputs cannot be fingerprinted: ${always.map((variant) => `${code(variant.name)} (${message(variant.fingerprint!.unfingerprintable!)})`).join(', ')}.`
     )
-  return smallPrint([...notes, ...measurementNotes(sides.head)])
+  const engine = sides.head.engine
+  if (engine) notes.push(`Engine ${inline(engine.version)}, ${engine.store} store.`)
+  notes.push(`How sizes and times are measured: [methods](${METHODS_LINK}).`)
+  return smallPrint(notes)
 }
 
 function shortenedNotice(context: CommentContext): string {
@@ -263,16 +269,11 @@ function comparisonSections(head: Report, base: Report, comparison: Comparison, 
   const kept = tagged(comparison, (variant) => variant.findings.unchanged)
   const suppressed = tagged(comparison, (variant) => variant.findings.suppressed ?? [])
   const failures = failureEntries(head, base)
+  const largest = largestChange(comparison)
   return [
     section(changed.length ? variantTable(changed, sides, failing) : 'No variant changed.'),
-    section(
-      unchanged.length
-        ? `<details><summary>${unchanged.length} unchanged variant${unchanged.length > 1 ? 's' : ''}</summary>\n\n${variantTable(unchanged, sides, failing)}\n\n</details>`
-        : '',
-      5
-    ),
+    section(largest ? changeExplanation(largest, sides, context.blobBase) : '', 8),
     section(policySection(comparison, head, true, context)),
-    section(sizeChart(comparison, context.baseLabel), 6),
     {
       levels: added.length
         ? [
@@ -282,10 +283,27 @@ function comparisonSections(head: Report, base: Report, comparison: Comparison, 
         : [''],
       priority: 9
     },
-    section(fixed.length ? `### Fixed findings\n\n${fixedList(fixed)}` : '', 8),
+    section(
+      fixed.length ? folded(`✅ ${fixed.length} fixed finding${fixed.length > 1 ? 's' : ''}`, fixedList(fixed)) : '',
+      8
+    ),
+    section(sizeChart(comparison), 6),
+    section(whereBytesGo(head, context.blobBase), 5),
+    section(
+      unchanged.length
+        ? folded(
+            `${unchanged.length} unchanged variant${unchanged.length > 1 ? 's' : ''}`,
+            variantTable(unchanged, sides, failing)
+          )
+        : '',
+      5
+    ),
     section(
       kept.length
-        ? `<details><summary>${kept.length} finding${kept.length > 1 ? 's' : ''} already on ${htmlCode(context.baseLabel)}</summary>\n\n${renderFindingsList(kept, context.blobBase)}\n\n</details>`
+        ? folded(
+            `${kept.length} finding${kept.length > 1 ? 's' : ''} already on ${htmlCode(context.baseLabel)}`,
+            renderFindingsList(kept, context.blobBase)
+          )
         : '',
       4
     ),

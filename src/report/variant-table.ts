@@ -1,4 +1,4 @@
-/** The comment's variant tables: sizes main → PR, the graded Δ, the compressed Δ, build times and findings. Pure. */
+/** The comment's variant tables: sizes main → PR, the graded Δ over the compressed one, build times, findings. Pure. */
 import { inline, cellCode, table } from './markdown.js'
 import { humanBytes, humanBytesPair, humanSeconds, signedBytes, signedPercent } from '../format.js'
 import { SEVERITY_ICONS } from './index.js'
@@ -137,12 +137,14 @@ function timeCell(variant: VariantComparison, sides: Sides): string {
   return headVariant?.build ? humanSeconds(headVariant.build.seconds) : '—'
 }
 
-function row(variant: VariantComparison, sides: Sides, failing: Set<string>, withCompressed: boolean): string[] {
+function row(variant: VariantComparison, sides: Sides, failing: Set<string>): string[] {
+  const compressed = compressedCell(variant, sides)
   return [
     `${failing.has(variant.name) ? '❌ ' : ''}${cellCode(variant.name)}`,
     sizesCell(variant, sides),
-    changeCell(variant, sides),
-    ...(withCompressed ? [compressedCell(variant, sides)] : []),
+    compressed === '—' || compressed === '0 B'
+      ? changeCell(variant, sides)
+      : `${changeCell(variant, sides)}<br><sub>${compressed} compressed</sub>`,
     timeCell(variant, sides),
     findingsCell(variant, sides.baseLabel)
   ]
@@ -156,18 +158,10 @@ function magnitude(variant: VariantComparison, sides: Sides): number {
   return 0
 }
 
+/** One row a variant, narrow enough for a laptop: the compressed Δ sits under the Δ. */
 export function variantTable(variants: VariantComparison[], sides: Sides, failing: Set<string>): string {
-  const withCompressed = variants.some((variant) => compressedCell(variant, sides) !== '—')
   const label = inline(sides.baseLabel, { cell: true })
-  const header = [
-    'Variant',
-    `Size (${label} → PR)`,
-    'Δ',
-    ...(withCompressed ? ['Compressed Δ'] : []),
-    `Build time (${label} → PR)`,
-    'Findings'
-  ]
-  const align: ('l' | 'r')[] = ['l', 'r', 'r', ...(withCompressed ? ['r' as const] : []), 'r', 'l']
+  const header = ['Variant', `${label} → PR`, 'Δ', 'Build time', 'Findings']
   const sorted = [...variants].sort(
     (a, b) =>
       Number(failing.has(b.name)) - Number(failing.has(a.name)) ||
@@ -176,7 +170,7 @@ export function variantTable(variants: VariantComparison[], sides: Sides, failin
   )
   return table(
     header,
-    sorted.map((variant) => row(variant, sides, failing, withCompressed)),
-    align
+    sorted.map((variant) => row(variant, sides, failing)),
+    ['l', 'r', 'r', 'r', 'l']
   )
 }

@@ -99,7 +99,7 @@ function cause(group: PolicyViolation[], compared: boolean): Phrase {
 function inheritedSummary(violations: PolicyViolation[]): string | undefined {
   const count = (limit: string): number => violations.filter((violation) => violation.limit === limit).length
   const parts = [
-    count('fail-on') ? plural(count('fail-on'), 'finding') : '',
+    count('fail-on') ? plural(count('fail-on'), 'fail-on finding') : '',
     count('build') ? plural(count('build'), 'failed build') : '',
     count('max-size') ? plural(count('max-size'), 'variant over max-size', 'variants over max-size') : ''
   ].filter(Boolean)
