@@ -18,7 +18,8 @@ export const BYTE_RULE_IDS = [
   'language-cache',
   'dead-bytes',
   'vcs-in-image',
-  'build-toolchain'
+  'build-toolchain',
+  'metadata-rewrite'
 ] as const
 export type ByteRuleId = (typeof BYTE_RULE_IDS)[number]
 

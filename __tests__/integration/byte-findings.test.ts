@@ -29,6 +29,8 @@ const FILES = {
     'RUN rm /tmp/build.tar',
     'COPY . /app',
     'RUN mkdir -p /var/lib/dpkg && cp /app/status /var/lib/dpkg/status',
+    'COPY big.bin /data/big.bin',
+    'RUN chmod 600 /data/big.bin',
     ''
   ].join('\n'),
   'Dockerfile.multistage': [
@@ -40,6 +42,7 @@ const FILES = {
     ''
   ].join('\n'),
   status: STATUS,
+  'big.bin': randomBytes(15_000_000),
   '.git/HEAD': 'ref: refs/heads/main\n',
   '.git/objects/pack/pack-1.pack': randomBytes(14_000_000)
 }
@@ -74,6 +77,7 @@ describe('byte findings from the shipped image', () => {
       { rule: 'language-cache', line: 3, bytes: 11_000_000 },
       { rule: 'vcs-in-image', line: 6, bytes: 14_000_000 + 'ref: refs/heads/main\n'.length },
       { rule: 'dead-bytes', line: 4, lines: [4, 5], bytes: 13_000_000 },
+      { rule: 'metadata-rewrite', line: 8, lines: [8, 9], bytes: 15_000_000 },
       { rule: 'build-toolchain', line: 7, bytes: (30000 + 12000) * KIB }
     ])
   })
@@ -90,6 +94,7 @@ describe('byte findings from the shipped image', () => {
     expect(byRule.get('language-cache')!.fix).toContain('--no-cache-dir')
     expect(byRule.get('vcs-in-image')!.fix).toContain('`.dockerignore`')
     expect(byRule.get('dead-bytes')!.message).toContain('written at line 4 (RUN) and deleted at line 5 (RUN)')
+    expect(byRule.get('metadata-rewrite')!.fix).toContain('`COPY --chown=…`')
     expect(byRule.get('build-toolchain')!.message).toContain('`gcc-12` 30.7 MB, `libc6-dev` 12.3 MB')
   })
 
@@ -113,6 +118,7 @@ describe('byte findings from the shipped image', () => {
       'package-cache',
       'vcs-in-image',
       'dead-bytes',
+      'metadata-rewrite',
       'build-toolchain'
     ])
   })

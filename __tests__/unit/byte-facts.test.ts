@@ -55,15 +55,19 @@ describe('dead bytes', () => {
     ])
   })
 
-  it('tells files overwritten (a chown) from deleted ones, and an opaque directory hides what was below', () => {
+  it('tells files a RUN rewrote at the same size (a chown) from those overwritten or deleted', () => {
     const facts = byteFactsOf([
-      layer({ 'app/data.bin': 4 * MB, 'app/old/x': 2 * MB }, { line: 2, keyword: 'COPY' }),
-      layer({ 'app/data.bin': 4 * MB }, { line: 3 }),
-      layer({ 'app/old': 0 }, { line: 4, opaqueDirs: ['app/old'] })
+      layer({ 'app/data.bin': 4 * MB, 'app/conf': 3 * MB, 'app/old/x': 2 * MB, 'srv/y': 1 * MB }, { line: 2 }),
+      layer({ 'app/data.bin': 4 * MB, 'app/conf': 1 }, { line: 3 }),
+      layer({ 'app/old': 0 }, { line: 4, opaqueDirs: ['app/old'] }),
+      layer({ 'srv/y': 1 * MB }, { line: 5, keyword: 'COPY' })
     ])
-    expect(facts.map(({ remover, removal, bytes }) => ({ line: remover!.line, removal, bytes }))).toEqual([
-      { line: 3, removal: 'overwritten', bytes: 4 * MB },
-      { line: 4, removal: 'deleted', bytes: 2 * MB }
+    const summary = facts.map(({ rule, remover, removal, bytes }) => [rule, remover!.line, removal, bytes])
+    expect(summary).toEqual([
+      ['dead-bytes', 3, 'overwritten', 3 * MB],
+      ['dead-bytes', 4, 'deleted', 2 * MB],
+      ['dead-bytes', 5, 'overwritten', 1 * MB],
+      ['metadata-rewrite', 3, 'overwritten', 4 * MB]
     ])
   })
 

@@ -67,11 +67,11 @@ describe('byte findings', () => {
     expect(finding.fix).toContain('multi-stage build')
   })
 
-  it('names both lines of dead bytes, and COPY --chown for files a RUN rewrites', () => {
+  it('names both lines of bytes a RUN rewrote, and COPY --chown for files a COPY wrote', () => {
     const [finding] = byteFindings(
       [
         {
-          rule: 'dead-bytes',
+          rule: 'metadata-rewrite',
           kind: 'files',
           path: '/app',
           writer: { line: 3, keyword: 'COPY' },
@@ -84,8 +84,8 @@ describe('byte findings', () => {
       context
     )
     expect(finding).toMatchObject({ line: 3, lines: [3, 5] })
-    expect(finding.message).toContain('written at line 3 (COPY) and overwritten at line 5 (RUN)')
-    expect(finding.fix).toContain('`COPY --chown`')
+    expect(finding.message).toContain('written at line 3 (COPY) are rewritten at the same size at line 5 (RUN)')
+    expect(finding.fix).toContain('`COPY --chown=…`')
   })
 
   it('sends a copied .git to .dockerignore, and names the toolchain packages with their sizes', () => {

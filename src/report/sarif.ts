@@ -75,8 +75,8 @@ const RULE_HELP: Record<RuleId, RuleHelp> = {
     name: 'DeadBytes',
     severity: 'warning',
     short: 'bytes deleted or overwritten by a later layer, still shipped',
-    full: 'Files one layer writes and a later layer deletes or overwrites stay in the image: the lower layer still holds them. Counted once, per writing and removing line.',
-    help: 'Delete them in the same RUN that writes them, copy only what is kept, set owner and mode with `COPY --chown`/`--chmod`, or build in a builder stage. Deleting files of the base image saves nothing: a smaller base or a multi-stage build does.'
+    full: 'Files one layer writes and a later layer deletes or overwrites (other than a RUN rewriting them at the same size: metadata-rewrite) stay in the image: the lower layer still holds them. Counted once, per writing and removing line.',
+    help: 'Delete them in the same RUN that writes them, copy only what is kept, or build in a builder stage. Deleting files of the base image saves nothing: a smaller base or a multi-stage build does.'
   },
   'vcs-in-image': {
     name: 'VcsInImage',
@@ -91,6 +91,13 @@ const RULE_HELP: Record<RuleId, RuleHelp> = {
     short: 'compilers, headers and -dev packages in the shipped image',
     full: "The image's package database (dpkg or apk) lists compilers, `-dev` packages (headers, static libraries) or build tools, installed by the Dockerfile line named or by the base image; their installed sizes are what a builder stage would drop.",
     help: 'Install and build in a builder stage, and copy only the output into a final stage from a runtime (`-slim`) base.'
+  },
+  'metadata-rewrite': {
+    name: 'MetadataRewrite',
+    severity: 'warning',
+    short: 'files rewritten at the same size by a later RUN (chown, chmod): held twice',
+    full: 'A RUN rewrote files an earlier layer wrote without changing their size, most likely to change owner or mode: the new layer holds a second copy of every byte.',
+    help: 'Set owner and mode as the files are copied (`COPY --chown`, `--chmod`) or in the RUN that writes them, not in a later RUN.'
   }
 }
 

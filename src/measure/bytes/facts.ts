@@ -62,40 +62,62 @@ function pathFacts(
   return [...facts.values()].map(({ estimate, ...fact }) => ({ ...fact, compressedBytes: Math.round(estimate) }))
 }
 
-/** Bytes a Dockerfile line hid, per writing and hiding line; what the base hid in its own layers is the base's. */
+/**
+ * Bytes a Dockerfile line hid, per writing and hiding line; what the base hid in its own layers is the base's. Files a
+ * RUN rewrote at the same size (a `chown` or `chmod`) are a metadata rewrite, the rest dead bytes.
+ */
 function deadBytes(
   removals: Removal[],
   layers: LayerFiles[],
   compressed: (layer: number, bytes: number) => number
 ): ByteFact[] {
-  const groups = new Map<string, Removal & { estimate: number }>()
+  const groups = new Map<string, Removal & { estimate: number; rewriteEstimate: number }>()
   for (const removal of removals) {
     const remover = layers[removal.remover].instruction
     if (!remover) continue
+    const rewritten = remover.keyword === 'RUN' ? removal.rewrittenBytes : 0
+    const overwritten = removal.overwrittenBytes + removal.rewrittenBytes - rewritten
+    const dead = removal.deletedBytes + overwritten
     const key = `${layers[removal.writer].instruction?.line ?? 'base'}>${remover.line}`
-    const bytes = removal.deletedBytes + removal.overwrittenBytes
-    const group = groups.get(key)
-    if (!group) {
-      groups.set(key, { ...removal, estimate: compressed(removal.writer, bytes) })
-      continue
+    const group = groups.get(key) ?? {
+      ...removal,
+      deletedBytes: 0,
+      overwrittenBytes: 0,
+      rewrittenBytes: 0,
+      estimate: 0,
+      rewriteEstimate: 0
     }
     group.deletedBytes += removal.deletedBytes
-    group.overwrittenBytes += removal.overwrittenBytes
+    group.overwrittenBytes += overwritten
+    group.rewrittenBytes += rewritten
     group.commonDir = commonDirOf(group.commonDir, removal.commonDir)
-    group.estimate += compressed(removal.writer, bytes)
+    group.estimate += compressed(removal.writer, dead)
+    group.rewriteEstimate += compressed(removal.writer, rewritten)
+    groups.set(key, group)
   }
-  return [...groups.values()].map((group) => {
+  return [...groups.values()].flatMap((group): ByteFact[] => {
     const writer = layers[group.writer].instruction
-    return {
-      rule: 'dead-bytes',
+    const common = {
       kind: 'files',
       ...(group.commonDir ? { path: `/${group.commonDir}` } : {}),
       ...(writer ? { writer } : {}),
-      remover: layers[group.remover].instruction,
+      remover: layers[group.remover].instruction
+    }
+    const dead: ByteFact = {
+      rule: 'dead-bytes',
+      ...common,
       removal: !group.overwrittenBytes ? 'deleted' : !group.deletedBytes ? 'overwritten' : 'deleted or overwritten',
       bytes: group.deletedBytes + group.overwrittenBytes,
       compressedBytes: Math.round(group.estimate)
     }
+    const rewrite: ByteFact = {
+      rule: 'metadata-rewrite',
+      ...common,
+      removal: 'overwritten',
+      bytes: group.rewrittenBytes,
+      compressedBytes: Math.round(group.rewriteEstimate)
+    }
+    return [dead, rewrite].filter((fact) => fact.bytes > 0)
   })
 }
 

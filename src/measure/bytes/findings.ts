@@ -109,11 +109,6 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
         fix: baseFix(fact)
       }
     const message = `${size(fact)}${under} written at ${at(fact.writer)} and ${fact.removal} at ${at(remover)} are still shipped in the layer of line ${fact.writer.line}.`
-    if (fact.removal === 'overwritten' && copied(fact.writer) && remover.keyword === 'RUN')
-      return {
-        message,
-        fix: `If line ${remover.line} only changes owner or mode, set them as the files are copied (\`${fact.writer.keyword} --chown\`, \`--chmod\`): ${saves(fact)}.`
-      }
     if (copied(fact.writer))
       return {
         message,
@@ -122,6 +117,22 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
     return {
       message,
       fix: `Remove them in the same RUN that writes them (line ${fact.writer.line}), use a cache or bind mount, or write them in a builder stage: ${saves(fact)}.`
+    }
+  },
+  'metadata-rewrite': (fact) => {
+    const remover = fact.remover!
+    const under = fact.path ? ` under \`${fact.path}\`` : ''
+    const rewritten = `rewritten at the same size at ${at(remover)}, most likely by \`chown\` or \`chmod\``
+    if (!fact.writer)
+      return {
+        message: `${size(fact)} of the base image's files${under} are ${rewritten}: the image holds them twice.`,
+        fix: `Change owner or mode only of what must change (a new directory, not the base's files), or set them in a builder stage and copy the result: ${saves(fact)}.`
+      }
+    return {
+      message: `${size(fact)}${under} written at ${at(fact.writer)} are ${rewritten}: the image holds them twice.`,
+      fix: copied(fact.writer)
+        ? `Set owner and mode as the files are copied (\`${fact.writer.keyword} --chown=…\`, \`--chmod=…\`) and drop them from line ${remover.line}: ${saves(fact)}.`
+        : `Set owner and mode in the RUN that writes the files (line ${fact.writer.line}): ${saves(fact)}.`
     }
   },
   'build-toolchain': (fact, fromLine) => {

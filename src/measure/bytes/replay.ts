@@ -15,6 +15,8 @@ export interface Removal {
   remover: number
   deletedBytes: number
   overwrittenBytes: number
+  /** Overwritten by a file of the same size: its owner or mode changed, most likely (content is not compared). */
+  rewrittenBytes: number
   /** The deepest directory holding every hidden file ('' for the root). */
   commonDir: string
 }
@@ -35,21 +37,17 @@ export function replayLayers(layers: LayerFiles[]): Replay {
   const files = new Map<string, number>()
   const children = new Map<string, string[]>()
   const removals = new Map<string, Removal>()
-  const record = (path: string, file: number, remover: number, how: 'deleted' | 'overwritten'): void => {
+  const record = (path: string, file: number, remover: number, how: 'deleted' | 'overwritten' | 'rewritten'): void => {
     const writer = layerOf(file)
-    const size = sizeOf(file)
     const key = `${writer}>${remover}`
-    const removal = removals.get(key)
     const dir = parentOf(path)
-    if (!removal) {
-      const bytes =
-        how === 'deleted' ? { deletedBytes: size, overwrittenBytes: 0 } : { deletedBytes: 0, overwrittenBytes: size }
-      removals.set(key, { writer, remover, ...bytes, commonDir: dir })
-      return
+    let removal = removals.get(key)
+    if (removal) removal.commonDir = commonDirOf(removal.commonDir, dir)
+    else {
+      removal = { writer, remover, deletedBytes: 0, overwrittenBytes: 0, rewrittenBytes: 0, commonDir: dir }
+      removals.set(key, removal)
     }
-    if (how === 'deleted') removal.deletedBytes += size
-    else removal.overwrittenBytes += size
-    removal.commonDir = commonDirOf(removal.commonDir, dir)
+    removal[`${how}Bytes`] += sizeOf(file)
   }
   /** Removes what lies under `dir` (and `dir` itself unless `keepSelf`); a path listed twice is removed once. */
   const hideTree = (dir: string, remover: number, how: 'deleted' | 'overwritten', keepSelf: boolean): void => {
@@ -80,7 +78,7 @@ export function replayLayers(layers: LayerFiles[]): Replay {
     for (const { name, size } of layer.entries) {
       const old = files.get(name)
       if (old === undefined) link(name)
-      else if (sizeOf(old) > 0) record(name, old, index, 'overwritten')
+      else if (sizeOf(old) > 0) record(name, old, index, sizeOf(old) === size ? 'rewritten' : 'overwritten')
       // A directory listed again keeps its content; a file in its place hides it.
       if (size > 0 && children.has(name)) hideTree(name, index, 'overwritten', true)
       files.set(name, size * LAYER_SLOTS + index)
