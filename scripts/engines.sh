@@ -21,6 +21,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=busybox-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
+# shellcheck source-path=SCRIPTDIR source=processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 log() { printf 'engines: %s\n' "$*" >&2; }
 die() { printf 'engines: error: %s\n' "$*" >&2; exit 1; }
@@ -165,16 +167,6 @@ ensure_bridge() {
   ip link set "$BRIDGE" up
 }
 
-# The pid in FILE if that process is alive and its command line contains MARK (so a reused pid is never hit).
-live_pid() {
-  local file=$1 mark=$2 pid
-  [ -s "$file" ] || return 1
-  pid=$(cat "$file")
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$mark" || return 1
-  printf '%s\n' "$pid"
-}
-
 # The engine's daemon configuration: its image store and the registry mirror.
 daemon_config() {
   local snapshotter=false
@@ -251,21 +243,6 @@ cmd_start() {
   fi
   ensure_base_image
   printf 'DOCKER_HOST=%s\n' "$HOST"
-}
-
-# Waits up to STOP_TIMEOUT s for PID to exit after SIGTERM, then kills it.
-end_process() {
-  local pid=$1 what=$2 deadline=$((SECONDS + STOP_TIMEOUT))
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "$what (pid $pid) did not stop within $STOP_TIMEOUT s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 1
-      return 0
-    fi
-    sleep 0.25
-  done
 }
 
 # Ends the engine's dockerd (and a containerd a killed dockerd left); the caller holds the engine's lock.

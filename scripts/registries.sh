@@ -22,6 +22,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=busybox-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
+# shellcheck source-path=SCRIPTDIR source=processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 # shellcheck source-path=SCRIPTDIR source=debian-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/debian-rootfs.sh"
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -99,31 +101,6 @@ status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/v2/" || 
 
 answers() {
   case $NAME:$(status_of) in mirror:200 | private:401) return 0 ;; *) return 1 ;; esac
-}
-
-# The pid in PIDFILE if that process is alive and its command line contains MARK (so a reused pid is never hit).
-live_pid() {
-  local file=$1 mark=$2 pid
-  [ -s "$file" ] || return 1
-  pid=$(cat "$file")
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$mark" || return 1
-  printf '%s\n' "$pid"
-}
-
-# Waits up to STOP_TIMEOUT s for PID to exit after SIGTERM, then kills it.
-end_process() {
-  local pid=$1 what=$2 deadline=$((SECONDS + STOP_TIMEOUT))
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "$what (pid $pid) did not stop within $STOP_TIMEOUT s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-      return 0
-    fi
-    sleep 0.2
-  done
 }
 
 # The configuration the registry NAME runs with: loopback only, its own storage, bcrypt htpasswd for the private one.
