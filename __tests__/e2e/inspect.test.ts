@@ -1,30 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createEngine } from '../../src/engine/index.js'
-import { buildContext, packContext } from '../../src/measure/context.js'
 import type { Report } from '../../src/types.js'
 import { slimcheck } from '../support/cli.js'
-import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
+import { buildTestImage } from '../support/images.js'
+import { TEST_BASE } from '../support/workspace.js'
 
 /** An image built by something else than slimcheck, leaving 12 MB of apt lists behind. */
 const IMAGE = 'slimcheck/inspect-target:test'
 const engine = createEngine()
 
 beforeAll(async () => {
-  const dir = makeWorkspace({
-    Dockerfile: `FROM ${TEST_BASE}\nRUN mkdir -p /var/lib/apt/lists && head -c 12000000 /dev/urandom > /var/lib/apt/lists/x_Packages\n`
-  })
-  const context = buildContext(dir, 'Dockerfile')
-  const outcome = await engine.build({
-    context: () => packContext(context.entries),
-    dockerfile: 'Dockerfile',
-    tag: IMAGE,
-    buildArgs: {},
-    secrets: {},
-    noCache: false,
-    timeoutSeconds: 120,
-    onLog: () => undefined
-  })
-  expect(outcome.ok).toBe(true)
+  await buildTestImage(
+    engine,
+    IMAGE,
+    `FROM ${TEST_BASE}\nRUN mkdir -p /var/lib/apt/lists && head -c 12000000 /dev/urandom > /var/lib/apt/lists/x_Packages\n`
+  )
 })
 
 afterAll(async () => {

@@ -3,8 +3,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { parseSettings } from '../../src/config.js'
 import { createEngine } from '../../src/engine/index.js'
-import { buildContext, packContext } from '../../src/measure/context.js'
 import { runPipeline } from '../../src/pipeline.js'
+import { buildTestImage } from '../support/images.js'
 import { recordingLogger } from '../support/logger.js'
 import { makeWorkspace, TEST_BASE } from '../support/workspace.js'
 
@@ -12,19 +12,7 @@ const BASE = 'slimcheck/onbuild-base:test'
 const engine = createEngine()
 
 beforeAll(async () => {
-  const dir = makeWorkspace({ Dockerfile: `FROM ${TEST_BASE}\nONBUILD COPY . /app/\n` })
-  const context = buildContext(dir, 'Dockerfile')
-  const outcome = await engine.build({
-    context: () => packContext(context.entries),
-    dockerfile: 'Dockerfile',
-    tag: BASE,
-    buildArgs: {},
-    secrets: {},
-    noCache: false,
-    timeoutSeconds: 120,
-    onLog: () => undefined
-  })
-  expect(outcome.ok).toBe(true)
+  await buildTestImage(engine, BASE, `FROM ${TEST_BASE}\nONBUILD COPY . /app/\n`)
 })
 
 afterAll(async () => {
