@@ -125,7 +125,10 @@ export interface ImageMeasurement {
   layers: Layer[]
   /** The conda markers the image carries, when it carries any: a carried measurement's findings are judged anew. */
   conda?: CondaMarkers
-  /** What the byte rules found, before thresholds: a carried measurement's findings are judged anew. */
+  /**
+   * What the byte rules found, before thresholds: a carried measurement's findings are judged anew. Absent only in
+   * reports of a slimcheck without the byte rules, whose images were never examined for them.
+   */
   byteFacts?: ByteFact[]
   /** What the image holds, to explain its size and what a pull request changed in it. */
   contents?: ImageContents

@@ -56,6 +56,7 @@ export function image(sizeBytes: number, layers: Layer[], overrides: Partial<Ima
     store: 'overlay2',
     platform: 'linux/amd64',
     layers,
+    byteFacts: [],
     ...overrides
   }
 }

@@ -413,9 +413,9 @@ describe('renderComment', () => {
   it('says once, in the footnote, what every row would repeat', () => {
     const footnote = lines(body).find((line) => line.startsWith('<sub>Baseline'))!
     expect(footnote).toContain(`Baseline: main at \`${'b'.repeat(12)}\`, built on this runner`)
-    expect(footnote).toContain('Build times: one build a side, so ≈ may hide noise')
+    expect(footnote).toContain('Build times: with one build on a side they are not compared (≈)')
     expect(footnote).toContain('≈ within `size-noise-threshold`')
-    expect(count(body, 'may hide noise')).toBe(1)
+    expect(count(body, 'they are not compared')).toBe(1)
   })
 
   it('draws no chart for fewer than two changed variants', () => {

@@ -3,7 +3,7 @@ import { compareReports } from '../../src/compare/index.js'
 import { parseLimit } from '../../src/config.js'
 import { buildFailureKind, sameBuildFailure, stepIdentity } from '../../src/measure/failure.js'
 import { outcomeOf } from '../../src/publish/index.js'
-import { verdictMarkdown } from '../../src/report/comment.js'
+import { renderComment, verdictMarkdown } from '../../src/report/comment.js'
 import type { VariantFailure, VariantReport } from '../../src/types.js'
 import { build, image, policy, report } from '../support/reports.js'
 
@@ -142,5 +142,18 @@ describe('what could not be measured', () => {
     expect(verdictMarkdown(comparison, head, undefined, 'main')).toMatch(
       /^✅ \*\*slimcheck\*\*: passed \(no baseline, so every finding counts\); max-size-increase was not checked \(baseline: none\)\./
     )
+  })
+})
+
+describe('the pulls of a run', () => {
+  it('are named in the footnote, apart from the build times', () => {
+    const base = report([built('api', 100 * MB)])
+    const head = {
+      ...report([built('api', 100 * MB)]),
+      pulls: [{ image: 'python:3.12', digest: `sha256:${'a'.repeat(64)}`, bytes: 412_000_000, seconds: 9.8 }]
+    }
+    const comparison = compareReports(base, head, { source: 'build' }, policy())
+    const comment = renderComment(head, base, comparison, { key: 'k', baseLabel: 'main' })
+    expect(comment).toContain('Pulled before the builds, not in build times: `python:3.12` 412 MB in 9.8 s.')
   })
 })

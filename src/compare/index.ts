@@ -6,6 +6,7 @@ import { minimatch } from 'minimatch'
 import type { FailPolicy, Limit, Policy, SizeMetric } from '../config.js'
 import { humanBytes, signedPercent } from '../format.js'
 import {
+  BYTE_RULE_IDS,
   severityRank,
   type BaselineInfo,
   type Comparison,
@@ -167,7 +168,9 @@ export function compareVariant(
   name: string,
   base: VariantReport | undefined,
   head: VariantReport | undefined,
-  noise: Limit = NO_NOISE
+  noise: Limit = NO_NOISE,
+  /** The baseline was measured by a slimcheck without the byte rules: it could not show their findings. */
+  baseWithoutByteRules = false
 ): VariantComparison {
   // A removed variant fixes nothing, and a head that was not built cannot show what its image would have carried.
   const comparable = (findings: Finding[]): Finding[] =>
@@ -175,7 +178,8 @@ export function compareVariant(
   const paired = head
     ? diffFindings(comparable(base?.findings ?? []), head.findings)
     : { added: [], fixed: [], unchanged: [] }
-  const findings = base && !base.image && head?.image ? withUnseenImageFindings(paired, base.findings) : paired
+  const seen = base && !base.image && head?.image ? withUnseenImageFindings(paired, base.findings) : paired
+  const findings = base?.image && baseWithoutByteRules ? withByteFindingsUnseen(seen) : seen
   const statuses: Pick<VariantComparison, 'baseStatus' | 'headStatus' | 'baseFailure' | 'headFailure'> = {
     ...(base ? { baseStatus: base.status } : {}),
     ...(head ? { headStatus: head.status } : {}),
@@ -243,6 +247,19 @@ function withUnseenImageFindings(
   }
 }
 
+/**
+ * A baseline measured before the byte rules existed could not show their findings: the head's count as already there,
+ * as the pull request is judged on what it changed.
+ */
+function withByteFindingsUnseen(findings: VariantComparison['findings']): VariantComparison['findings'] {
+  const byteRule = (finding: Finding): boolean => (BYTE_RULE_IDS as readonly string[]).includes(finding.rule)
+  return {
+    ...findings,
+    added: findings.added.filter((finding) => !byteRule(finding)),
+    unchanged: [...findings.unchanged, ...findings.added.filter(byteRule)]
+  }
+}
+
 /** With one build a side there is no spread to tell a change from noise. */
 export function spreadMeasured(time: TimeDelta): boolean {
   return time.runs.before > 1 && time.runs.after > 1
@@ -260,7 +277,10 @@ export function compareReports(
   const noise = policy.sizeNoise
   const variants = base
     ? [
-        ...head.variants.map((variant) => compareVariant(variant.name, baseByName.get(variant.name), variant, noise)),
+        ...head.variants.map((variant) => {
+          const before = baseByName.get(variant.name)
+          return compareVariant(variant.name, before, variant, noise, before?.image?.byteFacts === undefined)
+        }),
         ...base.variants
           .filter((variant) => !headNames.has(variant.name))
           .map((variant) => compareVariant(variant.name, variant, undefined, noise))

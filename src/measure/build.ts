@@ -208,7 +208,7 @@ export async function measureImageContent(
       platform: details.platform,
       layers,
       ...(carriesConda ? { conda } : {}),
-      ...(byteFacts.length ? { byteFacts } : {}),
+      byteFacts,
       contents
     },
     conda

@@ -8,6 +8,7 @@ import {
   failureEntries,
   failureHeadline,
   locationText,
+  pullsNote,
   renderFailureLogs,
   renderFindingsList,
   renderSuppressed,
@@ -240,12 +241,14 @@ function footnote(comparison: Comparison, sides: Sides): string {
   if (
     comparison.variants.some((variant) => variant.time && (variant.time.runs.before < 2 || variant.time.runs.after < 2))
   )
-    notes.push('Build times: one build a side, so ≈ may hide noise (`runs: 3` measures the spread).')
+    notes.push('Build times: with one build on a side they are not compared (≈); `runs: 3` measures the spread.')
   const always = sides.head.variants.filter((variant) => variant.fingerprint?.unfingerprintable)
   if (always.length)
     notes.push(
       `Always rebuilt, as their inputs cannot be fingerprinted: ${always.map((variant) => `${code(variant.name)} (${message(variant.fingerprint!.unfingerprintable!)})`).join(', ')}.`
     )
+  const pulls = pullsNote(sides.head.pulls ?? [])
+  if (pulls) notes.push(pulls)
   const engine = sides.head.engine
   if (engine) notes.push(`Engine ${inline(engine.version)}, ${engine.store} store.`)
   notes.push(`How sizes and times are measured: [methods](${METHODS_LINK}).`)

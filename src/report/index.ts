@@ -296,7 +296,7 @@ export function measurementNotes(report: Report): string[] {
 const PULLS_NAMED = 5
 
 /** The pulls apart from build time: which images, how many bytes, how long. */
-function pullsNote(pulls: ImagePull[]): string {
+export function pullsNote(pulls: ImagePull[]): string {
   if (!pulls.length) return ''
   const named = pulls
     .slice(0, PULLS_NAMED)
