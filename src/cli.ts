@@ -9,7 +9,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { baseWorktree, commitOf, parseStoredReport } from './baseline.js'
 import { renderComment } from './report/comment.js'
-import { compareReports } from './compare/index.js'
+import { compareReports, uncheckedIn } from './compare/index.js'
 import {
   checkWritableFile,
   InputError,
@@ -315,7 +315,7 @@ export async function main(argv: string[], given: Partial<CliIo> = {}): Promise<
         )
       } else stderr.write(`report: ${term(settings.reportPath)}\n`)
       deliver(render(output, { head, base, comparison, document }, values.base ?? 'base'), output, io)
-      if (selection) return head.problems.length ? 1 : 0
+      if (selection) return uncheckedIn(head).length ? 1 : 0
       return comparison.violations.length ? 1 : 0
     }
     if (command === 'inspect') {

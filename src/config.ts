@@ -151,7 +151,7 @@ export interface Settings {
   allowPullRequestTarget: boolean
   /** Build every variant, even those whose inputs equal the stored baseline's or the other side's. */
   rebuild: boolean
-  /** Keep the images slimcheck built (tagged `slimcheck/<variant>:<side>-<run id>-<build>`) and pulled, for later steps. */
+  /** Keep the images slimcheck built (`slimcheck/<variant>:<side>-<run id>-<build>`) and pulled, for later steps. */
   keepImages: boolean
   /**
    * Tells this job's comment apart from other slimcheck jobs' on the same PR; empty: workflow/job/working-directory.

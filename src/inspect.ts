@@ -4,6 +4,7 @@
  * not hold is pulled first, with the registries' credentials.
  */
 import type { Settings } from './config.js'
+import { RegistryCredentialsError } from './engine/credentials.js'
 import { EngineTimeoutError, EngineUnreachableError, type Engine, type EngineInfo } from './engine/index.js'
 import type { Logger } from './log.js'
 import { imageByteFindings } from './measure/bytes/findings.js'
@@ -38,7 +39,11 @@ export async function inspectImages(request: InspectRequest): Promise<Report> {
   try {
     info = await engine.info()
   } catch (error) {
-    if (!(error instanceof EngineUnreachableError || error instanceof EngineTimeoutError)) throw error
+    const known =
+      error instanceof EngineUnreachableError ||
+      error instanceof EngineTimeoutError ||
+      error instanceof RegistryCredentialsError
+    if (!known) throw error
     return report(
       items.map((item) => variantReport(item, {})),
       { problems: [error.message] }
@@ -67,7 +72,7 @@ async function inspectOne(
   const { engine, settings } = request
   const reference = item.variant.name
   try {
-    if (!(await engine.hasImage(reference))) {
+    if (!(await engine.hasImage(reference, settings.platform))) {
       const pulled = await engine.pullImage(reference, settings.platform, settings.buildTimeoutSeconds)
       pulls.push({
         image: pulled.reference,

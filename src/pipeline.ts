@@ -3,7 +3,7 @@
  * and the CLI.
  */
 import path from 'node:path'
-import { buildContext, ContextError, type BuildContext } from './measure/context.js'
+import { buildContext, ContextError, isRepositoryError, type BuildContext } from './measure/context.js'
 import {
   buildMeasurement,
   buildOnce,
@@ -24,6 +24,7 @@ import {
   type Engine,
   type EngineInfo
 } from './engine/index.js'
+import { RegistryCredentialsError } from './engine/credentials.js'
 import { fingerprintVariant } from './measure/fingerprint.js'
 import type { Logger } from './log.js'
 import { humanBytes } from './format.js'
@@ -127,7 +128,10 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
       state.info = await run.engine.info()
     } catch (error) {
       // Whatever the engine answered, the run goes on without it: static findings and the report still come out.
-      const known = error instanceof EngineUnreachableError || error instanceof EngineTimeoutError
+      const known =
+        error instanceof EngineUnreachableError ||
+        error instanceof EngineTimeoutError ||
+        error instanceof RegistryCredentialsError
       state.engineProblem = known
         ? error.message
         : `the Docker engine at ${engineAddress()} could not say what it is: ${(error as Error).message}`
@@ -163,7 +167,7 @@ export async function runPipelines(run: PipelineRun): Promise<Report[]> {
       ? { engine: { version: state.info.version, store: state.info.store, os: state.info.os, arch: state.info.arch } }
       : {}),
     problems: [...side.problems, ...(state.engineProblem ? [state.engineProblem] : [])],
-    ...(pulls.length ? { pulls } : {}),
+    ...(pulls.length ? { pulls: pulls.map((outcome) => outcome.pulled!) } : {}),
     variants: side.analyzed.map((item) => side.reports.get(item.variant.name)!)
   }))
 }
@@ -275,9 +279,11 @@ async function prepare(side: SideState, item: AnalyzedVariant, state: RunState):
       outputsIn(variant.context, state.head.outputFiles)
     )
   } catch (error) {
-    // A context that cannot be read costs this variant only, whatever failed.
+    // A context that cannot be read costs this variant only, whatever failed; only the repository's own files can
+    // fail alike on the baseline.
     const reason = error instanceof ContextError ? error.message : `the build context cannot be read: ${String(error)}`
-    prepared.report = failed(prepared, 'build', reason)
+    const kind = error instanceof ContextError && isRepositoryError(error) ? 'build' : 'unmeasured'
+    prepared.report = failed(prepared, kind, reason)
     return prepared
   }
   // Pulled before the fingerprint, which reads a base's ONBUILD triggers from the engine, and before any timed build.
@@ -433,6 +439,8 @@ async function buildRun(build: Prepared, run: number, state: RunState): Promise<
 /** What making one image ready for builds came to: the pull made, none needed, or why it failed. */
 interface PullOutcome {
   pulled?: ImagePull
+  /** The reference pulled, unredacted: what cold mode removes. */
+  reference?: string
   refused?: string
 }
 
@@ -444,12 +452,14 @@ interface PullOutcome {
 async function pullInputs(build: Prepared, state: RunState): Promise<string | undefined> {
   const { variant } = build.item
   const images = (build.item.analysis?.inputs?.images ?? []).map((image) => image.raw)
+  // A reference can hold a build-arg's value (`FROM ${REGISTRY}/app`): what is logged and recorded is redacted.
+  const redact = redactorFor(sensitiveArgs(variant), build.options.secrets)
   const outcomes: PullOutcome[] = []
   for (const image of images) {
     const key = `${image} ${variant.platform ?? ''}`
     let outcome = state.pulls.get(key)
     if (!outcome) {
-      outcome = pullOnce(image, variant.platform, build.options.timeoutSeconds, state)
+      outcome = pullOnce(image, variant.platform, build.options.timeoutSeconds, state, redact)
       state.pulls.set(key, outcome)
     }
     outcomes.push(await outcome)
@@ -457,49 +467,55 @@ async function pullInputs(build: Prepared, state: RunState): Promise<string | un
   return outcomes.find((outcome) => outcome.refused)?.refused
 }
 
+/** Never rejects: whatever fails (the registry, the engine, a time limit) is the outcome's `refused`, redacted. */
 async function pullOnce(
   image: string,
   platform: string | undefined,
   timeoutSeconds: number,
-  state: RunState
+  state: RunState,
+  redact: (text: string) => string
 ): Promise<PullOutcome> {
   const engine = state.engine!
   const { logger } = state.run
-  if (await engine.hasImage(image)) return {}
-  return logger.group(`Pull ${image}${platform ? ` for ${platform}` : ''} (not timed)`, async () => {
-    try {
+  try {
+    if (await engine.hasImage(image, platform)) return {}
+    return await logger.group(`Pull ${redact(image)}${platform ? ` for ${platform}` : ''} (not timed)`, async () => {
       const result = await engine.pullImage(image, platform, timeoutSeconds)
       const digest = result.digest ? ` ${result.digest}` : ''
-      logger.info(`pulled ${result.reference}${digest}: ${humanBytes(result.downloadedBytes)} in ${result.seconds} s`)
+      const reference = redact(result.reference)
+      logger.info(`pulled ${reference}${digest}: ${humanBytes(result.downloadedBytes)} in ${result.seconds} s`)
       return {
         pulled: {
-          image: result.reference,
+          image: reference,
           ...(platform ? { platform } : {}),
           ...(result.digest ? { digest: result.digest } : {}),
           bytes: result.downloadedBytes,
           seconds: result.seconds
-        }
+        },
+        reference: result.reference
       }
-    } catch (error) {
-      if (!(error instanceof PullError)) throw error
-      logger.warning(error.message)
-      return { refused: error.message }
-    }
-  })
+    })
+  } catch (error) {
+    const message = redact(
+      error instanceof PullError ? error.message : `could not pull \`${image}\`: ${(error as Error).message}`
+    )
+    logger.warning(message)
+    return { refused: message }
+  }
 }
 
-async function pulledImages(state: RunState): Promise<ImagePull[]> {
+async function pulledImages(state: RunState): Promise<PullOutcome[]> {
   const outcomes = await Promise.all(state.pulls.values())
-  return outcomes.flatMap((outcome) => (outcome.pulled ? [outcome.pulled] : []))
+  return outcomes.filter((outcome) => outcome.pulled)
 }
 
 /** In cold mode the images this run pulled go too: none of them was on the engine before it. */
-async function removePulled(pulls: ImagePull[], state: RunState): Promise<void> {
-  for (const pull of pulls) {
+async function removePulled(pulls: PullOutcome[], state: RunState): Promise<void> {
+  for (const { pulled, reference } of pulls) {
     await state
-      .engine!.removeImage(pull.image)
+      .engine!.removeImage(reference!)
       .catch((error: Error) =>
-        state.run.logger.warning(`could not remove the pulled image ${pull.image}: ${error.message}`)
+        state.run.logger.warning(`could not remove the pulled image ${pulled!.image}: ${error.message}`)
       )
   }
 }

@@ -231,6 +231,26 @@ describe('a registry that does not answer on either side', () => {
   })
 })
 
+describeWithRegistries('a base named through a build-arg', () => {
+  it('is pulled, and its reference is recorded and logged with the value redacted', async () => {
+    const image = `${mirror}/multi/base:1`
+    await createEngine().removeImage(image)
+    const logger = recordingLogger()
+    const report = await runPipeline({
+      settings: parseSettings(
+        { 'build-args': `REGISTRY=${mirror}` },
+        makeWorkspace({ Dockerfile: 'ARG REGISTRY\nFROM ${REGISTRY}/multi/base:1\nRUN true\n' })
+      ),
+      engine: createEngine(),
+      logger,
+      version: 'test'
+    })
+    expect(only(report).status).toBe('built')
+    expect(report.pulls).toEqual([expect.objectContaining({ image: '***/multi/base:1' })])
+    expect(JSON.stringify(report) + logger.lines.join('\n')).not.toContain(mirror!)
+  })
+})
+
 describeWithRegistries('a base pulled from a registry', () => {
   it('is pulled before timing, so the first side to build it does not pay for the download', async () => {
     const image = `${mirror}/library/debian:bookworm-slim`

@@ -1,10 +1,16 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { compareReports } from '../../src/compare/index.js'
-import { parseLimit } from '../../src/config.js'
+import { parseLimit, parseSettings } from '../../src/config.js'
+import type { Engine } from '../../src/engine/index.js'
+import { runPipeline } from '../../src/pipeline.js'
 import { buildFailureKind, sameBuildFailure, stepIdentity } from '../../src/measure/failure.js'
 import { outcomeOf } from '../../src/publish/index.js'
 import { renderComment, verdictMarkdown } from '../../src/report/comment.js'
 import type { VariantFailure, VariantReport } from '../../src/types.js'
+import { recordingLogger } from '../support/logger.js'
 import { build, image, policy, report } from '../support/reports.js'
 
 const MB = 1_000_000
@@ -155,5 +161,49 @@ describe('the pulls of a run', () => {
     const comparison = compareReports(base, head, { source: 'build' }, policy())
     const comment = renderComment(head, base, comparison, { key: 'k', baseLabel: 'main' })
     expect(comment).toContain('Pulled before the builds, not in build times: `python:3.12` 412 MB in 9.8 s.')
+  })
+})
+
+describe('a RUN that failed for the machine', () => {
+  it.each([
+    [['#7 12.3 E: Write error - write (28: No space left on device)'], 'unmeasured'],
+    [
+      ["#7 1.2 Err:1 http://deb.debian.org/debian bookworm InRelease Temporary failure resolving 'deb.debian.org'"],
+      'unmeasured'
+    ],
+    [['#7 0.4 make: *** [all] Error 2'], 'build']
+  ])('is told by its log: %j → %s', (logTail, kind) => {
+    const error = 'process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100'
+    expect(buildFailureKind(error, [], logTail).kind).toBe(kind)
+  })
+
+  it('is told by a signal: exit code 137 is the OOM killer, not the command', () => {
+    expect(buildFailureKind('process "/bin/sh -c make" did not complete successfully: exit code: 137', []).kind).toBe(
+      'unmeasured'
+    )
+  })
+})
+
+describe('an engine that stops answering while images are made ready', () => {
+  it('leaves the variant not measured and the run whole, its report written', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimcheck-pull-fault-'))
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM example.test/base:1\nRUN true\n')
+    const engine = {
+      info: () =>
+        Promise.resolve({ version: '28.5.2', apiVersion: '1.51', store: 'overlay2', os: 'linux', arch: 'amd64' }),
+      buildCacheIds: () => Promise.resolve([]),
+      pruneBuildCacheSince: () => Promise.resolve({ removed: 0, kept: 0 }),
+      hasImage: () => Promise.reject(new Error('socket hang up'))
+    } as unknown as Engine
+    const report = await runPipeline({
+      settings: parseSettings({}, dir),
+      engine,
+      logger: recordingLogger(),
+      version: 'test'
+    })
+    expect(report.variants[0]).toMatchObject({ status: 'failed', failure: { kind: 'unmeasured' } })
+    expect(report.variants[0].failure!.message).toBe(
+      'not measured: could not pull `example.test/base:1`: socket hang up'
+    )
   })
 })

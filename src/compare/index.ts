@@ -395,6 +395,13 @@ function failureKindOf(failure: VariantFailure): FailureKind {
   return failure.kind === 'build' ? 'build' : 'unmeasured'
 }
 
+/** What one report could not check on its own (its run problems, its variants not measured): a shard leg's failure. */
+export function uncheckedIn(report: Report): string[] {
+  return runFailures(report)
+    .filter((violation) => UNCHECKED_LIMITS.has(violation.limit))
+    .map((violation) => violation.message)
+}
+
 /** `not measured: the engine … (details)` → `the engine …`: the reason without its prefix, on one line. */
 export function unmeasuredReason(failure: VariantFailure | undefined): string {
   return (failure?.message ?? 'unknown error').replace(/^not (?:measured|built): /, '').split('\n')[0]
@@ -427,7 +434,8 @@ export function runFailures(report: Report, base?: Report): PolicyViolation[] {
     })
   const baseUnmeasured = report.variants.flatMap((variant): PolicyViolation[] => {
     const before = baseByName.get(variant.name)
-    if (variant.status !== 'built' || before?.status !== 'failed' || before.failure?.kind !== 'unmeasured') return []
+    if (variant.status !== 'built' || before?.status !== 'failed') return []
+    if (!before.failure || failureKindOf(before.failure) !== 'unmeasured') return []
     return [
       {
         limit: 'not-measured',

@@ -39,7 +39,8 @@ export function exportErrorGuard(): Transform {
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       const data = held ? Buffer.concat([held, chunk]) : chunk
       held = undefined
-      const at = data.indexOf(MARKER)
+      // The last marker: an earlier one may be a layer file's text, released once it outgrew the hold.
+      const at = data.lastIndexOf(MARKER)
       if (at >= 0 && data.length - at <= HOLD_LIMIT) {
         held = data.subarray(at)
         callback(null, data.subarray(0, at))

@@ -58,8 +58,11 @@ export interface Engine {
    * neither answers.
    */
   imageIdentity(reference: string): Promise<string | undefined>
-  /** Whether the engine holds an image by this reference (a build uses it without pulling). */
-  hasImage(reference: string): Promise<boolean>
+  /**
+   * Whether the engine holds an image by this reference, for `platform` when one is named (a build uses it without
+   * pulling).
+   */
+  hasImage(reference: string, platform?: string): Promise<boolean>
   /** The ONBUILD triggers of an image the engine holds (`[]` for none); undefined when it does not hold it. */
   imageOnBuild(reference: string): Promise<string[] | undefined>
   /**
@@ -202,10 +205,10 @@ export function createEngine(
       )
     },
     imageIdentity: (reference) => imageIdentity(client, reference),
-    async hasImage(reference) {
+    async hasImage(reference, platform) {
       try {
-        await get(client, `/images/${encodeURIComponent(reference)}/json`)
-        return true
+        const held = await get<InspectResponse>(client, `/images/${encodeURIComponent(reference)}/json`)
+        return !platform || platformMatches(held, platform)
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 404) return false
         throw error
@@ -396,6 +399,12 @@ export function apiAtLeast(apiVersion: string | undefined, wanted: string): bool
   const [major, minor] = (apiVersion ?? '0.0').split('.').map(Number)
   const [wantedMajor, wantedMinor] = wanted.split('.').map(Number)
   return major > wantedMajor || (major === wantedMajor && minor >= wantedMinor)
+}
+
+/** `linux/arm64` (or `linux/arm/v7`) against what the engine holds: the image of another platform is not it. */
+function platformMatches(held: Pick<InspectResponse, 'Os' | 'Architecture' | 'Variant'>, platform: string): boolean {
+  const [os, architecture, variant] = platform.split('/')
+  return held.Os === os && held.Architecture === architecture && (!variant || held.Variant === variant)
 }
 
 interface InspectResponse {

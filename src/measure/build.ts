@@ -144,7 +144,7 @@ export async function buildOnce(
     return { ok: false, failure: { message, logTail: tail, kind: 'unmeasured' } }
   }
   if (!result.ok) {
-    const { kind, step } = buildFailureKind(result.error, result.steps)
+    const { kind, step } = buildFailureKind(result.error, result.steps, tail)
     const named = step ? { step: redact(step) } : {}
     return { ok: false, failure: { message: redact(result.error), logTail: tail, kind, ...named } }
   }

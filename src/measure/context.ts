@@ -33,13 +33,24 @@ export interface SharedFiles {
 
 /** A file the context needs but cannot be read: the variant cannot be built, and the message names the file. */
 export class ContextError extends Error {
+  /** The system's error code (`EACCES`, `ELOOP`, …), when it gave one. */
+  readonly code?: string
   constructor(relative: string, error: NodeJS.ErrnoException) {
     super(
       `cannot read ${relative} in the build context (${error.code ?? error.message}); make it readable to the user ` +
         'running slimcheck, or list it in .dockerignore'
     )
     this.name = 'ContextError'
+    this.code = error.code
   }
+}
+
+/** The errors that say something about the repository's files, not about the machine reading them. */
+const REPOSITORY_ERRORS = new Set(['EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG', 'ENOENT', 'ENOTDIR'])
+
+/** Whether a context error is the repository's (its files), which the baseline can share, or the machine's. */
+export function isRepositoryError(error: ContextError): boolean {
+  return error.code !== undefined && REPOSITORY_ERRORS.has(error.code)
 }
 
 /** The name under which a Dockerfile from outside the context travels inside it. */

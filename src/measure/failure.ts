@@ -15,19 +15,33 @@ const DOCKERFILE_FAILURES = [
   /target stage "?[^"]*"? could not be found/i
 ]
 
-/** Failures of the engine, its disk, its network or a registry, whatever step they came up in. */
+/**
+ * Failures of the engine, its disk, its network or a registry, whatever step they came up in: in the engine's error,
+ * or in the failing command's own output (a RUN that ran out of disk or could not resolve a host exits non-zero).
+ */
 const MACHINERY_FAILURES =
-  /no space left on device|disk quota exceeded|read-only file system|network bridge not found|failed to create endpoint|failed to set up (?:container )?network|failed to resolve source metadata|failed to (?:do request|authorize|fetch)|unexpected status|connection (?:reset|refused)|broken pipe|i\/o timeout|transport is closing|context canceled|deadline exceeded|unexpected EOF/i
+  /no space left on device|disk quota exceeded|read-only file system|cannot allocate memory|out of memory|network bridge not found|failed to create endpoint|failed to set up (?:container )?network|failed to resolve source metadata|failed to (?:do request|authorize|fetch)|unexpected status|connection (?:reset|refused|timed out)|network is unreachable|temporary failure (?:in name resolution|resolving)|could not resolve host|broken pipe|i\/o timeout|transport is closing|context canceled|deadline exceeded|unexpected EOF/i
+
+/** A command ended by a signal (128 + its number; 137 is SIGKILL, as the OOM killer sends): not its own exit. */
+const KILLED = /exit code: (1[3-9]\d|2[0-5]\d)\b/
 
 /** `[runtime 3/5] RUN make` → `[runtime] RUN make`: a line added above a step renumbers it, nothing more. */
 export function stepIdentity(name: string): string {
   return name.replace(/^\[([^\]]*?)\s*\d+\/\d+\]/, (_, stage: string) => `[${stage}]`).replace(/\s+/g, ' ')
 }
 
-/** A failed build classified: `build` with the failing step, or `unmeasured`. */
-export function buildFailureKind(error: string, steps: TracedStep[]): Pick<VariantFailure, 'kind' | 'step'> {
+/**
+ * A failed build classified: `build` with the failing step, or `unmeasured`. `logTail` is the end of the build's log,
+ * where a failing command says why.
+ */
+export function buildFailureKind(
+  error: string,
+  steps: TracedStep[],
+  logTail: string[] = []
+): Pick<VariantFailure, 'kind' | 'step'> {
   const failing = steps.find((step) => step.error)
-  if (MACHINERY_FAILURES.test(error) || !DOCKERFILE_FAILURES.some((pattern) => pattern.test(error)))
+  const machinery = MACHINERY_FAILURES.test(error) || logTail.some((line) => MACHINERY_FAILURES.test(line))
+  if (machinery || KILLED.test(error) || !DOCKERFILE_FAILURES.some((pattern) => pattern.test(error)))
     return { kind: 'unmeasured' }
   return { kind: 'build', ...(failing ? { step: stepIdentity(failing.name) } : {}) }
 }
