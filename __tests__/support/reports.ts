@@ -22,6 +22,31 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
   }
 }
 
+/** A variant built and measured: one layer of `sizeBytes`, one build of 10 s, in the directory of its name. */
+export function builtVariant(
+  name: string,
+  {
+    sizeBytes = 1000,
+    findings = [],
+    image: overrides = {}
+  }: {
+    sizeBytes?: number
+    findings?: Finding[]
+    image?: Partial<ImageMeasurement>
+  } = {}
+): VariantReport {
+  return {
+    name,
+    dockerfile: `${name}/Dockerfile`,
+    context: name,
+    buildArgNames: [],
+    status: 'built',
+    findings,
+    image: image(sizeBytes, [{ sizeBytes, createdBy: 'base' }], overrides),
+    build: build([10])
+  }
+}
+
 export function report(variants: VariantReport[], problems: string[] = []): Report {
   return {
     schemaVersion: SCHEMA_VERSION,

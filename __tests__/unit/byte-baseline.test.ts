@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { compareReports } from '../../src/compare/index.js'
 import type { ByteFact, VariantReport } from '../../src/types.js'
-import { build, finding, image, policy, report } from '../support/reports.js'
+import { builtVariant, finding, policy, report } from '../support/reports.js'
 
 const aptLists = finding({
   rule: 'package-cache',
@@ -11,18 +11,8 @@ const aptLists = finding({
   evidence: 'image'
 })
 
-function variant(byteFacts: ByteFact[] | undefined, findings = [aptLists]): VariantReport {
-  return {
-    name: 'app',
-    dockerfile: 'Dockerfile',
-    context: '.',
-    buildArgNames: [],
-    status: 'built',
-    findings,
-    image: image(100, [{ sizeBytes: 100, createdBy: 'base' }], { byteFacts }),
-    build: build([10])
-  }
-}
+const variant = (byteFacts: ByteFact[] | undefined, findings = [aptLists]): VariantReport =>
+  builtVariant('app', { sizeBytes: 100, findings, image: { byteFacts } })
 
 describe('byte findings against a baseline', () => {
   it('are new when the baseline image was examined for them and had none', () => {

@@ -1,25 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
 import { compareReports, diffFindings, failOnViolations } from '../../src/compare/index.js'
 import { parseFailOn } from '../../src/config.js'
-import { build, finding, image, policy, report } from '../support/reports.js'
+import { build, builtVariant, finding, policy, report } from '../support/reports.js'
 import type { Finding, Report } from '../../src/types.js'
 
 const conda = finding({ rule: 'conda-in-production', severity: 'error', line: 4, message: 'conda in production' })
 const accepted = (item: Finding): Finding => ({ ...item, suppressed: { by: 'config', reason: 'PyTorch' } })
 
 function side(findings: Finding[]): Report {
-  return report([
-    {
-      name: 'torch',
-      dockerfile: 'Dockerfile',
-      context: '.',
-      buildArgNames: [],
-      status: 'built',
-      image: image(1000, []),
-      build: build([1]),
-      findings
-    }
-  ])
+  return report([{ ...builtVariant('torch', { findings }), dockerfile: 'Dockerfile', context: '.', build: build([1]) }])
 }
 
 describe('suppressed findings in the comparison', () => {

@@ -8,7 +8,7 @@ import { renderReportMarkdown, summaryLine } from '../../src/report/index.js'
 import { renderSarif } from '../../src/report/sarif.js'
 import { renderComparisonText, renderText } from '../../src/report/text.js'
 import { elements, links, renderGfm, textOutsideCode, visibleText } from '../support/gfm.js'
-import { build, finding, image, policy, report } from '../support/reports.js'
+import { build, builtVariant, finding, policy, report } from '../support/reports.js'
 import type { Finding, Report } from '../../src/types.js'
 
 const schema = createRequire(import.meta.url)('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object
@@ -26,18 +26,7 @@ const byConfig = finding({
 })
 
 function side(findings: Finding[]): Report {
-  return report([
-    {
-      name: 'torch',
-      dockerfile: 'Dockerfile',
-      context: '.',
-      buildArgNames: [],
-      status: 'built',
-      image: image(1000, []),
-      build: build([1]),
-      findings
-    }
-  ])
+  return report([{ ...builtVariant('torch', { findings }), dockerfile: 'Dockerfile', context: '.', build: build([1]) }])
 }
 
 const head = side([tag, byComment, byConfig])

@@ -11,23 +11,12 @@ import { outcomeOf } from '../../src/publish/index.js'
 import { renderComment, verdictMarkdown } from '../../src/report/comment.js'
 import type { VariantFailure, VariantReport } from '../../src/types.js'
 import { recordingLogger } from '../support/logger.js'
-import { build, image, policy, report } from '../support/reports.js'
+import { builtVariant, policy, report } from '../support/reports.js'
 
 const MB = 1_000_000
 const RUN_FAILED = 'process "/bin/sh -c make" did not complete successfully: exit code: 2'
 
-function built(name: string, sizeBytes: number): VariantReport {
-  return {
-    name,
-    dockerfile: `${name}/Dockerfile`,
-    context: name,
-    buildArgNames: [],
-    status: 'built',
-    findings: [],
-    image: image(sizeBytes, [{ sizeBytes, createdBy: 'base' }]),
-    build: build([10])
-  }
-}
+const built = (name: string, sizeBytes: number): VariantReport => builtVariant(name, { sizeBytes })
 
 function failedWith(name: string, failure: VariantFailure): VariantReport {
   return { ...built(name, 0), status: 'failed', image: undefined, build: undefined, failure }
