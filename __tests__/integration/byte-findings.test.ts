@@ -41,6 +41,29 @@ const FILES = {
     'COPY --from=builder /var/lib/dpkg/status /opt/builder-status',
     ''
   ].join('\n'),
+  // In a context of its own: its conda environment stays out of the images that copy the whole root context.
+  '.dockerignore': 'python\n',
+  'python/Dockerfile': [
+    `FROM ${TEST_BASE}`,
+    'COPY site /usr/local/lib/python3.12/site-packages',
+    'COPY conda /opt/conda',
+    'RUN rm -r /usr/local/lib/python3.12/site-packages/gone-1.0.dist-info',
+    ''
+  ].join('\n'),
+  'python/site/requests/api.py': randomBytes(3_000_000),
+  'python/site/requests-2.31.0.dist-info/METADATA': 'Name: requests\nVersion: 2.31.0\n',
+  'python/site/requests-2.31.0.dist-info/RECORD': [
+    'requests/api.py,sha256=abc,3000000',
+    'requests-2.31.0.dist-info/METADATA,sha256=def,32',
+    'requests-2.31.0.dist-info/RECORD,,'
+  ].join('\n'),
+  'python/site/gone-1.0.dist-info/RECORD': 'gone/__init__.py,sha256=abc,10\n',
+  'python/conda/lib/libz.so.1.3': randomBytes(100_000),
+  'python/conda/conda-meta/zlib-1.3-h0.json': JSON.stringify({
+    name: 'zlib',
+    version: '1.3',
+    paths_data: { paths: [{ _path: 'lib/libz.so.1.3', size_in_bytes: 100_000 }] }
+  }),
   status: STATUS,
   'big.bin': randomBytes(15_000_000),
   '.git/HEAD': 'ref: refs/heads/main\n',
@@ -101,6 +124,20 @@ describe('byte findings from the shipped image', () => {
   it('finds nothing of a builder stage in the final image: no toolchain, no apt lists', () => {
     expect(variant('multistage').status).toBe('built')
     expect(imageFindings(variant('multistage'))).toEqual([])
+  })
+
+  it('lists the Python and conda packages the image keeps, where each is installed, with their stated bytes', () => {
+    const packages = variant('python').image!.contents!.packages
+    expect(packages.filter((item) => item.manager === 'python' || item.manager === 'conda')).toEqual([
+      {
+        manager: 'python',
+        name: 'requests',
+        version: '2.31.0',
+        bytes: 3_000_032,
+        prefix: '/usr/local/lib/python3.12/site-packages'
+      },
+      { manager: 'conda', name: 'zlib', version: '1.3', bytes: 100_000, prefix: '/opt/conda' }
+    ])
   })
 
   it('judges a carried measurement anew with the same result, and with this run’s threshold', async () => {

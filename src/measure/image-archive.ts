@@ -9,6 +9,12 @@ import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import tar from 'tar-stream'
+import {
+  isLanguageMetadata,
+  LANGUAGE_METADATA_LIMIT,
+  languagePackageOf,
+  type LanguagePackage
+} from './bytes/language-packages.js'
 import { PACKAGE_DATABASE_LIMIT, PACKAGE_DATABASES } from './bytes/package-db.js'
 
 export interface FilesystemEntry {
@@ -54,6 +60,8 @@ export interface LayerContent {
   opaqueDirs: string[]
   /** The package databases the layer writes (dpkg's status, apk's installed), by path, when not too large to read. */
   packageDatabases: Record<string, string>
+  /** The Python and conda packages whose metadata the layer writes, by the metadata file's path. */
+  languagePackages: Record<string, LanguagePackage>
 }
 
 export interface ReadOptions {
@@ -192,7 +200,8 @@ async function countLayer(
     entries: [],
     whiteouts: [],
     opaqueDirs: [],
-    packageDatabases: {}
+    packageDatabases: {},
+    languagePackages: {}
   }
   if (storedCompressedBytes !== undefined) layer.compressedBytes = storedCompressedBytes
   const extract = tar.extract()
@@ -209,11 +218,12 @@ async function countLayer(
       layer.symlinkBytes += Buffer.byteLength(header.linkname ?? '')
       layer.entries.push({ name, size: 0, link: header.linkname ?? '' })
     } else layer.entries.push({ name, size: 0 })
-    if (header.type === 'file' && PACKAGE_DATABASES.includes(name) && (header.size ?? 0) <= PACKAGE_DATABASE_LIMIT) {
+    const read = header.type === 'file' ? metadataReader(layer, name, header.size ?? 0) : undefined
+    if (read) {
       const parts: Buffer[] = []
       body.on('data', (chunk) => void parts.push(chunk as Buffer))
       body.on('end', () => {
-        layer.packageDatabases[name] = Buffer.concat(parts).toString('utf8')
+        read(Buffer.concat(parts).toString('utf8'))
         next()
       })
     } else {
@@ -233,6 +243,17 @@ async function countLayer(
   await pipeline([Readable.from(source), ...steps, extract as unknown as NodeJS.WritableStream])
   if (counted) layer.compressedBytes = await counted
   return layer
+}
+
+/** What keeps a package database's or a package metadata file's text, within their bounds; undefined otherwise. */
+function metadataReader(layer: BlobLayer, name: string, size: number): ((text: string) => void) | undefined {
+  if (PACKAGE_DATABASES.includes(name))
+    return size <= PACKAGE_DATABASE_LIMIT ? (text) => void (layer.packageDatabases[name] = text) : undefined
+  if (size > LANGUAGE_METADATA_LIMIT || !isLanguageMetadata(name)) return undefined
+  return (text) => {
+    const found = languagePackageOf(name, text)
+    if (found) layer.languagePackages[name] = found
+  }
 }
 
 /** Blocks compressed at once, each primed with the end of the one before, as pigz does. */
@@ -351,11 +372,12 @@ function assemble(
         ? 'gzip'
         : 'none',
     filesystem: unionOf(layers),
-    contents: layers.map(({ entries, whiteouts, opaqueDirs, packageDatabases }) => ({
+    contents: layers.map(({ entries, whiteouts, opaqueDirs, packageDatabases, languagePackages }) => ({
       entries,
       whiteouts,
       opaqueDirs,
-      packageDatabases
+      packageDatabases,
+      languagePackages
     }))
   }
 }

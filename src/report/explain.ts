@@ -33,12 +33,20 @@ export function largestChange(comparison: { variants: VariantComparison[] }): Va
     )
 }
 
-/** `curl` 0.5 MB (7.88.1), …: each package with its installed bytes. */
+/** System packages go unlabelled; the others say whose they are. */
+const ECOSYSTEM: Record<PackageChange['manager'], string> = {
+  dpkg: '',
+  apk: '',
+  python: ' (Python)',
+  conda: ' (conda)'
+}
+
+/** `curl` +0.5 MB, `numpy` (Python) +38 MB, …: each package with its installed bytes. */
 function packageList(group: PackageChangeGroup, withVersions: boolean): string {
   const named = group.largest.slice(0, PACKAGES_NAMED).map((change: PackageChange) => {
     const version =
       withVersions && change.before && change.after ? ` ${code(`${change.before} → ${change.after}`)}` : ''
-    return `${code(change.name)}${version} ${signedBytes(change.delta)}`
+    return `${code(change.name)}${ECOSYSTEM[change.manager]}${version} ${signedBytes(change.delta)}`
   })
   const more = group.count - named.length
   return `${named.join(', ')}${more > 0 ? `, and ${more} more` : ''}`

@@ -1,5 +1,9 @@
-/** What an image holds, for explaining its size: the installed packages and the largest directories. */
+/**
+ * What an image holds, for explaining its size: the installed packages (the system's, Python's and conda's) and the
+ * largest directories.
+ */
 import type { DirectoryBytes, ImageContents, ImagePackage } from '../../types.js'
+import type { LanguagePackage } from './language-packages.js'
 import type { LayerFiles } from './layer-files.js'
 import { DPKG_STATUS } from './package-db.js'
 import type { KeptFile } from './replay.js'
@@ -10,13 +14,21 @@ const DIRECTORY_DEPTH = 3
 /** Directories kept per image, largest first: enough to compare two images, small in the report. */
 const DIRECTORIES_KEPT = 200
 
-export function contentsOf(layers: LayerFiles[], kept: KeptFile[], installed: InstalledPackage[]): ImageContents {
-  const packages: ImagePackage[] = installed.map(({ database, name, version, bytes }) => ({
-    manager: database === DPKG_STATUS ? 'dpkg' : 'apk',
-    name,
-    version,
-    bytes
-  }))
+export function contentsOf(
+  layers: LayerFiles[],
+  kept: KeptFile[],
+  has: (path: string) => boolean,
+  installed: InstalledPackage[]
+): ImageContents {
+  const packages: ImagePackage[] = [
+    ...installed.map(({ database, name, version, bytes }): ImagePackage => ({
+      manager: database === DPKG_STATUS ? 'dpkg' : 'apk',
+      name,
+      version,
+      bytes
+    })),
+    ...languagePackages(layers, kept, has)
+  ]
   const all = directories(layers, kept)
   const omitted = all[DIRECTORIES_KEPT]?.bytes
   return {
@@ -47,4 +59,24 @@ function directories(layers: LayerFiles[], kept: KeptFile[]): DirectoryBytes[] {
       }
     })
     .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
+}
+
+/** The Python and conda packages whose metadata the image still holds, as the last layer to write it left it. */
+function languagePackages(layers: LayerFiles[], kept: KeptFile[], has: (path: string) => boolean): ImagePackage[] {
+  const latest = new Map<string, LanguagePackage>()
+  for (const layer of layers) for (const [path, item] of Object.entries(layer.languagePackages)) latest.set(path, item)
+  let keptSizes: Map<string, number> | undefined
+  const sizeInImage = (path: string): number => {
+    keptSizes ??= new Map(kept.map((file) => [file.path, file.size]))
+    return keptSizes.get(path) ?? 0
+  }
+  const packages: ImagePackage[] = []
+  for (const [path, item] of latest) {
+    if (!has(path)) continue
+    const bytes =
+      item.bytes ??
+      (item.files ?? []).reduce((sum, file) => sum + sizeInImage(item.prefix ? `${item.prefix}/${file}` : file), 0)
+    packages.push({ manager: item.manager, name: item.name, version: item.version, bytes, prefix: `/${item.prefix}` })
+  }
+  return packages
 }
