@@ -8,7 +8,8 @@
 #   - else: the engine on the default socket.
 # SLIMCHECK_ENGINES="default docker28-containerd" picks engines by name ("default" is the provisioned one).
 # Before the engines, as root on Debian: the registries of scripts/registries.sh (the engines' Docker Hub mirror and a
-# private registry); their SLIMCHECK_* variables go to the tests (elsewhere the tests that need them skip).
+# private registry); their SLIMCHECK_* variables go to the tests (elsewhere the tests that need them skip). Likewise
+# the local apt repository of scripts/apt-repo.sh (SLIMCHECK_APT_REPO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JEST_ARGS=("$@") # e.g. npm test -- --testNamePattern=sizes
@@ -37,6 +38,14 @@ elif ! registries=$(bash scripts/registries.sh env 2>/dev/null); then
   registries=
 fi
 while read -r line; do [ -z "$line" ] || export "${line?}"; done <<<"$registries"
+# The local apt repository the toolchain tests install gcc from (SLIMCHECK_APT_REPO); root on Debian builds it.
+if apt_repo=$(bash scripts/apt-repo.sh); then
+  export "${apt_repo?}"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  exit 1
+else
+  echo "test: no local apt repository, so the toolchain tests skip" >&2
+fi
 bash scripts/provision-engine.sh
 SLIMCHECK_RUNNER_NODE=$(bash scripts/provision-runner-node.sh)
 export SLIMCHECK_RUNNER_NODE

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# A local apt repository for the tests that install a real compiler in a build, whose builds have no network: gcc and
+# libc6-dev with their whole dependency closure (no recommends) for Debian bookworm amd64, the suite of
+# debian:bookworm-slim (scripts/debian-rootfs.sh), as .deb files beside a flat Packages index.
+#   bash scripts/apt-repo.sh   builds it once (root on Debian, reaching deb.debian.org), then prints
+#                              SLIMCHECK_APT_REPO=DIR (the directory of the .deb files and Packages)
+# A build reads it from a copy in its context, e.g. bind-mounted at /srv/apt with
+#   echo 'deb [trusted=yes] file:/srv/apt ./' >/etc/apt/sources.list.d/local.list
+# It is built again when the package list, suite or architecture change, or when the Debian root filesystem (whose
+# libc6 the repository's libc6-dev must match) was made after it. The packages are resolved and downloaded through a
+# private apt directory (the suite's main component alone, as debootstrap fetches it, and an empty dpkg status, so the
+# closure does not depend on what this machine has installed); the system's apt configuration is left alone.
+# Elsewhere a repository built earlier is used as it is; without one it stops with a message.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=debian-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-rootfs.sh"
+
+log() { printf 'apt-repo: %s\n' "$*" >&2; }
+die() { printf 'apt-repo: error: %s\n' "$*" >&2; exit 1; }
+
+CACHE=${SLIMCHECK_APT_REPO_CACHE:-/var/cache/slimcheck}
+REPO=$CACHE/apt-repo
+SUITE=bookworm
+ARCH=amd64
+PACKAGES=(gcc libc6-dev)
+KEY_FILE=.slimcheck-key
+
+# What the repository is built from; a repository with another key is built again.
+key() {
+  local rootfs made=none
+  rootfs=$(debian_rootfs_path "$SUITE")
+  [ -s "$rootfs" ] && made=$(stat -c %Y "$rootfs")
+  printf 'suite=%s arch=%s packages=%s rootfs=%s\n' "$SUITE" "$ARCH" "${PACKAGES[*]}" "$made"
+}
+
+complete() { [ -s "$REPO/Packages" ] && [ -f "$REPO/$KEY_FILE" ]; }
+current() { complete && [ "$(key)" = "$(cat "$REPO/$KEY_FILE")" ]; }
+
+print_env() { printf 'SLIMCHECK_APT_REPO=%s\n' "$REPO"; }
+
+# Holds an exclusive lock on FILE on fd 9 for the rest of the script.
+take_lock() {
+  mkdir -p "$(dirname "$1")"
+  exec 9>"$1"
+  timeout 600 flock 9 || die "timed out waiting for the lock $1"
+}
+
+# The index maker: apt-ftparchive (apt-utils) or dpkg-scanpackages (dpkg-dev), apt-utils installed when neither is.
+ensure_indexer() {
+  if command -v apt-ftparchive >/dev/null 2>&1 || command -v dpkg-scanpackages >/dev/null 2>&1; then return 0; fi
+  log "installing apt-utils with apt-get"
+  local apt=(apt-get install -y -qq -o DPkg::Lock::Timeout=300 apt-utils)
+  if ! DEBIAN_FRONTEND=noninteractive timeout 900 "${apt[@]}" >/tmp/slimcheck-apt.log 2>&1; then
+    timeout 300 apt-get update -qq -o DPkg::Lock::Timeout=300 >>/tmp/slimcheck-apt.log 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive timeout 900 "${apt[@]}" >>/tmp/slimcheck-apt.log 2>&1 \
+      || die "apt-get install apt-utils failed; see /tmp/slimcheck-apt.log"
+  fi
+}
+
+write_index() {
+  if command -v apt-ftparchive >/dev/null 2>&1; then
+    (cd "$1" && apt-ftparchive packages .) >"$1/Packages"
+  else
+    (cd "$1" && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null) >"$1/Packages"
+  fi
+}
+
+# apt options for the private apt directory DIR: its own sources, lists, cache and an empty dpkg status.
+apt_opts() {
+  local dir=$1
+  APT_OPTS=(
+    -q
+    -o "Dir::State=$dir/state" -o "Dir::State::status=/dev/null" -o "Dir::Cache=$dir/cache"
+    -o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$dir/sources.list.d"
+    -o "Dir::Etc::preferences=/dev/null" -o "Dir::Etc::preferencesparts=$dir/preferences.d"
+    -o "APT::Architecture=$ARCH" -o "APT::Architectures=$ARCH"
+    -o "APT::Sandbox::User=root" -o "Acquire::Languages=none"
+    -o "Acquire::http::Timeout=30" -o "Acquire::Retries=2"
+  )
+}
+
+build() {
+  [ -s /usr/share/keyrings/debian-archive-keyring.gpg ] \
+    || die "/usr/share/keyrings/debian-archive-keyring.gpg is missing (package debian-archive-keyring)"
+  ensure_indexer
+  local work apt names count
+  work=$(mktemp -d "$CACHE/apt-repo.XXXXXX")
+  # shellcheck disable=SC2064 # work is fixed now
+  trap "rm -rf '$work'" EXIT
+  apt=$work/apt
+  mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d" "$apt/preferences.d" \
+    "$work/repo"
+  cat >"$apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: $SUITE
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  apt_opts "$apt"
+  log "building the apt repository of ${PACKAGES[*]} ($SUITE $ARCH) with their dependencies in $REPO (once)"
+  timeout 300 apt-get "${APT_OPTS[@]}" update >"$work/update.log" 2>&1 \
+    || { tail -n 5 "$work/update.log" >&2; die "apt-get update for $SUITE failed"; }
+  # Every package name of the closure; virtual packages (<name>) have no file of their own.
+  names=$(timeout 120 apt-cache "${APT_OPTS[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts \
+    --no-breaks --no-replaces --no-enhances "${PACKAGES[@]}" | grep -E '^[a-z0-9]' | sort -u) \
+    || die "apt-cache depends ${PACKAGES[*]} failed"
+  # shellcheck disable=SC2086 # one name a word
+  (cd "$work/repo" && timeout 900 apt-get "${APT_OPTS[@]}" download $names) >"$work/download.log" 2>&1 \
+    || { tail -n 5 "$work/download.log" >&2; die "apt-get download of the closure of ${PACKAGES[*]} failed"; }
+  write_index "$work/repo"
+  count=$(grep -c '^Package: ' "$work/repo/Packages") || true
+  [ "$count" = "$(wc -w <<<"$names")" ] || die "the index lists $count packages, not the $(wc -w <<<"$names") downloaded"
+  key >"$work/repo/$KEY_FILE"
+  chmod -R a+rX "$work/repo"
+  rm -rf "$REPO"
+  mv "$work/repo" "$REPO"
+  log "$REPO holds $count packages ($(du -sh "$REPO" | cut -f1))"
+}
+
+[ $# = 0 ] || die "usage: $0 (no arguments)"
+if current; then print_env; exit 0; fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  if complete; then
+    log "$REPO was built from other inputs ($(cat "$REPO/$KEY_FILE")); using it as it is (only root on Debian rebuilds it)"
+    print_env
+    exit 0
+  fi
+  die "no apt repository in $REPO, and only root on Debian can build one (with apt-get from deb.debian.org); run 'sudo bash scripts/apt-repo.sh'"
+fi
+take_lock "$CACHE/apt-repo.lock"
+current || build
+print_env
