@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from '@jest/globals'
 import tar from 'tar-stream'
+import { replayLayers } from '../../src/measure/bytes/replay.js'
 import { readImageArchive } from '../../src/measure/image-archive.js'
 
 type TarEntry = {
@@ -117,7 +118,7 @@ describe('reading an image archive', () => {
     expect(sizes[0]).toBeLessThan(layer.length / 4)
   })
 
-  it('applies whiteouts and opaque directories to the filesystem', async () => {
+  it('gives the filesystem, after whiteouts and opaque directories, to the replay of its layers', async () => {
     const lower = await makeTar(LOWER)
     const upper = await makeTar(UPPER)
     const archive = await makeTar([
@@ -127,7 +128,10 @@ describe('reading an image archive', () => {
       { name: 'manifest.json', content: json([{ Config: 'cfg.json', Layers: ['aaa/layer.tar', 'bbb/layer.tar'] }]) }
     ])
     const read = await readImageArchive(Readable.from([archive]), { compressLayer: () => false })
-    const names = read.filesystem.map((entry) => entry.name).sort()
+    const { filesystem } = replayLayers(read.contents.map((layer) => ({ ...layer, compressionRatio: 1 })))
+    const names = filesystem()
+      .map((entry) => entry.name)
+      .sort()
     expect(names).toEqual([
       'bin',
       'bin/alias',
@@ -141,7 +145,8 @@ describe('reading an image archive', () => {
       'opt/conda/lib.so',
       'usr/lib/link'
     ])
-    expect(read.filesystem.find((entry) => entry.name === 'usr/lib/link')?.link).toBe('/opt/conda/lib.so')
+    expect(filesystem().find((entry) => entry.name === 'usr/lib/link')?.link).toBe('/opt/conda/lib.so')
+    expect(filesystem().find((entry) => entry.name === 'bin/tool')).toEqual({ name: 'bin/tool', size: 1000 })
     expect(read.layers.every((layer) => layer.compressedBytes === undefined)).toBe(true)
   })
 

@@ -1,6 +1,6 @@
 /**
  * Reads an image archive (`docker save`, `GET /images/{id}/get`) in one pass: every layer's content counted the way
- * the classic image store counts it, its compressed size, and the final filesystem for the image conda check.
+ * the classic image store counts it, its compressed size, and what each layer writes and hides.
  * Handles the legacy layout (Docker ≤ 24: `<id>/layer.tar`, uncompressed), the OCI layout of the classic store
  * (Docker 25+: uncompressed blobs) and the containerd store's (the compressed blobs it keeps).
  */
@@ -46,8 +46,6 @@ export interface ImageArchive {
   layers: ArchiveLayer[]
   /** Where the compressed sizes came from: the image manifest's layer descriptors, or gzip. */
   compressedFrom: 'manifest' | 'gzip' | 'none'
-  /** The image's filesystem after every layer and whiteout. */
-  filesystem: FilesystemEntry[]
   /** What each layer writes and hides, in `layers` order. */
   contents: LayerContent[]
 }
@@ -371,7 +369,6 @@ function assemble(
       : withSizes.some((layer) => layer.compressedBytes !== undefined)
         ? 'gzip'
         : 'none',
-    filesystem: unionOf(layers),
     contents: layers.map(({ entries, whiteouts, opaqueDirs, packageDatabases, languagePackages }) => ({
       entries,
       whiteouts,
@@ -396,20 +393,4 @@ function manifestLayers(json: Map<string, unknown>, configPath: string): Descrip
       return document.layers
   }
   return undefined
-}
-
-/** Applies the layers in order: whiteouts remove what lower layers had, opaque directories hide their old content. */
-function unionOf(layers: BlobLayer[]): FilesystemEntry[] {
-  const files = new Map<string, FilesystemEntry>()
-  const removeTree = (path: string, keepSelf: boolean): void => {
-    if (!keepSelf) files.delete(path)
-    const prefix = path ? `${path}/` : ''
-    for (const name of files.keys()) if (name.startsWith(prefix)) files.delete(name)
-  }
-  for (const layer of layers) {
-    for (const dir of layer.opaqueDirs) removeTree(dir, true)
-    for (const path of layer.whiteouts) removeTree(path, false)
-    for (const entry of layer.entries) files.set(entry.name, entry)
-  }
-  return [...files.values()]
 }

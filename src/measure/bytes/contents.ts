@@ -40,25 +40,36 @@ export function contentsOf(
 
 /** Kept bytes per directory, largest first, each with the layer that wrote most of them. */
 function directories(layers: LayerFiles[], kept: KeptFile[]): DirectoryBytes[] {
-  const byDirectory = new Map<string, Map<number, number>>()
+  const byDirectory = new Map<string, number[]>()
   for (const file of kept) {
-    const parts = file.path.split('/')
-    const path = `/${parts.slice(0, Math.min(parts.length - 1, DIRECTORY_DEPTH)).join('/')}`
-    const byLayer = byDirectory.get(path) ?? new Map<number, number>()
-    byLayer.set(file.layer, (byLayer.get(file.layer) ?? 0) + file.size)
-    byDirectory.set(path, byLayer)
+    const path = directoryOf(file.path)
+    let byLayer = byDirectory.get(path)
+    if (!byLayer) byDirectory.set(path, (byLayer = []))
+    byLayer[file.layer] = (byLayer[file.layer] ?? 0) + file.size
   }
   return [...byDirectory]
     .map(([path, byLayer]): DirectoryBytes => {
-      const [layer] = [...byLayer].reduce((most, entry) => (entry[1] > most[1] ? entry : most))
-      const writer = layers[layer]?.instruction
-      return {
-        path,
-        bytes: [...byLayer.values()].reduce((sum, bytes) => sum + bytes, 0),
-        ...(writer ? { writer } : {})
-      }
+      let most = 0
+      let bytes = 0
+      byLayer.forEach((layerBytes, layer) => {
+        bytes += layerBytes
+        if (layerBytes > (byLayer[most] ?? 0)) most = layer
+      })
+      const writer = layers[most]?.instruction
+      return { path: `/${path}`, bytes, ...(writer ? { writer } : {}) }
     })
     .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
+}
+
+/** The file's directory, cut at `DIRECTORY_DEPTH`: `usr/lib/x86_64-linux-gnu` for any file below it. */
+function directoryOf(file: string): string {
+  let end = -1
+  for (let depth = 0; depth < DIRECTORY_DEPTH; depth++) {
+    const slash = file.indexOf('/', end + 1)
+    if (slash < 0) break
+    end = slash
+  }
+  return end < 0 ? '' : file.slice(0, end)
 }
 
 /** The Python and conda packages whose metadata the image still holds, as the last layer to write it left it. */

@@ -2,6 +2,7 @@
  * The layers applied in order, as overlayfs stacks them: which regular files the image keeps (and the layer that wrote
  * each), and the bytes later layers hid, per writing and hiding layer. Each hidden byte is counted once.
  */
+import type { FilesystemEntry } from '../image-archive.js'
 import type { LayerFiles } from './layer-files.js'
 
 export interface KeptFile {
@@ -26,6 +27,8 @@ export interface Replay {
   removals: Removal[]
   /** Whether the image has this path (a file or a directory). */
   has: (path: string) => boolean
+  /** Every path the image has, with regular files' sizes and symbolic links' targets. */
+  filesystem: () => FilesystemEntry[]
 }
 
 /**
@@ -35,6 +38,7 @@ export interface Replay {
  */
 export function replayLayers(layers: LayerFiles[]): Replay {
   const files = new Map<string, number>()
+  const links = new Map<string, string>()
   const children = new Map<string, string[]>()
   const removals = new Map<string, Removal>()
   const record = (path: string, file: number, remover: number, how: 'deleted' | 'overwritten' | 'rewritten'): void => {
@@ -57,6 +61,7 @@ export function replayLayers(layers: LayerFiles[]): Replay {
       if (file !== undefined && !(keepSelf && path === dir)) {
         if (sizeOf(file) > 0) record(path, file, remover, how)
         files.delete(path)
+        links.delete(path)
       }
       for (const child of children.get(path) ?? []) pending.push(child)
       children.delete(path)
@@ -75,7 +80,9 @@ export function replayLayers(layers: LayerFiles[]): Replay {
   layers.forEach((layer, index) => {
     for (const dir of layer.opaqueDirs) hideTree(dir, index, 'deleted', true)
     for (const path of layer.whiteouts) hideTree(path, index, 'deleted', false)
-    for (const { name, size } of layer.entries) {
+    for (const { name, size, link: target } of layer.entries) {
+      if (target !== undefined) links.set(name, target)
+      else if (links.size) links.delete(name)
       const old = files.get(name)
       if (old === undefined) link(name)
       else if (sizeOf(old) > 0) record(name, old, index, sizeOf(old) === size ? 'rewritten' : 'overwritten')
@@ -86,7 +93,16 @@ export function replayLayers(layers: LayerFiles[]): Replay {
   })
   const kept: KeptFile[] = []
   for (const [path, file] of files) if (sizeOf(file) > 0) kept.push({ path, size: sizeOf(file), layer: layerOf(file) })
-  return { kept, removals: [...removals.values()], has: (path) => files.has(path) || children.has(path) }
+  return {
+    kept,
+    removals: [...removals.values()],
+    has: (path) => files.has(path) || children.has(path),
+    filesystem: () =>
+      Array.from(files, ([name, file]): FilesystemEntry => {
+        const target = links.get(name)
+        return target === undefined ? { name, size: sizeOf(file) } : { name, size: sizeOf(file), link: target }
+      })
+  }
 }
 
 /** More layers than any image has (Docker stops at 127); a file of up to 137 GB still fits in a safe integer. */
