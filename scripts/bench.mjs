@@ -145,6 +145,7 @@ async function engineRows() {
   const { createEngine } = await import('../build/engine/index.js')
   const { readImageArchive } = await import('../build/measure/image-archive.js')
   const { compressedSizesFrom } = await import('../build/measure/build.js')
+  const { imageBytesOf } = await import('../build/measure/bytes/facts.js')
   const proxy = await startEngineProxy()
   const engine = createEngine({ socketPath: proxy.socketPath })
   const info = await engine.info()
@@ -378,6 +379,64 @@ async function engineRows() {
     'all equal',
     same
   )
+
+  // (f) What explaining sizes (the byte replay, the byte rules, packages and directories) adds to the image pass: on
+  // the examples, and on an image of 110,000 small files (every file a path to replay), its worst case.
+  const explainSeconds = async (variant) => {
+    const archive = await engine.saveImage(variant.image.id, variant.image.platform)
+    const read = await readImageArchive(archive, { compressLayer: () => false })
+    const layers = read.contents.map((content) => ({ ...content, compressionRatio: 1 }))
+    const times = []
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now()
+      imageBytesOf(layers)
+      times.push((performance.now() - started) / 1000)
+    }
+    return median(times)
+  }
+  let explained = 0
+  for (const pass of passes.values()) explained += await explainSeconds(pass.variant)
+  const examplesShare = explained / coldPass
+  row(
+    '(f) explaining sizes ÷ image pass, 3 examples',
+    examplesShare.toFixed(3),
+    '×',
+    '≤ 0.05',
+    examplesShare <= 0.05,
+    `${(explained * 1000).toFixed(0)} ms of a ${coldPass.toFixed(1)} s pass`
+  )
+  const manyDir = path.join(work, 'many')
+  fs.mkdirSync(manyDir)
+  fs.writeFileSync(
+    path.join(manyDir, 'Dockerfile.many'),
+    [
+      'FROM slimcheck/busybox:test',
+      'RUN for d in $(seq 1 500); do mkdir -p /app/node_modules/p$d; for f in $(seq 1 220); do ' +
+        'echo "module.exports = $f // $(printf %080d 0)" > /app/node_modules/p$d/f$f.js; done; done',
+      'RUN rm -rf /app/node_modules/p1*',
+      ''
+    ].join('\n')
+  )
+  const manyReport = path.join(work, 'many.json')
+  await slimcheck(['run', '--dir', manyDir, '--report-path', manyReport, '--keep-images'])
+  const [many] = JSON.parse(fs.readFileSync(manyReport, 'utf8')).variants.filter((variant) => variant.image)
+  known = new Map()
+  const manyPass = median([
+    await passSeconds(many, 'gzip'),
+    await passSeconds(many, 'gzip'),
+    await passSeconds(many, 'gzip')
+  ])
+  const manyExplained = await explainSeconds(many)
+  const manyShare = manyExplained / manyPass
+  row(
+    '(f) explaining sizes ÷ image pass, 110,000 small files (worst case)',
+    manyShare.toFixed(3),
+    '×',
+    '≤ 0.05',
+    manyShare <= 0.05,
+    `${(manyExplained * 1000).toFixed(0)} ms of a ${manyPass.toFixed(1)} s pass`
+  )
+  await engine.removeImage(many.image.id).catch(() => undefined)
 
   // The image pass of the largest example against its own build
   const full = passes.get('full')

@@ -55,6 +55,7 @@ export function replayLayers(layers: LayerFiles[]): Replay {
   }
   /** Removes what lies under `dir` (and `dir` itself unless `keepSelf`); a path listed twice is removed once. */
   const hideTree = (dir: string, remover: number, how: 'deleted' | 'overwritten', keepSelf: boolean): void => {
+    lastSiblings = undefined
     const pending = [dir]
     for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
       const file = files.get(path)
@@ -67,14 +68,24 @@ export function replayLayers(layers: LayerFiles[]): Replay {
       children.delete(path)
     }
   }
+  // A layer lists a directory's entries together: the last parent's list is kept at hand.
+  let lastParent = ''
+  let lastSiblings: string[] | undefined
   /** Indexes a new path under its parent, and the parent under its own when no entry listed it. */
   const link = (path: string): void => {
+    const slash = path.lastIndexOf('/')
+    if (lastSiblings && slash === lastParent.length && path.startsWith(lastParent)) return void lastSiblings.push(path)
     for (let child = path; child; child = parentOf(child)) {
       const parent = parentOf(child)
-      const siblings = children.get(parent)
-      if (siblings) return void siblings.push(child)
-      children.set(parent, [child])
-      if (files.has(parent)) return
+      let siblings = children.get(parent)
+      const found = !!siblings
+      if (siblings) siblings.push(child)
+      else children.set(parent, (siblings = [child]))
+      if (child === path) {
+        lastParent = parent
+        lastSiblings = siblings
+      }
+      if (found || files.has(parent)) return
     }
   }
   layers.forEach((layer, index) => {
