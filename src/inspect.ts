@@ -1,7 +1,8 @@
 /**
  * `slimcheck inspect IMAGE...`: the image pass of `run` for images any tool built — sizes, layers, compressed sizes,
- * the conda check and the byte findings — without a Dockerfile, so findings name no line. An image the engine does
- * not hold is pulled first, with the registries' credentials.
+ * the conda check and the byte findings — without a Dockerfile, so findings name layers by number and history (layer 4
+ * (`RUN make`)) where `run` names lines, and no layer is the base image's. An image the engine does not hold is pulled
+ * first, with the registries' credentials.
  */
 import type { Settings } from './config.js'
 import { RegistryCredentialsError } from './engine/credentials.js'
@@ -86,7 +87,7 @@ async function inspectOne(
       item.variant,
       undefined,
       { imageId: reference, tag: reference },
-      { secrets: {}, store, compressedSizes: new Map() }
+      { secrets: {}, store, compressedSizes: new Map(), byLayer: true }
     )
     const condaFinding = imageCondaFinding(item, conda)
     return variantReport(item, {

@@ -67,6 +67,10 @@ export interface Finding {
   line: number
   /** Every Dockerfile line the finding concerns, `line` first (a byte finding's writing and deleting lines). */
   lines?: number[]
+  /** A byte finding in an image measured without a Dockerfile (`inspect`, where `line` is 0): the layer it names. */
+  layer?: number
+  /** Every layer the finding concerns, `layer` first (the writing and the hiding layer), when there are two. */
+  layers?: number[]
   /** Byte findings: the uncompressed bytes a fix would save, and the compressed bytes estimated for them. */
   bytes?: number
   compressedBytes?: number
@@ -168,9 +172,9 @@ export interface ByteFact {
   kind: string
   /** The directory they are under, from the image (untrusted text). */
   path?: string
-  /** The Dockerfile instruction whose layer wrote them; absent when the base image did. */
+  /** The instruction whose layer wrote them; absent when the base image did (never without a Dockerfile). */
   writer?: FactInstruction
-  /** `dead-bytes`: the instruction whose layer deleted or overwrote them. */
+  /** `dead-bytes`, `metadata-rewrite`: the instruction whose layer deleted or overwrote them. */
   remover?: FactInstruction
   /** `dead-bytes`: how the later layer hid them. */
   removal?: 'deleted' | 'overwritten' | 'deleted or overwritten'
@@ -182,9 +186,19 @@ export interface ByteFact {
   packageCount?: number
 }
 
+/** The instruction whose layer wrote or hid bytes: a Dockerfile line, or (`inspect`) a layer of the image. */
 export interface FactInstruction {
+  /** The Dockerfile line; 0 for an image measured without a Dockerfile, whose `layer` names it. */
   line: number
+  /** `RUN`, `COPY`, …; empty when a layer's history names no Dockerfile instruction. */
   keyword: string
+  /**
+   * Without a Dockerfile: the layer, from 1 at the bottom, counting the layers that hold content (the entries of the
+   * report's `image.layers` with a `diffId`).
+   */
+  layer?: number
+  /** Without a Dockerfile: the instruction the layer's history records, shortened (untrusted text). */
+  text?: string
 }
 
 export type CacheMode = 'cold' | 'warm'

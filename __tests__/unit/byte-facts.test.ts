@@ -234,3 +234,32 @@ describe('contents', () => {
     expect(contents.packages).toEqual([{ manager: 'dpkg', name: 'curl', version: '1', bytes: 1000 * 1024 }])
   })
 })
+
+describe('layers named without a Dockerfile', () => {
+  const named = (number: number, keyword = 'RUN'): Pick<LayerFiles, 'instruction'> => ({
+    instruction: { line: 0, keyword, layer: number, text: `${keyword} step ${number}`.trim() }
+  })
+
+  it('finds dead bytes and rewrites between any two layers, the bottom one too, and keeps them per layer', () => {
+    const { byteFacts, contents } = imageBytesOf([
+      layer({ 'usr/share/doc/a': 3 * MB, 'etc/conf': 2 * MB }, named(1, '')),
+      layer({ 'tmp/x': 12 * MB }, named(2)),
+      layer({}, { ...named(3), whiteouts: ['tmp/x', 'usr/share/doc'] }),
+      layer({ 'etc/conf': 2 * MB }, named(4))
+    ])
+    const summary = byteFacts.map(({ rule, writer, remover, path, bytes }) => [
+      rule,
+      writer?.layer,
+      remover?.layer,
+      path,
+      bytes
+    ])
+    expect(summary).toEqual([
+      ['dead-bytes', 2, 3, '/tmp', 12 * MB],
+      ['dead-bytes', 1, 3, '/usr/share/doc', 3 * MB],
+      ['metadata-rewrite', 1, 4, '/etc', 2 * MB]
+    ])
+    expect(byteFacts[1].writer).toEqual({ line: 0, keyword: '', layer: 1, text: 'step 1' })
+    expect(contents.directories).toEqual([{ path: '/etc', bytes: 2 * MB, writer: named(4).instruction }])
+  })
+})

@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals'
 import { diffFindings } from '../../src/compare/index.js'
 import { byteFindings, imageByteFindings, type ByteFindingContext } from '../../src/measure/bytes/findings.js'
 import type { AnalyzedVariant } from '../../src/measure/variants.js'
-import type { ByteFact, ImageMeasurement } from '../../src/types.js'
+import { renderReportMarkdown } from '../../src/report/index.js'
+import { renderSarif } from '../../src/report/sarif.js'
+import { renderText } from '../../src/report/text.js'
+import { reportProblem } from '../../src/report/validate.js'
+import type { ByteFact, FactInstruction, ImageMeasurement } from '../../src/types.js'
+import { builtVariant, report } from '../support/reports.js'
 
 const MB = 1_000_000
 const context: ByteFindingContext = {
@@ -147,5 +152,90 @@ describe('byte findings', () => {
     expect(diffFindings(main, moved)).toMatchObject({ added: [], fixed: [], unchanged: [{ line: 11 }] })
     expect(diffFindings([], moved)).toMatchObject({ added: [{ line: 11, bytes: 48 * MB }] })
     expect(diffFindings(main, [])).toMatchObject({ fixed: [{ line: 10 }] })
+  })
+
+  describe('of an image inspected without a Dockerfile', () => {
+    const layer = (number: number, text: string): FactInstruction => ({
+      line: 0,
+      keyword: text.split(' ')[0],
+      layer: number,
+      text
+    })
+    const inspected = { ...context, file: 'my/app:1', fromLine: 0, addedBytes: 0 }
+    const [dead, rewrite, toolchain, cache] = byteFindings(
+      [
+        {
+          rule: 'dead-bytes',
+          kind: 'files',
+          path: '/tmp',
+          writer: layer(2, 'RUN head -c 12000000 /dev/urandom > /tmp/x'),
+          remover: layer(3, 'RUN rm /tmp/x'),
+          removal: 'deleted',
+          bytes: 12 * MB,
+          compressedBytes: 12 * MB
+        },
+        {
+          rule: 'metadata-rewrite',
+          kind: 'files',
+          path: '/app',
+          writer: layer(4, 'COPY app /app'),
+          remover: layer(5, 'RUN chmod -R a+r /app'),
+          removal: 'overwritten',
+          bytes: 20 * MB,
+          compressedBytes: 10 * MB
+        },
+        {
+          rule: 'build-toolchain',
+          kind: 'toolchain',
+          writer: layer(1, 'RUN apt-get install -y gcc'),
+          bytes: 45 * MB,
+          compressedBytes: 15 * MB,
+          packages: [{ name: 'gcc-12', bytes: 45 * MB }],
+          packageCount: 1
+        },
+        { ...aptLists(30 * MB, layer(1, 'ADD rootfs.tar.xz /')) }
+      ],
+      inspected
+    )
+
+    it('names the writing and the hiding layer by number and history, and no line', () => {
+      expect(dead).toMatchObject({ file: 'my/app:1', line: 0, layer: 2, layers: [2, 3] })
+      expect(dead.lines).toBeUndefined()
+      expect(dead.message).toBe(
+        '12.0 MB (about 12.0 MB compressed) under `/tmp` written at layer 2 (`RUN head -c 12000000 /dev/urandom > /tmp/x`) and deleted at layer 3 (`RUN rm /tmp/x`) are still shipped in layer 2.'
+      )
+      expect(dead.fix).toBe(
+        'Remove them in the same RUN that writes them (layer 2), use a cache or bind mount, or write them in a builder stage: saves 12.0 MB.'
+      )
+      expect(rewrite).toMatchObject({ line: 0, layer: 4, layers: [4, 5] })
+      expect(rewrite.message).toContain(
+        'written at layer 4 (`COPY app /app`) are rewritten at the same size at layer 5 (`RUN chmod -R a+r /app`)'
+      )
+      expect(rewrite.fix).toContain('(`COPY --chown=…`, `--chmod=…`) and drop them from layer 5:')
+    })
+
+    it('says nothing of a base image: the bottom layer is a layer like the others', () => {
+      expect(toolchain).toMatchObject({ line: 0, layer: 1 })
+      expect(toolchain.layers).toBeUndefined()
+      expect(toolchain.message).toMatch(/^Layer 1 \(`RUN apt-get install -y gcc`\) installs a build toolchain/)
+      expect(cache.message).toBe(
+        '`/var/lib/apt/lists` (apt lists) is left in the image by layer 1 (`ADD rootfs.tar.xz /`): 30.0 MB (about 7.50 MB compressed).'
+      )
+      expect(cache.fix).toContain('or out of the ADD at layer 1:')
+      for (const finding of [dead, rewrite, toolchain, cache])
+        expect(`${finding.message} ${finding.fix}`).not.toMatch(/base image|\bline\b/)
+    })
+
+    it('is placed at its layers in text, Markdown and SARIF, and the report schema takes it', () => {
+      const inspectedReport = report([{ ...builtVariant('my/app:1', { findings: [dead] }), dockerfile: 'my/app:1' }])
+      expect(reportProblem(JSON.parse(JSON.stringify(inspectedReport)))).toBeUndefined()
+      expect(renderText(inspectedReport)).toContain('  my/app:1 layer 2 warning dead-bytes [my/app:1] 12.0 MB')
+      expect(renderReportMarkdown(inspectedReport)).toContain('**dead-bytes** in `my/app:1` at `my/app:1 layer 2`:')
+      const [result] = renderSarif(inspectedReport, { version: '0.1.0' }).runs[0].results!
+      expect(result.locations![0].logicalLocations).toEqual([
+        { name: 'layer 2', fullyQualifiedName: 'my/app:1 layer 2', kind: 'layer' },
+        { name: 'layer 3', fullyQualifiedName: 'my/app:1 layer 3', kind: 'layer' }
+      ])
+    })
   })
 })

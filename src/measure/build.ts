@@ -8,6 +8,7 @@ import type { Engine, HistoryEntry, ImageDetails } from '../engine/index.js'
 import type { TracedStep } from '../engine/trace.js'
 import { imageBytesOf } from './bytes/facts.js'
 import type { LayerFiles } from './bytes/layer-files.js'
+import { layerIdentity } from './bytes/layer-identity.js'
 import { buildFailureKind } from './failure.js'
 import { readImageArchive, type ImageArchive } from './image-archive.js'
 import { condaMarkersOf } from './image-conda.js'
@@ -167,14 +168,15 @@ export async function measureImage(
 
 /**
  * What an image holds, whoever built it: its size, layers (tied to the Dockerfile's lines when there is an analysis),
- * compressed sizes, conda markers and the facts the byte findings read, from one pass over its archive.
+ * compressed sizes, conda markers and the facts the byte findings read, from one pass over its archive. With
+ * `byLayer` (an image measured without a Dockerfile), the facts name each layer by its number and history instead.
  */
 export async function measureImageContent(
   engine: Engine,
   variant: Variant,
   analysis: Analysis | undefined,
   last: Pick<BuiltImage, 'imageId' | 'tag'>,
-  options: Pick<BuildOptions, 'secrets' | 'store' | 'compressedSizes'>
+  options: Pick<BuildOptions, 'secrets' | 'store' | 'compressedSizes'> & { byLayer?: boolean }
 ): Promise<Pick<Measurement, 'image' | 'conda'>> {
   const redact = redactorFor(sensitiveArgs(variant), options.secrets)
   const details = await engine.inspectImage(last.imageId, options.store, last.tag)
@@ -195,7 +197,7 @@ export async function measureImageContent(
   const classic = options.store === 'overlay2'
   const conda = condaMarkersOf(archive.filesystem, archive.config)
   const carriesConda = conda.prefixes.length + conda.commandsOnPath.length + conda.envNames.length > 0
-  const { byteFacts, contents } = imageBytesOf(layerFiles(archive, layers))
+  const { byteFacts, contents } = imageBytesOf(layerFiles(archive, layers, options.byLayer ?? false))
   return {
     image: {
       id: last.imageId,
@@ -289,8 +291,11 @@ function measuredLayers(
   })
 }
 
-/** Each layer's content with the instruction that made it and its compression ratio, for the byte rules. */
-function layerFiles(archive: ImageArchive, layers: Layer[]): LayerFiles[] {
+/**
+ * Each layer's content with the instruction that made it and its compression ratio, for the byte rules; `byLayer`,
+ * each named by its number and history entry, as there is no Dockerfile.
+ */
+function layerFiles(archive: ImageArchive, layers: Layer[], byLayer: boolean): LayerFiles[] {
   const withContent = layers.filter((layer) => layer.diffId)
   const ratioOf = (compressed: number | undefined, size: number): number | undefined =>
     compressed !== undefined && size > 0 ? compressed / size : undefined
@@ -302,10 +307,12 @@ function layerFiles(archive: ImageArchive, layers: Layer[]): LayerFiles[] {
     ) ?? 1
   return archive.contents.map((content, index) => {
     const layer = withContent[index] as Layer | undefined
-    const instruction = layer?.instruction
+    const instruction = byLayer
+      ? layerIdentity(layer?.createdBy ?? '', index + 1)
+      : layer?.instruction && { line: layer.instruction.line, keyword: keywordOf(layer.instruction.text) }
     return {
       ...content,
-      ...(instruction ? { instruction: { line: instruction.line, keyword: keywordOf(instruction.text) } } : {}),
+      ...(instruction ? { instruction } : {}),
       compressionRatio: (layer && ratioOf(layer.compressedBytes, layer.sizeBytes)) ?? imageRatio
     }
   })

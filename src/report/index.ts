@@ -131,14 +131,28 @@ function lineUrl(blobBase: string, file: string, line: number): string {
   return `${blobBase}/${file.split('/').map(encode).join('/')}${line > 0 ? `#L${line}` : ''}`
 }
 
-/** `file:line` in code, linked to the line when a base URL for blobs is known. */
-export function locationText(finding: Pick<Finding, 'file' | 'line'>, blobBase?: string, label?: string): string {
-  const text = code(label ?? (finding.line > 0 ? `${finding.file}:${finding.line}` : finding.file))
+/**
+ * `file:line` in code, linked to the line when a base URL for blobs is known; `image layer 4` for a finding in an
+ * image inspected without a Dockerfile.
+ */
+export function locationText(
+  finding: Pick<Finding, 'file' | 'line' | 'layer'>,
+  blobBase?: string,
+  label?: string
+): string {
+  const place =
+    finding.layer !== undefined
+      ? `${finding.file} layer ${finding.layer}`
+      : finding.line > 0
+        ? `${finding.file}:${finding.line}`
+        : finding.file
+  const text = code(label ?? place)
   return blobBase ? `[${text}](${lineUrl(blobBase, finding.file, finding.line)})` : text
 }
 
 function bySeverityThenPlace(a: Finding, b: Finding): number {
-  return severityRank(b.severity) - severityRank(a.severity) || a.file.localeCompare(b.file) || a.line - b.line
+  const place = a.file.localeCompare(b.file) || a.line - b.line || (a.layer ?? 0) - (b.layer ?? 0)
+  return severityRank(b.severity) - severityRank(a.severity) || place
 }
 
 function renderFinding(finding: VariantFinding, blobBase?: string, withFix = true): string {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Log, ReportingDescriptor, Result, Suppression as SarifSuppression } from 'sarif'
+import type { Log, LogicalLocation, ReportingDescriptor, Result, Suppression as SarifSuppression } from 'sarif'
 import {
   RULE_IDS,
   type Comparison,
@@ -130,6 +130,18 @@ function fingerprintOf(finding: Finding, variant: string): string {
     .digest('hex')
 }
 
+/**
+ * The layers an image's finding names when it was inspected without a Dockerfile: its `file` is then the image, and
+ * the line the physical location needs is no line of it.
+ */
+function layerLocations(finding: Finding, variant: string): LogicalLocation[] {
+  return (finding.layers ?? [finding.layer!]).map((layer) => ({
+    name: `layer ${layer}`,
+    fullyQualifiedName: `${variant} layer ${layer}`,
+    kind: 'layer'
+  }))
+}
+
 const SARIF_SUPPRESSIONS: Record<Suppression['by'], { kind: SarifSuppression.kind; justification: string }> = {
   comment: { kind: 'inSource', justification: 'A `# slimcheck ignore` comment on its instruction accepts it.' },
   config: { kind: 'external', justification: "The variant's `ignore` list in the slimcheck config accepts it." }
@@ -171,7 +183,8 @@ export function renderSarif(report: Report, options: SarifOptions): Log {
             artifactLocation: { uri: uriOf(`${prefix}${finding.file}`), uriBaseId: '%SRCROOT%' },
             // A finding about the whole file (line 0) points at its first line: code scanning needs a line.
             region: { startLine: Math.max(1, finding.line) }
-          }
+          },
+          ...(finding.layer === undefined ? {} : { logicalLocations: layerLocations(finding, variant.name) })
         }
       ],
       partialFingerprints: { 'slimcheckFinding/v1': fingerprintOf(finding, variant.name) },

@@ -45,7 +45,11 @@ const STORES: ImageStore[] = ['overlay2', 'containerd']
 export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
   definitions: {
     status: { enum: ['built', 'failed', 'skipped'] },
-    instruction: { properties: { line: NUMBER, keyword: STRING }, ...OPEN },
+    instruction: {
+      properties: { line: NUMBER, keyword: STRING },
+      optionalProperties: { layer: NUMBER, text: STRING },
+      ...OPEN
+    },
     packageGroup: {
       properties: {
         count: NUMBER,
@@ -81,6 +85,8 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
       },
       optionalProperties: {
         lines: { elements: NUMBER },
+        layer: NUMBER,
+        layers: { elements: NUMBER },
         bytes: NUMBER,
         compressedBytes: NUMBER,
         suppressed: {
@@ -162,8 +168,8 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
                       },
                       optionalProperties: {
                         path: STRING,
-                        writer: { properties: { line: NUMBER, keyword: STRING }, ...OPEN },
-                        remover: { properties: { line: NUMBER, keyword: STRING }, ...OPEN },
+                        writer: { ref: 'instruction' },
+                        remover: { ref: 'instruction' },
                         removal: { enum: ['deleted', 'overwritten', 'deleted or overwritten'] },
                         packages: { elements: { properties: { name: STRING, bytes: NUMBER }, ...OPEN } },
                         packageCount: NUMBER

@@ -78,11 +78,22 @@ function columns(header: string[], rows: Cell[][], paint: Paint): string[] {
   return [paint.bold(line(header.map((text) => ({ text })))), ...rows.map(line)]
 }
 
+/** `Dockerfile:4`, or `my/app:1 layer 4` for an image inspected without a Dockerfile. */
+function place(finding: VariantFinding): string {
+  return finding.layer === undefined
+    ? `${term(finding.file)}:${finding.line}`
+    : `${term(finding.file)} layer ${finding.layer}`
+}
+
+function byPlace(a: VariantFinding, b: VariantFinding): number {
+  return a.file.localeCompare(b.file) || a.line - b.line || (a.layer ?? 0) - (b.layer ?? 0)
+}
+
 function findingLines(findings: VariantFinding[], paint: Paint): string[] {
   const colour = { error: paint.red, warning: paint.yellow, info: paint.dim }
-  const sorted = [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
+  const sorted = [...findings].sort(byPlace)
   return sorted.flatMap((finding) => [
-    `  ${term(finding.file)}:${finding.line} ${colour[finding.severity](finding.severity)} ${finding.rule} [${term(finding.variant)}] ${term(finding.message)}`,
+    `  ${place(finding)} ${colour[finding.severity](finding.severity)} ${finding.rule} [${term(finding.variant)}] ${term(finding.message)}`,
     `    fix: ${term(finding.fix)}`
   ])
 }
@@ -90,13 +101,13 @@ function findingLines(findings: VariantFinding[], paint: Paint): string[] {
 /** The suppressed findings apart and dim, each with what suppressed it and why. */
 function suppressedLines(findings: VariantFinding[], paint: Paint): string[] {
   if (!findings.length) return []
-  const sorted = [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)
+  const sorted = [...findings].sort(byPlace)
   const lines = sorted.flatMap((finding) => {
     const { by, reason } = finding.suppressed!
     const why = reason ? `: ${term(reason)}` : ''
     return [
       paint.dim(
-        `  ${term(finding.file)}:${finding.line} ${finding.severity} ${finding.rule} [${term(finding.variant)}] ${term(finding.message)}`
+        `  ${place(finding)} ${finding.severity} ${finding.rule} [${term(finding.variant)}] ${term(finding.message)}`
       ),
       paint.dim(`    suppressed by ${SUPPRESSED_BY[by]}${why}`)
     ]

@@ -3,6 +3,7 @@ import type { ByteFact, ByteRuleId, FactInstruction, ImageContents } from '../..
 import { pathGroups, type PathGroup } from './caches.js'
 import { contentsOf } from './contents.js'
 import type { LayerFiles } from './layer-files.js'
+import { instructionKey } from './layer-identity.js'
 import { commonDirOf, replayLayers, type Removal, type Replay } from './replay.js'
 import { installedInImage, isToolchainPackage, type InstalledPackage } from './toolchain.js'
 
@@ -45,7 +46,7 @@ function pathFacts(
   const facts = new Map<string, ByteFact & { estimate: number }>()
   for (const group of groups) {
     const by = writer(group.layer)
-    const key = [group.kind, group.path, by.writer?.line ?? 'base'].join('\u0000')
+    const key = [group.kind, group.path, instructionKey(by.writer)].join('\u0000')
     const fact = facts.get(key) ?? {
       rule: group.rule,
       kind: group.kind,
@@ -78,7 +79,7 @@ function deadBytes(
     const rewritten = remover.keyword === 'RUN' ? removal.rewrittenBytes : 0
     const overwritten = removal.overwrittenBytes + removal.rewrittenBytes - rewritten
     const dead = removal.deletedBytes + overwritten
-    const key = `${layers[removal.writer].instruction?.line ?? 'base'}>${remover.line}`
+    const key = `${instructionKey(layers[removal.writer].instruction)}>${instructionKey(remover)}`
     const group = groups.get(key) ?? {
       ...removal,
       deletedBytes: 0,
@@ -128,7 +129,7 @@ function toolchain(
 ): ByteFact[] {
   const byWriter = new Map<string, InstalledPackage[]>()
   for (const item of packages) {
-    const key = String(writer(item.layer).writer?.line ?? 'base')
+    const key = instructionKey(writer(item.layer).writer)
     byWriter.set(key, [...(byWriter.get(key) ?? []), item])
   }
   return [...byWriter.values()].map((items) => {

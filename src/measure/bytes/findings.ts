@@ -1,4 +1,7 @@
-/** Byte facts over the threshold as findings: the bytes, the lines that wrote (and removed) them, and the fix. */
+/**
+ * Byte facts over the threshold as findings: the bytes, the lines that wrote (and removed) them, and the fix. An image
+ * measured without a Dockerfile has its layers named instead: layer 4 (`RUN make`).
+ */
 import { suppress } from '../../analyze/suppress.js'
 import type { ByteThreshold } from '../../config.js'
 import { humanBytes } from '../../format.js'
@@ -20,14 +23,12 @@ export function byteFindings(facts: ByteFact[], context: ByteFindingContext): Fi
   return facts
     .filter((fact) => fact.bytes > 0 && fact.bytes >= floor)
     .map((fact) => {
-      const lines = linesOf(fact, context.fromLine)
       const { message, fix } = TEXTS[fact.rule](fact, context.fromLine)
       return {
         rule: fact.rule,
         severity: 'warning',
         file: context.file,
-        line: lines[0],
-        ...(lines.length > 1 ? { lines } : {}),
+        ...placesOf(fact, context.fromLine),
         bytes: fact.bytes,
         compressedBytes: fact.compressedBytes,
         message,
@@ -37,7 +38,17 @@ export function byteFindings(facts: ByteFact[], context: ByteFindingContext): Fi
     })
 }
 
-/** The writing line, then the removing one; a base image's bytes are at the line that removed them, or at FROM. */
+/**
+ * The writing line, then the removing one; a base image's bytes are at the line that removed them, or at FROM. Named
+ * layers are no Dockerfile lines: the finding has line 0 and the layers instead.
+ */
+function placesOf(fact: ByteFact, fromLine: number): Pick<Finding, 'line' | 'lines' | 'layer' | 'layers'> {
+  const named = [fact.writer, fact.remover].flatMap((instruction) => instruction?.layer ?? [])
+  if (named.length) return { line: 0, layer: named[0], ...(named.length > 1 ? { layers: named } : {}) }
+  const lines = linesOf(fact, fromLine)
+  return { line: lines[0], ...(lines.length > 1 ? { lines } : {}) }
+}
+
 function linesOf(fact: ByteFact, fromLine: number): number[] {
   if (fact.writer) return fact.remover ? [fact.writer.line, fact.remover.line] : [fact.writer.line]
   if (fact.remover) return fromLine ? [fact.remover.line, fromLine] : [fact.remover.line]
@@ -49,13 +60,21 @@ type Texts = (fact: ByteFact, fromLine: number) => { message: string; fix: strin
 const size = (fact: ByteFact): string =>
   `${humanBytes(fact.bytes)} (about ${humanBytes(fact.compressedBytes)} compressed)`
 const saves = (fact: ByteFact): string => `saves ${humanBytes(fact.bytes)}`
-const at = (instruction: FactInstruction): string => `line ${instruction.line} (${instruction.keyword})`
+/** line 4, or layer 4. */
+const place = (instruction: FactInstruction): string =>
+  instruction.layer === undefined ? `line ${instruction.line}` : `layer ${instruction.layer}`
+/** line 4 (RUN), or layer 4 (`RUN make`) with the instruction its history records. */
+const at = (instruction: FactInstruction): string => {
+  if (instruction.layer === undefined) return `line ${instruction.line} (${instruction.keyword})`
+  return instruction.text ? `layer ${instruction.layer} (\`${instruction.text}\`)` : `layer ${instruction.layer}`
+}
+const capitalized = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}`
 const copied = (instruction: FactInstruction | undefined): boolean =>
   instruction?.keyword === 'COPY' || instruction?.keyword === 'ADD'
 const baseFix = (fact: ByteFact): string =>
   `Removing them in a later layer saves nothing: the base image's layer still holds them. A base image without them, or a multi-stage build that copies only what runs into a smaller base, ${saves(fact)}.`
 const contextFix = (fact: ByteFact, what: string): string =>
-  `Leave ${what} out of the build context (\`.dockerignore\`) or out of the ${fact.writer!.keyword} at line ${fact.writer!.line}: ${saves(fact)}.`
+  `Leave ${what} out of the build context (\`.dockerignore\`) or out of the ${fact.writer!.keyword} at ${place(fact.writer!)}: ${saves(fact)}.`
 
 /** How to leave each cache out of the layer that fills it. */
 const CLEAN: Record<string, string> = {
@@ -108,7 +127,8 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
         message: `${size(fact)} of the base image's files${under} are ${fact.removal} at ${at(remover)} but still shipped: a later layer only hides them.`,
         fix: baseFix(fact)
       }
-    const message = `${size(fact)}${under} written at ${at(fact.writer)} and ${fact.removal} at ${at(remover)} are still shipped in the layer of line ${fact.writer.line}.`
+    const shipped = fact.writer.layer === undefined ? `the layer of line ${fact.writer.line}` : place(fact.writer)
+    const message = `${size(fact)}${under} written at ${at(fact.writer)} and ${fact.removal} at ${at(remover)} are still shipped in ${shipped}.`
     if (copied(fact.writer))
       return {
         message,
@@ -116,7 +136,7 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
       }
     return {
       message,
-      fix: `Remove them in the same RUN that writes them (line ${fact.writer.line}), use a cache or bind mount, or write them in a builder stage: ${saves(fact)}.`
+      fix: `Remove them in the same RUN that writes them (${place(fact.writer)}), use a cache or bind mount, or write them in a builder stage: ${saves(fact)}.`
     }
   },
   'metadata-rewrite': (fact) => {
@@ -131,8 +151,8 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
     return {
       message: `${size(fact)}${under} written at ${at(fact.writer)} are ${rewritten}: the image holds them twice.`,
       fix: copied(fact.writer)
-        ? `Set owner and mode as the files are copied (\`${fact.writer.keyword} --chown=…\`, \`--chmod=…\`) and drop them from line ${remover.line}: ${saves(fact)}.`
-        : `Set owner and mode in the RUN that writes the files (line ${fact.writer.line}): ${saves(fact)}.`
+        ? `Set owner and mode as the files are copied (\`${fact.writer.keyword} --chown=…\`, \`--chmod=…\`) and drop them from ${place(remover)}: ${saves(fact)}.`
+        : `Set owner and mode in the RUN that writes the files (${place(fact.writer)}): ${saves(fact)}.`
     }
   },
   'build-toolchain': (fact, fromLine) => {
@@ -145,7 +165,7 @@ const TEXTS: Record<ByteFact['rule'], Texts> = {
         fix: `Build in a builder stage from this base, and start the final stage from a runtime base (a \`-slim\` variant) that the build's output is copied into: ${saves(fact)}.`
       }
     return {
-      message: `Line ${fact.writer.line} (${fact.writer.keyword}) installs a build toolchain that ships in the image, ${what}.`,
+      message: `${capitalized(at(fact.writer))} installs a build toolchain that ships in the image, ${what}.`,
       fix: `Install and build in a builder stage, and copy only the build's output into the final stage: ${saves(fact)}.`
     }
   }

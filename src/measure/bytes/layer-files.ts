@@ -2,7 +2,7 @@
 import type { FactInstruction } from '../../types.js'
 
 export interface LayerFiles {
-  /** The Dockerfile instruction that made the layer; absent for the base image's layers. */
+  /** The Dockerfile instruction that made the layer (without a Dockerfile: the layer); absent for the base's layers. */
   instruction?: FactInstruction
   /** Paths without the leading slash; `size` is a regular file's bytes, 0 for anything else. */
   entries: { name: string; size: number }[]
