@@ -147,14 +147,17 @@ export interface ImageContents {
   directoriesOmittedBelow?: number
 }
 
-export type PackageManager = 'dpkg' | 'apk'
+/** `python`: a wheel's `*.dist-info`; `conda`: a `conda-meta` record. */
+export type PackageManager = 'dpkg' | 'apk' | 'python' | 'conda'
 
 export interface ImagePackage {
   manager: PackageManager
   name: string
   version: string
-  /** The installed size the database states. */
+  /** The installed size the database or metadata states (conda before 4.3: its files' bytes in the image). */
   bytes: number
+  /** Python and conda: the site-packages directory or conda environment it is installed in. Untrusted text. */
+  prefix?: string
 }
 
 export interface DirectoryBytes {
@@ -376,6 +379,8 @@ export interface LayerChange {
 export interface PackageChange {
   manager: PackageManager
   name: string
+  /** Python and conda: where it is installed (the same package in two environments is two packages). */
+  prefix?: string
   /** The version on each side that has the package. */
   before?: string
   after?: string

@@ -20,6 +20,7 @@ function layer(
     opaqueDirs: [],
     compressionRatio: 0.5,
     packageDatabases: {},
+    languagePackages: {},
     ...(line ? { instruction: { line, keyword } } : {}),
     ...rest
   }

@@ -66,9 +66,9 @@ function packageLines(packages: NonNullable<VariantComparison['contents']>['pack
 }
 
 function lineText(writer: FactInstruction | undefined, dockerfile: string, blobBase: string | undefined): string {
-  return writer
-    ? `line ${locationText({ file: dockerfile, line: writer.line }, blobBase, String(writer.line))}`
-    : 'the base image'
+  if (!writer) return 'the base image'
+  if (writer.layer !== undefined && !writer.line) return `layer ${writer.layer}`
+  return `line ${locationText({ file: dockerfile, line: writer.line }, blobBase, String(writer.line))}`
 }
 
 /** The line that wrote most of a directory: the base image, which the pull request did not change, is not named. */

@@ -12,6 +12,7 @@ import {
   type FactInstruction,
   type Finding,
   type ImageStore,
+  type PackageManager,
   type PackageChangeGroup,
   type PolicyViolation,
   type Report,
@@ -41,6 +42,7 @@ const BOOLEAN = { type: 'boolean' } as const
 const STRINGS = { elements: STRING }
 const OPEN = { additionalProperties: true } as const
 const STORES: ImageStore[] = ['overlay2', 'containerd']
+const MANAGERS: PackageManager[] = ['dpkg', 'apk', 'python', 'conda']
 
 export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
   definitions: {
@@ -56,8 +58,8 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
         delta: NUMBER,
         largest: {
           elements: {
-            properties: { manager: { enum: ['dpkg', 'apk'] }, name: STRING, delta: NUMBER },
-            optionalProperties: { before: STRING, after: STRING },
+            properties: { manager: { enum: MANAGERS }, name: STRING, delta: NUMBER },
+            optionalProperties: { prefix: STRING, before: STRING, after: STRING },
             ...OPEN
           }
         }
@@ -182,11 +184,12 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
                       packages: {
                         elements: {
                           properties: {
-                            manager: { enum: ['dpkg', 'apk'] },
+                            manager: { enum: MANAGERS },
                             name: STRING,
                             version: STRING,
                             bytes: NUMBER
                           },
+                          optionalProperties: { prefix: STRING },
                           ...OPEN
                         }
                       },

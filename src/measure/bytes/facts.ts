@@ -1,5 +1,6 @@
 /** What the byte rules find in an image's layers, before any threshold: stored with the measurement. */
 import type { ByteFact, ByteRuleId, FactInstruction, ImageContents } from '../../types.js'
+import type { FilesystemEntry } from '../image-archive.js'
 import { pathGroups, type PathGroup } from './caches.js'
 import { contentsOf } from './contents.js'
 import type { LayerFiles } from './layer-files.js'
@@ -12,11 +13,19 @@ const FACTS_PER_RULE = 20
 /** Toolchain packages named per fact, largest first. */
 const PACKAGES_NAMED = 8
 
-/** The byte facts and the contents of an image, from one replay of its layers. */
-export function imageBytesOf(layers: LayerFiles[]): { byteFacts: ByteFact[]; contents: ImageContents } {
+/** The byte facts, the contents and the final filesystem of an image, from one replay of its layers. */
+export function imageBytesOf(layers: LayerFiles[]): {
+  byteFacts: ByteFact[]
+  contents: ImageContents
+  filesystem: FilesystemEntry[]
+} {
   const replay = replayLayers(layers)
   const installed = installedInImage(layers)
-  return { byteFacts: byteFactsOf(layers, replay, installed), contents: contentsOf(layers, replay.kept, installed) }
+  return {
+    byteFacts: byteFactsOf(layers, replay, installed),
+    contents: contentsOf(layers, replay.kept, replay.has, installed),
+    filesystem: replay.filesystem()
+  }
 }
 
 function byteFactsOf(layers: LayerFiles[], replay: Replay, installed: InstalledPackage[]): ByteFact[] {
