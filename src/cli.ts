@@ -62,7 +62,7 @@ Usage:
                     [--byte-findings-threshold T] [--platform P]
       The image pass of run for images the engine holds, built by anything (pulled first when it does not
       hold them, with the Docker CLI's registry credentials): sizes, layers, compressed sizes, conda in the
-      image and the byte findings, which name no Dockerfile line.
+      image and the byte findings, which name layers (layer 4: the instruction its history records).
   slimcheck merge REPORT... [-f text|markdown|json|sarif] [-o FILE] [--report-path FILE] [--fail-on LIST]
                   [--fail-on-inherited] [--max-size-increase L] [--max-build-time-increase P] [--max-size B]
                   [--size-metric uncompressed|compressed] [--size-noise-threshold L]

@@ -139,8 +139,10 @@ export interface ImageMeasurement {
 }
 
 export interface ImageContents {
-  /** The packages dpkg's and apk's databases list as installed (names and versions: untrusted text). */
+  /** The installed packages the image's databases and metadata list (names and versions: untrusted text). */
   packages: ImagePackage[]
+  /** Where packages were looked for; absent in reports of slimcheck before Python and conda (dpkg and apk only). */
+  packageSources?: PackageManager[]
   /** The largest directories, three levels deep, by the bytes of the files the image keeps under them. */
   directories: DirectoryBytes[]
   /** Set when smaller directories were left out: none of them holds more bytes than this. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { imageBytesOf } from '../../src/measure/bytes/facts.js'
 import type { LayerFiles } from '../../src/measure/bytes/layer-files.js'
 import { installedPackages } from '../../src/measure/bytes/package-db.js'
+import { replayLayers } from '../../src/measure/bytes/replay.js'
 import { isToolchainPackage } from '../../src/measure/bytes/toolchain.js'
 import type { ByteFact } from '../../src/types.js'
 
@@ -101,6 +102,16 @@ describe('dead bytes', () => {
       layer({ 'opt/x': 10 }, { line: 3 })
     ])
     expect(facts).toEqual([expect.objectContaining({ path: '/opt/x', removal: 'overwritten', bytes: 5 * MB })])
+  })
+
+  it('hides what a directory held when a symbolic link takes its place, for the conda check too', () => {
+    const lower = layer({ 'opt/conda': 0, 'opt/conda/bin/conda': 2 * MB, 'opt/conda/conda-meta': 0 }, { line: 2 })
+    const upper: LayerFiles = { ...layer({}, { line: 3 }), entries: [{ name: 'opt/conda', size: 0, link: '/usr' }] }
+    const replay = replayLayers([lower, upper])
+    expect(replay.filesystem()).toEqual([{ name: 'opt/conda', size: 0, link: '/usr' }])
+    expect(byteFactsOf([lower, upper])).toEqual([
+      expect.objectContaining({ rule: 'dead-bytes', path: '/opt/conda/bin', removal: 'overwritten', bytes: 2 * MB })
+    ])
   })
 
   it('keeps a directory listed again by a later layer, and its files', () => {

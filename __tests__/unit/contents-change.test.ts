@@ -8,13 +8,15 @@ const dpkg = (name: string, version: string, bytes: number): ImagePackage => ({ 
 describe('packages', () => {
   it('lists what was added, removed and changed in version, largest first, with their installed bytes', () => {
     const changes = diffPackages(
-      [dpkg('python3', '3.11.2', 500), dpkg('wget', '1.21', 900), dpkg('bash', '5.2', 7000)],
-      [
-        dpkg('python3', '3.11.4', 650),
-        dpkg('curl', '7.88', 500),
-        dpkg('libcurl4', '7.88', 900),
-        dpkg('bash', '5.2', 7000)
-      ]
+      { packages: [dpkg('python3', '3.11.2', 500), dpkg('wget', '1.21', 900), dpkg('bash', '5.2', 7000)] },
+      {
+        packages: [
+          dpkg('python3', '3.11.4', 650),
+          dpkg('curl', '7.88', 500),
+          dpkg('libcurl4', '7.88', 900),
+          dpkg('bash', '5.2', 7000)
+        ]
+      }
     )
     expect(changes).toEqual({
       added: {
@@ -35,9 +37,12 @@ describe('packages', () => {
   })
 
   it('tells a dpkg package from an apk one of the same name, and says nothing without databases', () => {
-    const changes = diffPackages([dpkg('zlib', '1', 10)], [{ manager: 'apk', name: 'zlib', version: '1', bytes: 10 }])
+    const changes = diffPackages(
+      { packages: [dpkg('zlib', '1', 10)] },
+      { packages: [{ manager: 'apk', name: 'zlib', version: '1', bytes: 10 }] }
+    )
     expect([changes?.added.count, changes?.removed.count]).toEqual([1, 1])
-    expect(diffPackages([], [])).toBeUndefined()
+    expect(diffPackages({ packages: [] }, { packages: [] })).toBeUndefined()
   })
 })
 

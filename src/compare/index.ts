@@ -218,7 +218,7 @@ export function compareVariant(
 
 function contentsChange(before: ImageMeasurement, after: ImageMeasurement): VariantComparison['contents'] {
   if (!before.contents || !after.contents) return undefined
-  const packages = diffPackages(before.contents.packages, after.contents.packages)
+  const packages = diffPackages(before.contents, after.contents)
   return { ...(packages ? { packages } : {}), directories: diffDirectories(before.contents, after.contents) }
 }
 

@@ -1,14 +1,34 @@
 /** The packages a pull request added, removed and changed in an image, from both sides' package databases. Pure. */
-import type { ImagePackage, PackageChange, PackageChangeGroup, ContentsChange } from '../types.js'
+import { normalizedPackageName } from '../package-names.js'
+import type {
+  ContentsChange,
+  ImageContents,
+  ImagePackage,
+  PackageChange,
+  PackageChangeGroup,
+  PackageManager
+} from '../types.js'
 
 /** Packages named per group, largest first; the counts and totals cover all of them. */
 const PACKAGES_NAMED = 10
 
-export function diffPackages(before: ImagePackage[], after: ImagePackage[]): ContentsChange['packages'] {
-  if (!before.length && !after.length) return undefined
-  const key = (item: ImagePackage): string => [item.manager, item.prefix ?? '', item.name].join('\u0000')
-  const was = new Map(before.map((item) => [key(item), item]))
-  const now = new Map(after.map((item) => [key(item), item]))
+/** What a report from before Python and conda packages looked for. */
+const EARLIER_SOURCES: PackageManager[] = ['dpkg', 'apk']
+
+/**
+ * Packages are compared where both sides looked for them: against a report that did not read Python or conda
+ * packages, none of them counts as added. Python names compare in their normal form (`Jinja2` is `jinja2`).
+ */
+export function diffPackages(
+  before: Pick<ImageContents, 'packages' | 'packageSources'>,
+  after: Pick<ImageContents, 'packages' | 'packageSources'>
+): ContentsChange['packages'] {
+  const afterSources = after.packageSources ?? EARLIER_SOURCES
+  const both = new Set((before.packageSources ?? EARLIER_SOURCES).filter((source) => afterSources.includes(source)))
+  const [was, now] = [before.packages, after.packages].map(
+    (items) => new Map(items.filter((item) => both.has(item.manager)).map((item) => [keyOf(item), item]))
+  )
+  if (!was.size && !now.size) return undefined
   const added: PackageChange[] = []
   const removed: PackageChange[] = []
   const changed: PackageChange[] = []
@@ -22,6 +42,11 @@ export function diffPackages(before: ImagePackage[], after: ImagePackage[]): Con
   for (const [id, item] of was)
     if (!now.has(id)) removed.push({ ...identity(item), before: item.version, delta: -item.bytes })
   return { added: group(added), removed: group(removed), changed: group(changed) }
+}
+
+function keyOf(item: ImagePackage): string {
+  const name = item.manager === 'python' || item.manager === 'conda' ? normalizedPackageName(item.name) : item.name
+  return [item.manager, item.prefix ?? '', name].join('\u0000')
 }
 
 function identity(item: ImagePackage): Pick<PackageChange, 'manager' | 'name' | 'prefix'> {

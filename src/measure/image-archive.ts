@@ -58,8 +58,11 @@ export interface LayerContent {
   opaqueDirs: string[]
   /** The package databases the layer writes (dpkg's status, apk's installed), by path, when not too large to read. */
   packageDatabases: Record<string, string>
-  /** The Python and conda packages whose metadata the layer writes, by the metadata file's path. */
-  languagePackages: Record<string, LanguagePackage>
+  /**
+   * The Python and conda packages whose metadata the layer writes, by the metadata file's path; null where the layer
+   * writes a metadata file that cannot be read (too large, or not what the installer writes).
+   */
+  languagePackages: Record<string, LanguagePackage | null>
 }
 
 export interface ReadOptions {
@@ -216,7 +219,8 @@ async function countLayer(
       layer.symlinkBytes += Buffer.byteLength(header.linkname ?? '')
       layer.entries.push({ name, size: 0, link: header.linkname ?? '' })
     } else layer.entries.push({ name, size: 0 })
-    const read = header.type === 'file' ? metadataReader(layer, name, header.size ?? 0) : undefined
+    const regular = header.type === 'file' || header.type === 'contiguous-file'
+    const read = regular ? metadataReader(layer, name, header.size ?? 0) : undefined
     if (read) {
       const parts: Buffer[] = []
       body.on('data', (chunk) => void parts.push(chunk as Buffer))
@@ -247,10 +251,19 @@ async function countLayer(
 function metadataReader(layer: BlobLayer, name: string, size: number): ((text: string) => void) | undefined {
   if (PACKAGE_DATABASES.includes(name))
     return size <= PACKAGE_DATABASE_LIMIT ? (text) => void (layer.packageDatabases[name] = text) : undefined
-  if (size > LANGUAGE_METADATA_LIMIT || !isLanguageMetadata(name)) return undefined
+  if (!isLanguageMetadata(name)) return undefined
+  if (size > LANGUAGE_METADATA_LIMIT) {
+    layer.languagePackages[name] = null
+    return undefined
+  }
   return (text) => {
-    const found = languagePackageOf(name, text)
-    if (found) layer.languagePackages[name] = found
+    let found: LanguagePackage | undefined
+    try {
+      found = languagePackageOf(name, text)
+    } catch {
+      found = undefined
+    }
+    layer.languagePackages[name] = found ?? null
   }
 }
 

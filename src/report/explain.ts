@@ -41,12 +41,16 @@ const ECOSYSTEM: Record<PackageChange['manager'], string> = {
   conda: ' (conda)'
 }
 
-/** `curl` +0.5 MB, `numpy` (Python) +38 MB, …: each package with its installed bytes. */
-function packageList(group: PackageChangeGroup, withVersions: boolean): string {
+/**
+ * `curl` +0.5 MB, `numpy` (Python) +38 MB, …: each package with its installed bytes, and where it is installed when
+ * the same name is listed twice (a Python upgrade moves every package to a new site-packages).
+ */
+function packageList(group: PackageChangeGroup, withVersions: boolean, twice: Set<string>): string {
   const named = group.largest.slice(0, PACKAGES_NAMED).map((change: PackageChange) => {
     const version =
       withVersions && change.before && change.after ? ` ${code(`${change.before} → ${change.after}`)}` : ''
-    return `${code(change.name)}${ECOSYSTEM[change.manager]}${version} ${signedBytes(change.delta)}`
+    const where = change.prefix && twice.has(change.name) ? ` in ${code(change.prefix)}` : ''
+    return `${code(change.name)}${ECOSYSTEM[change.manager]}${where}${version} ${signedBytes(change.delta)}`
   })
   const more = group.count - named.length
   return `${named.join(', ')}${more > 0 ? `, and ${more} more` : ''}`
@@ -54,9 +58,13 @@ function packageList(group: PackageChangeGroup, withVersions: boolean): string {
 
 function packageLines(packages: NonNullable<VariantComparison['contents']>['packages']): string[] {
   if (!packages) return []
+  const listed = [packages.added, packages.removed, packages.changed].flatMap((group) =>
+    group.largest.slice(0, PACKAGES_NAMED).map((change) => change.name)
+  )
+  const twice = new Set(listed.filter((name, index) => listed.indexOf(name) !== index))
   const line = (label: string, group: PackageChangeGroup, withVersions = false): string =>
     group.count
-      ? `- ${label} ${group.count} package${group.count > 1 ? 's' : ''}, ${signedBytes(group.delta)} installed: ${packageList(group, withVersions)}`
+      ? `- ${label} ${group.count} package${group.count > 1 ? 's' : ''}, ${signedBytes(group.delta)} installed: ${packageList(group, withVersions, twice)}`
       : ''
   return [
     line('Added', packages.added),

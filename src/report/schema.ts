@@ -195,7 +195,10 @@ export const REPORT_SCHEMA: JTDSchemaType<ReportDocument, Definitions> = {
                       },
                       directories: { elements: { ref: 'directory' } }
                     },
-                    optionalProperties: { directoriesOmittedBelow: NUMBER },
+                    optionalProperties: {
+                      directoriesOmittedBelow: NUMBER,
+                      packageSources: { elements: { enum: MANAGERS } }
+                    },
                     ...OPEN
                   }
                 },

@@ -2,13 +2,16 @@
  * What an image holds, for explaining its size: the installed packages (the system's, Python's and conda's) and the
  * largest directories.
  */
-import type { DirectoryBytes, ImageContents, ImagePackage } from '../../types.js'
+import path from 'node:path'
+import type { DirectoryBytes, ImageContents, ImagePackage, PackageManager } from '../../types.js'
+import { normalizedPackageName } from '../../package-names.js'
 import type { LanguagePackage } from './language-packages.js'
 import type { LayerFiles } from './layer-files.js'
 import { DPKG_STATUS } from './package-db.js'
 import type { KeptFile } from './replay.js'
 import type { InstalledPackage } from './toolchain.js'
 
+const PACKAGE_SOURCES: PackageManager[] = ['dpkg', 'apk', 'python', 'conda']
 /** `usr/lib/x86_64-linux-gnu`, `usr/local/lib`, `opt/app/node_modules`: deep enough to name what grew. */
 const DIRECTORY_DEPTH = 3
 /** Directories kept per image, largest first: enough to compare two images, small in the report. */
@@ -33,6 +36,7 @@ export function contentsOf(
   const omitted = all[DIRECTORIES_KEPT]?.bytes
   return {
     packages,
+    packageSources: PACKAGE_SOURCES,
     directories: all.slice(0, DIRECTORIES_KEPT),
     ...(omitted !== undefined ? { directoriesOmittedBelow: omitted } : {})
   }
@@ -72,22 +76,37 @@ function directoryOf(file: string): string {
   return end < 0 ? '' : file.slice(0, end)
 }
 
-/** The Python and conda packages whose metadata the image still holds, as the last layer to write it left it. */
+/**
+ * The Python and conda packages whose metadata the image still holds, as the last layer to write it left it. A conda
+ * package of a Python library also leaves a dist-info in its environment's site-packages: listed once, as conda's.
+ */
 function languagePackages(layers: LayerFiles[], kept: KeptFile[], has: (path: string) => boolean): ImagePackage[] {
-  const latest = new Map<string, LanguagePackage>()
+  const latest = new Map<string, LanguagePackage | null>()
   for (const layer of layers) for (const [path, item] of Object.entries(layer.languagePackages)) latest.set(path, item)
+  const present = [...latest].flatMap(([path, item]) => (item && has(path) ? [item] : []))
+  const conda = present.filter((item) => item.manager === 'conda')
+  const condaPrefixes = [...new Set(conda.map((item) => item.prefix))]
+  const condaNames = new Set(conda.map((item) => `${item.prefix}\u0000${normalizedPackageName(item.name)}`))
+  const condaOwns = (item: LanguagePackage): boolean =>
+    item.manager === 'python' &&
+    condaPrefixes.some(
+      (prefix) =>
+        (!prefix || item.prefix.startsWith(`${prefix}/`)) &&
+        condaNames.has(`${prefix}\u0000${normalizedPackageName(item.name)}`)
+    )
   let keptSizes: Map<string, number> | undefined
-  const sizeInImage = (path: string): number => {
-    keptSizes ??= new Map(kept.map((file) => [file.path, file.size]))
-    return keptSizes.get(path) ?? 0
+  const sizeInImage = (item: LanguagePackage, file: string): number => {
+    keptSizes ??= new Map(kept.map((entry) => [entry.path, entry.size]))
+    const resolved = path.posix.normalize(item.prefix ? `${item.prefix}/${file}` : file).replace(/^(\.\/|\/)+/, '')
+    return keptSizes.get(resolved) ?? 0
   }
-  const packages: ImagePackage[] = []
-  for (const [path, item] of latest) {
-    if (!has(path)) continue
-    const bytes =
-      item.bytes ??
-      (item.files ?? []).reduce((sum, file) => sum + sizeInImage(item.prefix ? `${item.prefix}/${file}` : file), 0)
-    packages.push({ manager: item.manager, name: item.name, version: item.version, bytes, prefix: `/${item.prefix}` })
-  }
-  return packages
+  return present
+    .filter((item) => !condaOwns(item))
+    .map((item) => ({
+      manager: item.manager,
+      name: item.name,
+      version: item.version,
+      bytes: item.unsized.reduce((sum, file) => sum + sizeInImage(item, file), item.bytes),
+      prefix: `/${item.prefix}`
+    }))
 }

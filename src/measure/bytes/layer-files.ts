@@ -16,6 +16,6 @@ export interface LayerFiles {
   compressionRatio: number
   /** The package databases the layer writes (`var/lib/dpkg/status`, `lib/apk/db/installed`), by path. */
   packageDatabases: Record<string, string>
-  /** The Python and conda packages whose metadata the layer writes, by the metadata file's path. */
-  languagePackages: Record<string, LanguagePackage>
+  /** The Python and conda packages whose metadata the layer writes, by path; null where it cannot be read. */
+  languagePackages: Record<string, LanguagePackage | null>
 }

@@ -97,8 +97,8 @@ export function replayLayers(layers: LayerFiles[]): Replay {
       const old = files.get(name)
       if (old === undefined) link(name)
       else if (sizeOf(old) > 0) record(name, old, index, sizeOf(old) === size ? 'rewritten' : 'overwritten')
-      // A directory listed again keeps its content; a file in its place hides it.
-      if (size > 0 && children.has(name)) hideTree(name, index, 'overwritten', true)
+      // A directory listed again keeps its content; a file or a symbolic link in its place hides it.
+      if ((size > 0 || target !== undefined) && children.has(name)) hideTree(name, index, 'overwritten', true)
       files.set(name, size * LAYER_SLOTS + index)
     }
   })
