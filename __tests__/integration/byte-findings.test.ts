@@ -19,6 +19,13 @@ const STATUS = [
   .map(([name, size]) => `Package: ${name}\nStatus: install ok installed\nInstalled-Size: ${size}\nVersion: 1\n`)
   .join('\n')
 
+/** A wheel's RECORD: its own line states no size, so its bytes are counted from the image. */
+const REQUESTS_RECORD = [
+  'requests/api.py,sha256=abc,3000000',
+  'requests-2.31.0.dist-info/METADATA,sha256=def,32',
+  'requests-2.31.0.dist-info/RECORD,,'
+].join('\n')
+
 /** Random bytes: what each line leaves is known to the byte, and compresses to about itself. */
 const FILES = {
   'Dockerfile.bytes': [
@@ -52,11 +59,7 @@ const FILES = {
   ].join('\n'),
   'python/site/requests/api.py': randomBytes(3_000_000),
   'python/site/requests-2.31.0.dist-info/METADATA': 'Name: requests\nVersion: 2.31.0\n',
-  'python/site/requests-2.31.0.dist-info/RECORD': [
-    'requests/api.py,sha256=abc,3000000',
-    'requests-2.31.0.dist-info/METADATA,sha256=def,32',
-    'requests-2.31.0.dist-info/RECORD,,'
-  ].join('\n'),
+  'python/site/requests-2.31.0.dist-info/RECORD': REQUESTS_RECORD,
   'python/site/gone-1.0.dist-info/RECORD': 'gone/__init__.py,sha256=abc,10\n',
   'python/conda/lib/libz.so.1.3': randomBytes(100_000),
   'python/conda/conda-meta/zlib-1.3-h0.json': JSON.stringify({
@@ -133,7 +136,7 @@ describe('byte findings from the shipped image', () => {
         manager: 'python',
         name: 'requests',
         version: '2.31.0',
-        bytes: 3_000_032,
+        bytes: 3_000_032 + REQUESTS_RECORD.length,
         prefix: '/usr/local/lib/python3.12/site-packages'
       },
       { manager: 'conda', name: 'zlib', version: '1.3', bytes: 100_000, prefix: '/opt/conda' }
