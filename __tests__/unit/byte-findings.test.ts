@@ -233,8 +233,10 @@ describe('byte findings', () => {
       expect(renderReportMarkdown(inspectedReport)).toContain('**dead-bytes** in `my/app:1` at `my/app:1 layer 2`:')
       const [result] = renderSarif(inspectedReport, { version: '0.1.0' }).runs[0].results!
       expect(result.locations![0].logicalLocations).toEqual([
-        { name: 'layer 2', fullyQualifiedName: 'my/app:1 layer 2', kind: 'layer' },
-        { name: 'layer 3', fullyQualifiedName: 'my/app:1 layer 3', kind: 'layer' }
+        { name: 'layer 2', fullyQualifiedName: 'my/app:1 layer 2', kind: 'layer' }
+      ])
+      expect(result.relatedLocations).toMatchObject([
+        { id: 1, logicalLocations: [{ name: 'layer 3', fullyQualifiedName: 'my/app:1 layer 3', kind: 'layer' }] }
       ])
     })
   })

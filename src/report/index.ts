@@ -6,11 +6,14 @@ import { humanBytes, humanSeconds, signedBytes } from '../format.js'
 import { sizeTotals, type SizeTotals } from '../compare/index.js'
 import { countedVariants } from './verdict.js'
 import { fitSections, section, type Section } from './fit.js'
+import { layerIdentity } from '../measure/bytes/layer-identity.js'
 import {
   severityRank,
   type Comparison,
   type Finding,
+  type ImageMeasurement,
   type ImagePull,
+  type Layer,
   type Report,
   type Severity,
   type Suppression,
@@ -133,7 +136,7 @@ function lineUrl(blobBase: string, file: string, line: number): string {
 
 /**
  * `file:line` in code, linked to the line when a base URL for blobs is known; `image layer 4` for a finding in an
- * image inspected without a Dockerfile.
+ * image inspected without a Dockerfile, never linked: the image is no file of the repository.
  */
 export function locationText(
   finding: Pick<Finding, 'file' | 'line' | 'layer'>,
@@ -147,7 +150,7 @@ export function locationText(
         ? `${finding.file}:${finding.line}`
         : finding.file
   const text = code(label ?? place)
-  return blobBase ? `[${text}](${lineUrl(blobBase, finding.file, finding.line)})` : text
+  return blobBase && finding.layer === undefined ? `[${text}](${lineUrl(blobBase, finding.file, finding.line)})` : text
 }
 
 function bySeverityThenPlace(a: Finding, b: Finding): number {
@@ -390,13 +393,47 @@ function renderExactSizes(variants: VariantReport[]): string {
   return `<details><summary>Exact sizes and largest layers</summary>\n\n${lines.join('\n')}\n\n</details>`
 }
 
+/**
+ * Whether the variant is an image slimcheck measured without building it (`inspect`): no Dockerfile made its layers,
+ * so none of them is a base image's, and they are named by number as its findings name them.
+ */
+export function measuredWithoutDockerfile(variant: VariantReport): boolean {
+  return variant.image !== undefined && variant.build === undefined
+}
+
+/**
+ * The instruction the history of an inspected image's layer `number` records, shortened as its findings quote it
+ * (layers counted from 1 at the bottom over those with a `diffId`); undefined when it records none.
+ */
+export function layerHistoryText(image: ImageMeasurement | undefined, number: number): string | undefined {
+  const layer = image?.layers.filter((entry) => entry.diffId)[number - 1]
+  return layer && layerIdentity(layer.createdBy, number).text
+}
+
+/** Each layer as the largest layers name it: by Dockerfile line (or the base image), or without one by number. */
+function namedLayers(variant: VariantReport): Array<{ layer: Layer; where: string }> {
+  const image = variant.image!
+  if (!measuredWithoutDockerfile(variant))
+    return image.layers.map((layer) => ({
+      layer,
+      where: layer.instruction
+        ? `${variant.dockerfile}:${layer.instruction.line} ${layer.instruction.text}`
+        : 'base image'
+    }))
+  return image.layers
+    .filter((layer) => layer.diffId)
+    .map((layer, index) => {
+      const { text } = layerIdentity(layer.createdBy, index + 1)
+      return { layer, where: text ? `layer ${index + 1} ${text}` : `layer ${index + 1}` }
+    })
+}
+
 function largestLayers(variant: VariantReport): string {
-  const layers = [...variant.image!.layers].sort((a, b) => b.sizeBytes - a.sizeBytes).slice(0, 3)
-  const described = layers.map((layer) => {
-    const where = layer.instruction
-      ? `${variant.dockerfile}:${layer.instruction.line} ${layer.instruction.text}`
-      : 'base image'
-    return `${humanBytes(layer.sizeBytes)} ${code(where.length > 80 ? `${where.slice(0, 79)}…` : where)}`
-  })
+  const layers = namedLayers(variant)
+    .sort((a, b) => b.layer.sizeBytes - a.layer.sizeBytes)
+    .slice(0, 3)
+  const described = layers.map(
+    ({ layer, where }) => `${humanBytes(layer.sizeBytes)} ${code(where.length > 80 ? `${where.slice(0, 79)}…` : where)}`
+  )
   return `largest layers: ${described.join('; ')}`
 }

@@ -6,7 +6,15 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Log, LogicalLocation, ReportingDescriptor, Result, Suppression as SarifSuppression } from 'sarif'
+import type {
+  Log,
+  LogicalLocation,
+  PhysicalLocation,
+  ReportingDescriptor,
+  Result,
+  Suppression as SarifSuppression
+} from 'sarif'
+import { layerHistoryText } from './index.js'
 import {
   RULE_IDS,
   type Comparison,
@@ -14,7 +22,8 @@ import {
   type Report,
   type RuleId,
   type Severity,
-  type Suppression
+  type Suppression,
+  type VariantReport
 } from '../types.js'
 
 const README = 'https://github.com/slimcheck/slimcheck#'
@@ -130,16 +139,33 @@ function fingerprintOf(finding: Finding, variant: string): string {
     .digest('hex')
 }
 
+/** A layer of an image inspected without a Dockerfile, whose `file` is the image and no line of it the place. */
+function layerLocation(layer: number, variant: string): LogicalLocation {
+  return { name: `layer ${layer}`, fullyQualifiedName: `${variant} layer ${layer}`, kind: 'layer' }
+}
+
 /**
- * The layers an image's finding names when it was inspected without a Dockerfile: its `file` is then the image, and
- * the line the physical location needs is no line of it.
+ * A location's logical locations are one place said in different ways, so the layer that wrote the bytes is the
+ * result's location and the layer that hid them (`dead-bytes`, `metadata-rewrite`) a related location.
  */
-function layerLocations(finding: Finding, variant: string): LogicalLocation[] {
-  return (finding.layers ?? [finding.layer!]).map((layer) => ({
-    name: `layer ${layer}`,
-    fullyQualifiedName: `${variant} layer ${layer}`,
-    kind: 'layer'
-  }))
+function hidingLayers(
+  finding: Finding,
+  variant: VariantReport,
+  physicalLocation: PhysicalLocation
+): Pick<Result, 'relatedLocations'> {
+  const hiding = (finding.layers ?? []).slice(1)
+  if (!hiding.length) return {}
+  return {
+    relatedLocations: hiding.map((layer, index) => {
+      const text = layerHistoryText(variant.image, layer)
+      return {
+        id: index + 1,
+        physicalLocation,
+        logicalLocations: [layerLocation(layer, variant.name)],
+        message: { text: `hidden at layer ${layer}${text ? ` (\`${text}\`)` : ''}` }
+      }
+    })
+  }
 }
 
 const SARIF_SUPPRESSIONS: Record<Suppression['by'], { kind: SarifSuppression.kind; justification: string }> = {
@@ -172,26 +198,31 @@ export function renderSarif(report: Report, options: SarifOptions): Log {
   const added = new Set(options.comparison?.variants.flatMap((variant) => variant.findings.added))
   const compared = options.comparison !== undefined && options.comparison.baseline.source !== 'none'
   const results = report.variants.flatMap((variant) =>
-    variant.findings.map((finding): Result => ({
-      ruleId: finding.rule,
-      ruleIndex: RULE_IDS.indexOf(finding.rule),
-      level: LEVELS[finding.severity],
-      message: { text: finding.message },
-      locations: [
-        {
-          physicalLocation: {
-            artifactLocation: { uri: uriOf(`${prefix}${finding.file}`), uriBaseId: '%SRCROOT%' },
-            // A finding about the whole file (line 0) points at its first line: code scanning needs a line.
-            region: { startLine: Math.max(1, finding.line) }
-          },
-          ...(finding.layer === undefined ? {} : { logicalLocations: layerLocations(finding, variant.name) })
-        }
-      ],
-      partialFingerprints: { 'slimcheckFinding/v1': fingerprintOf(finding, variant.name) },
-      ...(compared ? baselineStateOf(finding, added) : {}),
-      ...(finding.suppressed ? { suppressions: suppressionsOf(finding.suppressed) } : {}),
-      properties: { variant: variant.name, evidence: finding.evidence, fix: finding.fix }
-    }))
+    variant.findings.map((finding): Result => {
+      const physicalLocation: PhysicalLocation = {
+        artifactLocation: { uri: uriOf(`${prefix}${finding.file}`), uriBaseId: '%SRCROOT%' },
+        // A finding about the whole file (line 0) points at its first line: code scanning needs a line.
+        region: { startLine: Math.max(1, finding.line) }
+      }
+      const layered = finding.layer !== undefined
+      return {
+        ruleId: finding.rule,
+        ruleIndex: RULE_IDS.indexOf(finding.rule),
+        level: LEVELS[finding.severity],
+        message: { text: finding.message },
+        locations: [
+          {
+            physicalLocation,
+            ...(layered ? { logicalLocations: [layerLocation(finding.layer!, variant.name)] } : {})
+          }
+        ],
+        ...(layered ? hidingLayers(finding, variant, physicalLocation) : {}),
+        partialFingerprints: { 'slimcheckFinding/v1': fingerprintOf(finding, variant.name) },
+        ...(compared ? baselineStateOf(finding, added) : {}),
+        ...(finding.suppressed ? { suppressions: suppressionsOf(finding.suppressed) } : {}),
+        properties: { variant: variant.name, evidence: finding.evidence, fix: finding.fix }
+      }
+    })
   )
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
