@@ -60,6 +60,9 @@ const FILES = {
   'python/site/requests/api.py': randomBytes(3_000_000),
   'python/site/requests-2.31.0.dist-info/METADATA': 'Name: requests\nVersion: 2.31.0\n',
   'python/site/requests-2.31.0.dist-info/RECORD': REQUESTS_RECORD,
+  'python/site/requests-2.31.0.dist-info/INSTALLER': 'pip\n',
+  // Debian's packages of Python libraries ship no INSTALLER: dpkg lists them, not Python.
+  'python/site/six-1.16.0.dist-info/RECORD': 'six.py,sha256=abc,34549\n',
   'python/site/gone-1.0.dist-info/RECORD': 'gone/__init__.py,sha256=abc,10\n',
   'python/conda/lib/libz.so.1.3': randomBytes(100_000),
   'python/conda/conda-meta/zlib-1.3-h0.json': JSON.stringify({

@@ -22,6 +22,7 @@ function layer(
     compressionRatio: 0.5,
     packageDatabases: {},
     languagePackages: {},
+    installers: {},
     ...(line ? { instruction: { line, keyword } } : {}),
     ...rest
   }

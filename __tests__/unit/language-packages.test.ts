@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals'
 import tar from 'tar-stream'
 import { diffPackages } from '../../src/compare/packages.js'
 import { imageBytesOf } from '../../src/measure/bytes/facts.js'
-import { isLanguageMetadata, languagePackageOf } from '../../src/measure/bytes/language-packages.js'
+import { installerPathOf, isLanguageMetadata, languagePackageOf } from '../../src/measure/bytes/language-packages.js'
 import type { LayerFiles } from '../../src/measure/bytes/layer-files.js'
 import { readImageArchive } from '../../src/measure/image-archive.js'
 import { changeExplanation } from '../../src/report/explain.js'
@@ -87,19 +87,31 @@ describe('package metadata', () => {
   })
 })
 
+/** A layer writing `files`, among them the metadata in `packages` (INSTALLER files included); null: unreadable. */
 function layer(files: Record<string, number>, packages: Record<string, string | null> = {}, line?: number): LayerFiles {
+  const metadata = Object.entries(packages)
+  const installers = metadata.filter(([path]) => path.endsWith('/INSTALLER'))
   return {
-    entries: Object.entries(files).map(([name, size]) => ({ name, size })),
+    entries: [...Object.entries(files), ...installers.map(([path]): [string, number] => [path, 4])].map(
+      ([name, size]) => ({ name, size })
+    ),
     whiteouts: [],
     opaqueDirs: [],
     compressionRatio: 0.5,
     packageDatabases: {},
     languagePackages: Object.fromEntries(
-      Object.entries(packages).map(([path, text]) => [path, text === null ? null : languagePackageOf(path, text)!])
+      metadata
+        .filter(([path]) => !path.endsWith('/INSTALLER'))
+        .map(([path, text]) => [path, text === null ? null : languagePackageOf(path, text)!])
     ),
+    installers: Object.fromEntries(installers.map(([path, text]) => [path, text!.trim()])),
     ...(line ? { instruction: { line, keyword: 'RUN' } } : {})
   }
 }
+
+/** The INSTALLER a tool writes beside a wheel's RECORD. */
+const installedBy = (tool: string, ...records: string[]): Record<string, string> =>
+  Object.fromEntries(records.map((path) => [installerPathOf(path), `${tool}\n`]))
 
 describe('Python and conda packages in an image', () => {
   const requests = `${SITE}/requests-2.31.0.dist-info/RECORD`
@@ -113,6 +125,7 @@ describe('Python and conda packages in an image', () => {
         {
           [requests]: record({ 'requests/api.py': 500 }),
           [flask]: record({ 'flask/app.py': 800 }),
+          ...installedBy('pip', requests, flask),
           [oldConda]: condaMeta('zlib', '1.2', undefined, ['lib/libz.so', 'lib/missing.so'])
         }
       ),
@@ -133,31 +146,43 @@ describe('Python and conda packages in an image', () => {
 
   it('lists a package once when a later layer rewrites its metadata unreadably: not at its old version', () => {
     const { contents } = imageBytesOf([
-      layer({ [requests]: 100 }, { [requests]: record({ 'requests/api.py': 500 }) }),
+      layer({ [requests]: 100 }, { [requests]: record({ 'requests/api.py': 500 }), ...installedBy('pip', requests) }),
       layer({ [requests]: 100 }, { [requests]: null }, 2)
     ])
     expect(contents.packages).toEqual([])
   })
 
-  it('lists a conda package of a Python library once, as conda’s, and what pip added to its environment as Python’s', () => {
+  it('lists a wheel a Python installer installed as Python’s; conda’s as conda’s, Debian’s as dpkg’s, once', () => {
     const site = 'opt/conda/lib/python3.12/site-packages'
+    const numpy = `${site}/numpy-1.26.4.dist-info/RECORD`
+    const flaskInConda = `${site}/Flask-3.0.0.dist-info/RECORD`
+    const debian = 'usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/RECORD'
+    const uv = 'opt/venv/lib/python3.12/site-packages/attrs-23.2.0.dist-info/RECORD'
     const { contents } = imageBytesOf([
       layer(
         {
           'opt/conda/conda-meta/numpy-1.26.4-py312_0.json': 10,
-          [`${site}/numpy-1.26.4.dist-info/RECORD`]: 10,
-          [`${site}/Flask-3.0.0.dist-info/RECORD`]: 10
+          [numpy]: 10,
+          [flaskInConda]: 10,
+          [debian]: 10,
+          [uv]: 10
         },
         {
           'opt/conda/conda-meta/numpy-1.26.4-py312_0.json': condaMeta('numpy', '1.26.4', [30_000_000]),
-          [`${site}/numpy-1.26.4.dist-info/RECORD`]: record({ 'numpy/x.so': 30_000_000 }),
-          [`${site}/Flask-3.0.0.dist-info/RECORD`]: record({ 'flask/app.py': 800 })
+          [numpy]: record({ 'numpy/x.so': 30_000_000 }),
+          ...installedBy('conda', numpy),
+          [flaskInConda]: record({ 'flask/app.py': 800 }),
+          ...installedBy('pip', flaskInConda),
+          [debian]: record({ 'yaml/__init__.py': 1400 }),
+          [uv]: record({ 'attrs/__init__.py': 300 }),
+          ...installedBy('uv', uv)
         }
       )
     ])
     expect(contents.packages.map((item) => `${item.manager} ${item.name} ${item.bytes}`)).toEqual([
       'conda numpy 30000000',
-      'python Flask 800'
+      'python Flask 800',
+      'python attrs 300'
     ])
   })
 
@@ -168,6 +193,8 @@ describe('Python and conda packages in an image', () => {
       for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk)
     })()
     pack.entry({ name: requests }, record({ 'requests/api.py': 500 }))
+    pack.entry({ name: installerPathOf(requests) }, 'pip\n')
+    pack.entry({ name: `${SITE}/odd-1.dist-info/INSTALLER` }, 'x'.repeat(2000))
     pack.entry({ name: 'opt/conda/conda-meta/big-1-0.json' }, Buffer.alloc(32 * 1024 ** 2 + 1, 0x20))
     pack.finalize()
     await done
@@ -186,6 +213,7 @@ describe('Python and conda packages in an image', () => {
       [requests]: { manager: 'python', name: 'requests', version: '2.31.0', prefix: SITE, bytes: 500, unsized: [] },
       'opt/conda/conda-meta/big-1-0.json': null
     })
+    expect(read.contents[0].installers).toEqual({ [installerPathOf(requests)]: 'pip' })
   })
 
   const python = (name: string, version: string, bytes: number, prefix = `/${SITE}`): ImagePackage => ({

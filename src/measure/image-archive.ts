@@ -10,6 +10,8 @@ import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import tar from 'tar-stream'
 import {
+  INSTALLER_LIMIT,
+  isInstallerFile,
   isLanguageMetadata,
   LANGUAGE_METADATA_LIMIT,
   languagePackageOf,
@@ -63,6 +65,8 @@ export interface LayerContent {
    * writes a metadata file that cannot be read (too large, or not what the installer writes).
    */
   languagePackages: Record<string, LanguagePackage | null>
+  /** The wheels' INSTALLER files the layer writes (`pip`, `uv`, `conda`), by path. */
+  installers: Record<string, string>
 }
 
 export interface ReadOptions {
@@ -202,7 +206,8 @@ async function countLayer(
     whiteouts: [],
     opaqueDirs: [],
     packageDatabases: {},
-    languagePackages: {}
+    languagePackages: {},
+    installers: {}
   }
   if (storedCompressedBytes !== undefined) layer.compressedBytes = storedCompressedBytes
   const extract = tar.extract()
@@ -251,6 +256,8 @@ async function countLayer(
 function metadataReader(layer: BlobLayer, name: string, size: number): ((text: string) => void) | undefined {
   if (PACKAGE_DATABASES.includes(name))
     return size <= PACKAGE_DATABASE_LIMIT ? (text) => void (layer.packageDatabases[name] = text) : undefined
+  if (isInstallerFile(name))
+    return size <= INSTALLER_LIMIT ? (text) => void (layer.installers[name] = text.trim()) : undefined
   if (!isLanguageMetadata(name)) return undefined
   if (size > LANGUAGE_METADATA_LIMIT) {
     layer.languagePackages[name] = null
@@ -382,12 +389,13 @@ function assemble(
       : withSizes.some((layer) => layer.compressedBytes !== undefined)
         ? 'gzip'
         : 'none',
-    contents: layers.map(({ entries, whiteouts, opaqueDirs, packageDatabases, languagePackages }) => ({
+    contents: layers.map(({ entries, whiteouts, opaqueDirs, packageDatabases, languagePackages, installers }) => ({
       entries,
       whiteouts,
       opaqueDirs,
       packageDatabases,
-      languagePackages
+      languagePackages,
+      installers
     }))
   }
 }

@@ -4,8 +4,7 @@
  */
 import path from 'node:path'
 import type { DirectoryBytes, ImageContents, ImagePackage, PackageManager } from '../../types.js'
-import { normalizedPackageName } from '../../package-names.js'
-import type { LanguagePackage } from './language-packages.js'
+import { installerPathOf, type LanguagePackage } from './language-packages.js'
 import type { LayerFiles } from './layer-files.js'
 import { DPKG_STATUS } from './package-db.js'
 import type { KeptFile } from './replay.js'
@@ -77,36 +76,34 @@ function directoryOf(file: string): string {
 }
 
 /**
- * The Python and conda packages whose metadata the image still holds, as the last layer to write it left it. A conda
- * package of a Python library also leaves a dist-info in its environment's site-packages: listed once, as conda's.
+ * The Python and conda packages whose metadata the image still holds, as the last layer to write it left it. A wheel
+ * counts as Python's when a Python installer installed it (its INSTALLER, other than conda's): conda's Python
+ * libraries are listed as conda's, and Debian's or Alpine's, which ship no INSTALLER, as their system packages.
  */
 function languagePackages(layers: LayerFiles[], kept: KeptFile[], has: (path: string) => boolean): ImagePackage[] {
   const latest = new Map<string, LanguagePackage | null>()
-  for (const layer of layers) for (const [path, item] of Object.entries(layer.languagePackages)) latest.set(path, item)
-  const present = [...latest].flatMap(([path, item]) => (item && has(path) ? [item] : []))
-  const conda = present.filter((item) => item.manager === 'conda')
-  const condaPrefixes = [...new Set(conda.map((item) => item.prefix))]
-  const condaNames = new Set(conda.map((item) => `${item.prefix}\u0000${normalizedPackageName(item.name)}`))
-  const condaOwns = (item: LanguagePackage): boolean =>
-    item.manager === 'python' &&
-    condaPrefixes.some(
-      (prefix) =>
-        (!prefix || item.prefix.startsWith(`${prefix}/`)) &&
-        condaNames.has(`${prefix}\u0000${normalizedPackageName(item.name)}`)
-    )
+  const installers = new Map<string, string>()
+  for (const layer of layers) {
+    for (const [path, item] of Object.entries(layer.languagePackages)) latest.set(path, item)
+    for (const [path, installer] of Object.entries(layer.installers)) installers.set(path, installer)
+  }
+  const installedByPython = (recordPath: string): boolean => {
+    const installer = installerPathOf(recordPath)
+    return has(installer) && !!installers.get(installer) && installers.get(installer) !== 'conda'
+  }
   let keptSizes: Map<string, number> | undefined
   const sizeInImage = (item: LanguagePackage, file: string): number => {
     keptSizes ??= new Map(kept.map((entry) => [entry.path, entry.size]))
     const resolved = path.posix.normalize(item.prefix ? `${item.prefix}/${file}` : file).replace(/^(\.\/|\/)+/, '')
     return keptSizes.get(resolved) ?? 0
   }
-  return present
-    .filter((item) => !condaOwns(item))
-    .map((item) => ({
-      manager: item.manager,
-      name: item.name,
-      version: item.version,
-      bytes: item.unsized.reduce((sum, file) => sum + sizeInImage(item, file), item.bytes),
-      prefix: `/${item.prefix}`
+  return [...latest]
+    .filter(([metadata, item]) => item && has(metadata) && (item.manager === 'conda' || installedByPython(metadata)))
+    .map(([, item]) => ({
+      manager: item!.manager,
+      name: item!.name,
+      version: item!.version,
+      bytes: item!.unsized.reduce((sum, file) => sum + sizeInImage(item!, file), item!.bytes),
+      prefix: `/${item!.prefix}`
     }))
 }

@@ -1,14 +1,17 @@
 /**
  * Python and conda packages, from the metadata each installer leaves beside what it installed: a wheel's
  * `<name>-<version>.dist-info/RECORD` in a `site-packages` or `dist-packages` directory (every file, with its size
- * where it was known at install time) and conda's `conda-meta/<name>-<version>-<build>.json` (`paths_data`, every file
- * with its size; `files` alone in conda before 4.3).
+ * where it was known at install time) and its `INSTALLER` (which tool installed it), and conda's
+ * `conda-meta/<name>-<version>-<build>.json` (`paths_data`, every file with its size; `files` alone before conda 4.3).
  */
 
 /** A RECORD or conda-meta file larger than this is not read (PyTorch's, among the largest, are a few MiB). */
 export const LANGUAGE_METADATA_LIMIT = 32 * 1024 * 1024
 
 const DIST_INFO_RECORD = /^((?:.*\/)?(?:site|dist)-packages)\/([^/]+)\.dist-info\/RECORD$/
+const DIST_INFO_INSTALLER = /^(?:.*\/)?(?:site|dist)-packages\/[^/]+\.dist-info\/INSTALLER$/
+/** An INSTALLER file names a tool (`pip`, `uv`, `conda`): anything longer is not one. */
+export const INSTALLER_LIMIT = 1024
 const CONDA_META = /^(?:(.*)\/)?conda-meta\/([^/]+)\.json$/
 /** Sizes beyond a petabyte are not a file's: such a record is not believed. */
 const LARGEST_FILE = 2 ** 50
@@ -28,6 +31,19 @@ export interface LanguagePackage {
 /** Whether the path is a package metadata file: tested on every path of every layer, so the quick test comes first. */
 export function isLanguageMetadata(path: string): boolean {
   return (path.endsWith('/RECORD') || path.endsWith('.json')) && (DIST_INFO_RECORD.test(path) || CONDA_META.test(path))
+}
+
+/**
+ * Whether the path is a wheel's INSTALLER: the Python installers (pip, uv, poetry) write it, and conda writes `conda`;
+ * Debian's and Alpine's packages of Python libraries, which their own databases list, ship none.
+ */
+export function isInstallerFile(path: string): boolean {
+  return path.endsWith('/INSTALLER') && DIST_INFO_INSTALLER.test(path)
+}
+
+/** The INSTALLER beside a RECORD. */
+export function installerPathOf(recordPath: string): string {
+  return `${recordPath.slice(0, -'RECORD'.length)}INSTALLER`
 }
 
 /** The package a metadata file describes; undefined when it is not one slimcheck can read. */

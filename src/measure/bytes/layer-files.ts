@@ -18,4 +18,6 @@ export interface LayerFiles {
   packageDatabases: Record<string, string>
   /** The Python and conda packages whose metadata the layer writes, by path; null where it cannot be read. */
   languagePackages: Record<string, LanguagePackage | null>
+  /** The wheels' INSTALLER files the layer writes (`pip`, `uv`, `conda`), by path. */
+  installers: Record<string, string>
 }
