@@ -19,7 +19,7 @@ const { parseSettings } = await import('../build/config.js')
 
 const rows = []
 const row = (name, value, unit, target, met, why = '') =>
-  rows.push({ name, value, unit, target, verdict: met ? 'ok' : `MISSED${why ? `: ${why}` : ''}` })
+  rows.push({ name, value, unit, target, verdict: `${met ? 'ok' : 'MISSED'}${why ? `: ${why}` : ''}` })
 
 function measure(name, target, unit, iterations, body) {
   body()

@@ -103,16 +103,21 @@ export function replayLayers(layers: LayerFiles[]): Replay {
     }
   })
   const kept: KeptFile[] = []
-  for (const [path, file] of files) if (sizeOf(file) > 0) kept.push({ path, size: sizeOf(file), layer: layerOf(file) })
+  files.forEach((file, path) => {
+    if (sizeOf(file) > 0) kept.push({ path, size: sizeOf(file), layer: layerOf(file) })
+  })
   return {
     kept,
     removals: [...removals.values()],
     has: (path) => files.has(path) || children.has(path),
-    filesystem: () =>
-      Array.from(files, ([name, file]): FilesystemEntry => {
+    filesystem: () => {
+      const entries: FilesystemEntry[] = []
+      files.forEach((file, name) => {
         const target = links.get(name)
-        return target === undefined ? { name, size: sizeOf(file) } : { name, size: sizeOf(file), link: target }
+        entries.push(target === undefined ? { name, size: sizeOf(file) } : { name, size: sizeOf(file), link: target })
       })
+      return entries
+    }
   }
 }
 
