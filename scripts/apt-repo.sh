@@ -18,6 +18,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=debian-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/debian-rootfs.sh"
+# shellcheck source-path=SCRIPTDIR source=private-apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 
 log() { printf 'apt-repo: %s\n' "$*" >&2; }
 die() { printf 'apt-repo: error: %s\n' "$*" >&2; exit 1; }
@@ -95,20 +97,6 @@ write_index() {
   fi
 }
 
-# apt options for the private apt directory DIR: its own sources, lists, cache and an empty dpkg status.
-apt_opts() {
-  local dir=$1
-  APT_OPTS=(
-    -q
-    -o "Dir::State=$dir/state" -o "Dir::State::status=/dev/null" -o "Dir::Cache=$dir/cache"
-    -o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$dir/sources.list.d"
-    -o "Dir::Etc::preferences=/dev/null" -o "Dir::Etc::preferencesparts=$dir/preferences.d"
-    -o "APT::Architecture=$ARCH" -o "APT::Architectures=$ARCH"
-    -o "APT::Sandbox::User=root" -o "Acquire::Languages=none"
-    -o "Acquire::http::Timeout=30" -o "Acquire::Retries=2"
-  )
-}
-
 # Points $REPO at the build VERSION with a rename, then removes every other build but the one it pointed at before
 # (kept until the next switch, for a test still copying from it) and what failed runs left behind.
 switch_to() {
@@ -146,16 +134,8 @@ build() {
   # shellcheck disable=SC2064 # work is fixed now
   trap "rm -rf '$work'" EXIT
   apt=$work/apt
-  mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d" "$apt/preferences.d" \
-    "$work/repo"
-  cat >"$apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: $SUITE
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-  apt_opts "$apt"
+  mkdir -p "$work/repo"
+  private_apt_dir "$apt" "$SUITE" "$ARCH"
   log "building the apt repository of ${PACKAGES[*]} ($SUITE $ARCH) with their dependencies in $version (once)"
   timeout "$T_UPDATE" apt-get "${APT_OPTS[@]}" update >"$work/update.log" 2>&1 \
     || { tail -n 5 "$work/update.log" >&2; die "apt-get update for $SUITE failed"; }

@@ -23,6 +23,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh"
 # shellcheck source-path=SCRIPTDIR source=processes.sh
 source "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=private-apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 
 log() { printf 'engines: %s\n' "$*" >&2; }
 die() { printf 'engines: error: %s\n' "$*" >&2; exit 1; }
@@ -90,30 +92,9 @@ take_lock() {
   timeout 600 flock 9 || die "timed out waiting for the lock $1"
 }
 
-# apt options for a private apt directory per suite: own sources, lists, cache and (empty) dpkg status.
-apt_opts() {
-  local dir=$CACHE/apt/$1
-  APT_OPTS=(
-    -q
-    -o "Dir::State=$dir/state" -o "Dir::State::status=/dev/null" -o "Dir::Cache=$dir/cache"
-    -o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$dir/sources.list.d"
-    -o "Dir::Etc::preferences=/dev/null" -o "Dir::Etc::preferencesparts=$dir/preferences.d"
-    -o "APT::Sandbox::User=root" -o "Acquire::Languages=none"
-    -o "Acquire::http::Timeout=30" -o "Acquire::Retries=2"
-  )
-}
-
 apt_update() {
   local suite=$1 dir=$CACHE/apt/$1
-  mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial" "$dir/sources.list.d" "$dir/preferences.d"
-  cat >"$dir/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: $suite
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-  apt_opts "$suite"
+  private_apt_dir "$dir" "$suite"
   timeout 300 apt-get "${APT_OPTS[@]}" update >"$dir/update.log" 2>&1 \
     || { tail -n 5 "$dir/update.log" >&2; die "apt-get update for $suite failed; see $dir/update.log"; }
 }
@@ -132,7 +113,7 @@ ensure_bundle() {
   for entry in "${PACKAGES[@]}"; do
     IFS=: read -r suite pkg prefix <<<"$entry"
     case $updated in *" $suite "*) ;; *) apt_update "$suite"; updated+="$suite " ;; esac
-    apt_opts "$suite"
+    private_apt_opts "$CACHE/apt/$suite"
     (cd "$debs" && timeout 600 apt-get "${APT_OPTS[@]}" download "$pkg") >"$debs/download.log" 2>&1 \
       || { tail -n 5 "$debs/download.log" >&2; die "apt-get download $pkg from $suite failed"; }
     found=("$debs/${pkg}_"*.deb)

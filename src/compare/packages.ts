@@ -1,5 +1,4 @@
 /** The packages a pull request added, removed and changed in an image, from both sides' package databases. Pure. */
-import { normalizedPackageName } from '../package-names.js'
 import type {
   ContentsChange,
   ImageContents,
@@ -45,7 +44,9 @@ export function diffPackages(
 }
 
 function keyOf(item: ImagePackage): string {
-  const name = item.manager === 'python' || item.manager === 'conda' ? normalizedPackageName(item.name) : item.name
+  // Python's packaging compares names in this form (PEP 503), and conda's names follow it.
+  const name =
+    item.manager === 'python' || item.manager === 'conda' ? item.name.toLowerCase().replace(/[-_.]+/g, '-') : item.name
   return [item.manager, item.prefix ?? '', name].join('\u0000')
 }
 
