@@ -2,6 +2,8 @@ import { describe, expect, it, jest } from '@jest/globals'
 import { imageTagFor, median, sharedFilesFor } from '../../src/measure/build.js'
 import { explainBuildError } from '../../src/engine/buildkit.js'
 import { apiAtLeast, contextMustBeFetched, imageStoreOf, unpackedSizeForPlatform } from '../../src/engine/index.js'
+import { replayLayers, type ImageFiles } from '../../src/measure/bytes/replay.js'
+import type { FilesystemEntry } from '../../src/measure/image-archive.js'
 import { condaMarkersIn } from '../../src/measure/image-conda.js'
 import { historyKeyword, mapLayers, stepLine } from '../../src/measure/layers.js'
 import { redactorFor, secretFragments, secretValues } from '../../src/redact.js'
@@ -239,6 +241,19 @@ describe('what the base side borrows from the head checkout', () => {
 })
 
 describe('conda markers', () => {
+  const filesOf = (entries: FilesystemEntry[]): ImageFiles =>
+    replayLayers([
+      {
+        entries,
+        whiteouts: [],
+        opaqueDirs: [],
+        compressionRatio: 1,
+        packageDatabases: {},
+        languagePackages: {},
+        installers: {}
+      }
+    ])
+
   it('finds prefixes by conda-meta, sums their bytes, and finds conda commands on PATH', () => {
     const entries = [
       { name: 'opt/conda', size: 0 },
@@ -250,12 +265,12 @@ describe('conda markers', () => {
       { name: 'usr/bin/python3', size: 5000 },
       { name: 'usr/local/bin/micromamba', size: 7 }
     ]
-    expect(condaMarkersIn(entries, ['opt/conda/bin', 'usr/bin'], ['CONDA_DIR'])).toEqual({
+    expect(condaMarkersIn(filesOf(entries), ['opt/conda/bin', 'usr/bin'], ['CONDA_DIR'])).toEqual({
       prefixes: [{ path: '/opt/conda', sizeBytes: 1110 }],
       commandsOnPath: ['/opt/conda/bin/conda'],
       envNames: ['CONDA_DIR']
     })
-    expect(condaMarkersIn([{ name: 'usr/bin/python3', size: 1 }], ['usr/bin'], [])).toEqual({
+    expect(condaMarkersIn(filesOf([{ name: 'usr/bin/python3', size: 1 }]), ['usr/bin'], [])).toEqual({
       prefixes: [],
       commandsOnPath: [],
       envNames: []
@@ -268,7 +283,7 @@ describe('conda markers', () => {
       { name: 'opt/conda/bin/mamba', size: 5 },
       { name: 'usr/local/app', size: 0, link: '../../opt/conda/bin' }
     ]
-    expect(condaMarkersIn(entries, ['opt/env'], []).commandsOnPath).toEqual(['/opt/conda/bin/mamba'])
-    expect(condaMarkersIn(entries, ['usr/local/app'], []).commandsOnPath).toEqual(['/opt/conda/bin/mamba'])
+    expect(condaMarkersIn(filesOf(entries), ['opt/env'], []).commandsOnPath).toEqual(['/opt/conda/bin/mamba'])
+    expect(condaMarkersIn(filesOf(entries), ['usr/local/app'], []).commandsOnPath).toEqual(['/opt/conda/bin/mamba'])
   })
 })

@@ -195,8 +195,8 @@ export async function measureImageContent(
   const sum = (pick: (layer: Layer) => number | undefined): number =>
     layers.reduce((total, layer) => total + (pick(layer) ?? 0), 0)
   const classic = options.store === 'overlay2'
-  const { byteFacts, contents, filesystem } = imageBytesOf(layerFiles(archive, layers, options.byLayer ?? false))
-  const conda = condaMarkersOf(filesystem, archive.config)
+  const { byteFacts, contents, files } = imageBytesOf(layerFiles(archive, layers, options.byLayer ?? false))
+  const conda = condaMarkersOf(files, archive.config)
   const carriesConda = conda.prefixes.length + conda.commandsOnPath.length + conda.envNames.length > 0
   return {
     image: {

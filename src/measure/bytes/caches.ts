@@ -1,6 +1,6 @@
 /** Package-manager caches and language caches left in the image, and version-control directories copied into it. */
 import type { ByteRuleId } from '../../types.js'
-import type { KeptFile } from './replay.js'
+import type { KeptEntries } from './replay.js'
 
 interface PathKind {
   rule: ByteRuleId
@@ -44,7 +44,7 @@ export interface PathGroup {
 }
 
 /** The kept files of each kind, grouped by directory and by the layer that wrote them. */
-export function pathGroups(kept: KeptFile[], has: (path: string) => boolean): PathGroup[] {
+export function pathGroups(kept: KeptEntries[], has: (path: string) => boolean): PathGroup[] {
   const groups = new Map<string, PathGroup>()
   const condaPrefixes = new Map<string, boolean>()
   const isCondaPrefix = (prefix: string): boolean => {
@@ -52,13 +52,14 @@ export function pathGroups(kept: KeptFile[], has: (path: string) => boolean): Pa
     if (known === undefined) condaPrefixes.set(prefix, (known = has(prefix ? `${prefix}/conda-meta` : 'conda-meta')))
     return known
   }
-  for (const file of kept) {
-    if (!CANDIDATE.test(file.path)) continue
-    const found = classify(file.path, isCondaPrefix)
+  // Every kind is a directory and all it holds: the directory of a file decides, and `dir/` stands for its files.
+  for (const { dir, layer, bytes } of kept) {
+    if (bytes === 0 || !CANDIDATE.test(`${dir}/`)) continue
+    const found = classify(`${dir}/`, isCondaPrefix)
     if (!found) continue
-    const key = [found.kind, found.path, file.layer].join('\u0000')
-    const group = groups.get(key) ?? { ...found, layer: file.layer, bytes: 0 }
-    group.bytes += file.size
+    const key = [found.kind, found.path, layer].join('\u0000')
+    const group = groups.get(key) ?? { ...found, layer, bytes: 0 }
+    group.bytes += bytes
     groups.set(key, group)
   }
   return [...groups.values()]

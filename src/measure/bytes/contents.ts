@@ -7,7 +7,7 @@ import type { DirectoryBytes, ImageContents, ImagePackage, PackageManager } from
 import { installerPathOf, type LanguagePackage } from './language-packages.js'
 import type { LayerFiles } from './layer-files.js'
 import { DPKG_STATUS } from './package-db.js'
-import type { KeptFile } from './replay.js'
+import type { KeptEntries, Replay } from './replay.js'
 import type { InstalledPackage } from './toolchain.js'
 
 const PACKAGE_SOURCES: PackageManager[] = ['dpkg', 'apk', 'python', 'conda']
@@ -16,12 +16,7 @@ const DIRECTORY_DEPTH = 3
 /** Directories kept per image, largest first: enough to compare two images, small in the report. */
 const DIRECTORIES_KEPT = 200
 
-export function contentsOf(
-  layers: LayerFiles[],
-  kept: KeptFile[],
-  has: (path: string) => boolean,
-  installed: InstalledPackage[]
-): ImageContents {
+export function contentsOf(layers: LayerFiles[], replay: Replay, installed: InstalledPackage[]): ImageContents {
   const packages: ImagePackage[] = [
     ...installed.map(({ database, name, version, bytes }): ImagePackage => ({
       manager: database === DPKG_STATUS ? 'dpkg' : 'apk',
@@ -29,9 +24,9 @@ export function contentsOf(
       version,
       bytes
     })),
-    ...languagePackages(layers, kept, has)
+    ...languagePackages(layers, replay)
   ]
-  const all = directories(layers, kept)
+  const all = directories(layers, replay.kept)
   const omitted = all[DIRECTORIES_KEPT]?.bytes
   return {
     packages,
@@ -42,13 +37,14 @@ export function contentsOf(
 }
 
 /** Kept bytes per directory, largest first, each with the layer that wrote most of them. */
-function directories(layers: LayerFiles[], kept: KeptFile[]): DirectoryBytes[] {
+function directories(layers: LayerFiles[], kept: KeptEntries[]): DirectoryBytes[] {
   const byDirectory = new Map<string, number[]>()
-  for (const file of kept) {
-    const path = directoryOf(file.path)
+  for (const { dir, layer, bytes } of kept) {
+    if (bytes === 0) continue
+    const path = directoryOf(dir)
     let byLayer = byDirectory.get(path)
     if (!byLayer) byDirectory.set(path, (byLayer = []))
-    byLayer[file.layer] = (byLayer[file.layer] ?? 0) + file.size
+    byLayer[layer] = (byLayer[layer] ?? 0) + bytes
   }
   return [...byDirectory]
     .map(([path, byLayer]): DirectoryBytes => {
@@ -64,15 +60,15 @@ function directories(layers: LayerFiles[], kept: KeptFile[]): DirectoryBytes[] {
     .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
 }
 
-/** The file's directory, cut at `DIRECTORY_DEPTH`: `usr/lib/x86_64-linux-gnu` for any file below it. */
-function directoryOf(file: string): string {
-  let end = -1
-  for (let depth = 0; depth < DIRECTORY_DEPTH; depth++) {
-    const slash = file.indexOf('/', end + 1)
-    if (slash < 0) break
+/** The directory cut at `DIRECTORY_DEPTH`: `usr/lib/x86_64-linux-gnu` for any directory below it. */
+function directoryOf(dir: string): string {
+  let end = dir.length
+  for (let depth = 0, slash = -1; depth < DIRECTORY_DEPTH; depth++) {
+    slash = dir.indexOf('/', slash + 1)
+    if (slash < 0) return dir
     end = slash
   }
-  return end < 0 ? '' : file.slice(0, end)
+  return dir.slice(0, end)
 }
 
 /**
@@ -80,7 +76,7 @@ function directoryOf(file: string): string {
  * counts as Python's when a Python installer installed it (its INSTALLER, other than conda's): conda's Python
  * libraries are listed as conda's, and Debian's or Alpine's, which ship no INSTALLER, as their system packages.
  */
-function languagePackages(layers: LayerFiles[], kept: KeptFile[], has: (path: string) => boolean): ImagePackage[] {
+function languagePackages(layers: LayerFiles[], { has, entry }: Replay): ImagePackage[] {
   const latest = new Map<string, LanguagePackage | null>()
   const installers = new Map<string, string>()
   for (const layer of layers) {
@@ -91,11 +87,9 @@ function languagePackages(layers: LayerFiles[], kept: KeptFile[], has: (path: st
     const installer = installerPathOf(recordPath)
     return has(installer) && !!installers.get(installer) && installers.get(installer) !== 'conda'
   }
-  let keptSizes: Map<string, number> | undefined
   const sizeInImage = (item: LanguagePackage, file: string): number => {
-    keptSizes ??= new Map(kept.map((entry) => [entry.path, entry.size]))
     const resolved = path.posix.normalize(item.prefix ? `${item.prefix}/${file}` : file).replace(/^(\.\/|\/)+/, '')
-    return keptSizes.get(resolved) ?? 0
+    return entry(resolved)?.size ?? 0
   }
   return [...latest]
     .filter(([metadata, item]) => item && has(metadata) && (item.manager === 'conda' || installedByPython(metadata)))

@@ -1,11 +1,10 @@
 /** What the byte rules find in an image's layers, before any threshold: stored with the measurement. */
 import type { ByteFact, ByteRuleId, FactInstruction, ImageContents } from '../../types.js'
-import type { FilesystemEntry } from '../image-archive.js'
 import { pathGroups, type PathGroup } from './caches.js'
 import { contentsOf } from './contents.js'
 import type { LayerFiles } from './layer-files.js'
 import { instructionKey } from './layer-identity.js'
-import { commonDirOf, replayLayers, type Removal, type Replay } from './replay.js'
+import { commonDirOf, replayLayers, type ImageFiles, type Removal, type Replay } from './replay.js'
 import { installedInImage, isToolchainPackage, type InstalledPackage } from './toolchain.js'
 
 /** Facts kept per rule, largest first: thresholds are applied later, and the report stays small. */
@@ -17,14 +16,14 @@ const PACKAGES_NAMED = 8
 export function imageBytesOf(layers: LayerFiles[]): {
   byteFacts: ByteFact[]
   contents: ImageContents
-  filesystem: FilesystemEntry[]
+  files: ImageFiles
 } {
   const replay = replayLayers(layers)
   const installed = installedInImage(layers)
   return {
     byteFacts: byteFactsOf(layers, replay, installed),
-    contents: contentsOf(layers, replay.kept, replay.has, installed),
-    filesystem: replay.filesystem()
+    contents: contentsOf(layers, replay, installed),
+    files: replay
   }
 }
 

@@ -1,14 +1,17 @@
 /**
- * The layers applied in order, as overlayfs stacks them: which regular files the image keeps (and the layer that wrote
- * each), and the bytes later layers hid, per writing and hiding layer. Each hidden byte is counted once.
+ * The layers applied in order, as overlayfs stacks them: which entries the image keeps (and the layer that wrote each),
+ * and the bytes later layers hid, per writing and hiding layer. Each hidden byte is counted once.
  */
 import type { FilesystemEntry } from '../image-archive.js'
 import type { LayerFiles } from './layer-files.js'
 
-export interface KeptFile {
-  path: string
-  size: number
+/** Entries of one directory that one layer wrote and the image keeps (directories and links among them, size 0). */
+export interface KeptEntries {
+  dir: string
   layer: number
+  entries: FilesystemEntry[]
+  /** The regular files' bytes. */
+  bytes: number
 }
 
 export interface Removal {
@@ -22,109 +25,171 @@ export interface Removal {
   commonDir: string
 }
 
-export interface Replay {
-  kept: KeptFile[]
-  removals: Removal[]
-  /** Whether the image has this path (a file or a directory). */
+/** The image's final filesystem. */
+export interface ImageFiles {
+  /** Every entry the image has, by directory and writing layer. */
+  kept: KeptEntries[]
+  /** The entry the image has at this path, as its layer listed it. */
+  entry: (path: string) => FilesystemEntry | undefined
+  /** Whether the image has this path: an entry, or a directory no layer listed that holds entries. */
   has: (path: string) => boolean
-  /** Every path the image has, with regular files' sizes and symbolic links' targets. */
-  filesystem: () => FilesystemEntry[]
+}
+
+export interface Replay extends ImageFiles {
+  removals: Removal[]
+}
+
+type Hiding = 'deleted' | 'overwritten' | 'rewritten'
+
+interface Slot {
+  entry: FilesystemEntry
+  layer: number
 }
 
 /**
- * Each path in one flat map, under the archive's own string, to a number holding its size and the layer that wrote it
- * (an entry allocates little); the children of each directory are indexed so that a whiteout finds what it hides
- * without scanning every path.
+ * A directory's entries. While no entry of it has been replaced or deleted alone, they stay in the lists each layer
+ * wrote (`written`), so that a directory no lower layer touched costs no lookup per file; the first entry replaced or
+ * deleted alone indexes them by path (`byPath`).
  */
+interface Directory {
+  path: string
+  written: { layer: number; entries: FilesystemEntry[] }[]
+  byPath?: Map<string, Slot>
+  /** Child directories that hold entries. */
+  subdirs: Set<string>
+  /** The layer from which on the directory holds nothing a lower layer wrote. */
+  freshSince: number
+}
+
 export function replayLayers(layers: LayerFiles[]): Replay {
-  const files = new Map<string, number>()
-  const links = new Map<string, string>()
-  const children = new Map<string, string[]>()
-  const removals = new Map<string, Removal>()
-  const record = (path: string, file: number, remover: number, how: 'deleted' | 'overwritten' | 'rewritten'): void => {
-    const writer = layerOf(file)
-    const key = `${writer}>${remover}`
-    const dir = parentOf(path)
+  const dirs = new Map<string, Directory>()
+  const removals = new Map<number, Removal>()
+  const record = (writer: number, remover: number, how: Hiding, bytes: number, dir: string): void => {
+    if (bytes <= 0) return
+    const key = writer * MAX_LAYERS + remover
     let removal = removals.get(key)
     if (removal) removal.commonDir = commonDirOf(removal.commonDir, dir)
     else {
       removal = { writer, remover, deletedBytes: 0, overwrittenBytes: 0, rewrittenBytes: 0, commonDir: dir }
       removals.set(key, removal)
     }
-    removal[`${how}Bytes`] += sizeOf(file)
+    removal[`${how}Bytes`] += bytes
   }
-  /** Removes what lies under `dir` (and `dir` itself unless `keepSelf`); a path listed twice is removed once. */
-  const hideTree = (dir: string, remover: number, how: 'deleted' | 'overwritten', keepSelf: boolean): void => {
-    lastSiblings = undefined
-    const pending = [dir]
-    for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-      const file = files.get(path)
-      if (file !== undefined && !(keepSelf && path === dir)) {
-        if (sizeOf(file) > 0) record(path, file, remover, how)
-        files.delete(path)
-        links.delete(path)
-      }
-      for (const child of children.get(path) ?? []) pending.push(child)
-      children.delete(path)
+  const directory = (path: string, layer: number): Directory => {
+    let dir = dirs.get(path)
+    if (!dir) {
+      dir = { path, written: [], subdirs: new Set(), freshSince: layer }
+      dirs.set(path, dir)
+      if (path) directory(parentOf(path), layer).subdirs.add(path)
     }
+    return dir
   }
-  // A layer lists a directory's entries together: the last parent's list is kept at hand.
-  let lastParent = ''
-  let lastSiblings: string[] | undefined
-  /** Indexes a new path under its parent, and the parent under its own when no entry listed it. */
-  const link = (path: string): void => {
-    const slash = path.lastIndexOf('/')
-    if (lastSiblings && slash === lastParent.length && path.startsWith(lastParent)) return void lastSiblings.push(path)
-    for (let child = path; child; child = parentOf(child)) {
-      const parent = parentOf(child)
-      let siblings = children.get(parent)
-      const found = !!siblings
-      if (siblings) siblings.push(child)
-      else children.set(parent, (siblings = [child]))
-      if (child === path) {
-        lastParent = parent
-        lastSiblings = siblings
-      }
-      if (found || files.has(parent)) return
+  const indexed = (dir: Directory): Map<string, Slot> => {
+    if (!dir.byPath) {
+      const byPath = new Map<string, Slot>()
+      for (const { layer, entries } of dir.written)
+        for (const entry of entries) byPath.set(entry.name, { entry, layer })
+      dir.byPath = byPath
+      dir.written = []
     }
+    return dir.byPath
   }
+  /** Hides everything under the directory, which stays (empty). */
+  const empty = (dir: Directory, remover: number, how: Hiding): void => {
+    for (const { layer, entries } of dir.written) record(layer, remover, how, bytesOf(entries), dir.path)
+    dir.byPath?.forEach(({ entry, layer }) => record(layer, remover, how, entry.size, dir.path))
+    for (const path of dir.subdirs) {
+      empty(dirs.get(path)!, remover, how)
+      dirs.delete(path)
+    }
+    dir.written = []
+    dir.byPath = undefined
+    dir.subdirs.clear()
+    dir.freshSince = remover
+  }
+  const hideSubtree = (parent: Directory, path: string, remover: number, how: Hiding): void => {
+    const dir = dirs.get(path)
+    if (!dir) return
+    empty(dir, remover, how)
+    dirs.delete(path)
+    parent.subdirs.delete(path)
+  }
+
   layers.forEach((layer, index) => {
-    for (const dir of layer.opaqueDirs) hideTree(dir, index, 'deleted', true)
-    for (const path of layer.whiteouts) hideTree(path, index, 'deleted', false)
-    for (const { name, size, link: target } of layer.entries) {
-      if (target !== undefined) links.set(name, target)
-      else if (links.size) links.delete(name)
-      const old = files.get(name)
-      if (old === undefined) link(name)
-      else if (sizeOf(old) > 0) record(name, old, index, sizeOf(old) === size ? 'rewritten' : 'overwritten')
+    for (const path of layer.opaqueDirs) {
+      const dir = dirs.get(path)
+      if (dir) empty(dir, index, 'deleted')
+    }
+    for (const path of layer.whiteouts) {
+      const parent = dirs.get(parentOf(path))
+      if (!parent) continue
+      const slots = indexed(parent)
+      const old = slots.get(path)
+      if (old) record(old.layer, index, 'deleted', old.entry.size, parent.path)
+      slots.delete(path)
+      hideSubtree(parent, path, index, 'deleted')
+    }
+    // A layer lists a directory's entries together: the directory of the last entry is kept at hand.
+    let dir: Directory | undefined
+    let written: FilesystemEntry[] | undefined
+    for (const entry of layer.entries) {
+      const { name } = entry
+      const slash = name.lastIndexOf('/')
+      if (!dir || Math.max(slash, 0) !== dir.path.length || !name.startsWith(dir.path)) {
+        dir = directory(slash < 0 ? '' : name.slice(0, slash), index)
+        written = undefined
+        if (dir.freshSince === index && !dir.byPath) {
+          const last = dir.written.at(-1)
+          if (last?.layer === index) written = last.entries
+          else dir.written.push({ layer: index, entries: (written = []) })
+        }
+      }
+      if (written) {
+        written.push(entry)
+        continue
+      }
+      const slots = indexed(dir)
+      const old = slots.get(name)
+      if (old)
+        record(old.layer, index, old.entry.size === entry.size ? 'rewritten' : 'overwritten', old.entry.size, dir.path)
       // A directory listed again keeps its content; a file or a symbolic link in its place hides it.
-      if ((size > 0 || target !== undefined) && children.has(name)) hideTree(name, index, 'overwritten', true)
-      files.set(name, size * LAYER_SLOTS + index)
+      if (entry.size > 0 || entry.link !== undefined) hideSubtree(dir, name, index, 'overwritten')
+      slots.set(name, { entry, layer: index })
     }
   })
-  const kept: KeptFile[] = []
-  files.forEach((file, path) => {
-    if (sizeOf(file) > 0) kept.push({ path, size: sizeOf(file), layer: layerOf(file) })
+
+  const kept: KeptEntries[] = []
+  dirs.forEach((dir) => {
+    for (const { layer, entries } of dir.written) kept.push({ dir: dir.path, layer, entries, bytes: bytesOf(entries) })
+    if (!dir.byPath) return
+    const byLayer = new Map<number, FilesystemEntry[]>()
+    dir.byPath.forEach(({ entry, layer }) => {
+      const entries = byLayer.get(layer)
+      if (entries) entries.push(entry)
+      else byLayer.set(layer, [entry])
+    })
+    byLayer.forEach((entries, layer) => kept.push({ dir: dir.path, layer, entries, bytes: bytesOf(entries) }))
   })
+  const entry = (path: string): FilesystemEntry | undefined => {
+    const dir = dirs.get(parentOf(path))
+    return dir && indexed(dir).get(path)?.entry
+  }
   return {
     kept,
     removals: [...removals.values()],
-    has: (path) => files.has(path) || children.has(path),
-    filesystem: () => {
-      const entries: FilesystemEntry[] = []
-      files.forEach((file, name) => {
-        const target = links.get(name)
-        entries.push(target === undefined ? { name, size: sizeOf(file) } : { name, size: sizeOf(file), link: target })
-      })
-      return entries
-    }
+    entry,
+    has: (path) => dirs.has(path) || entry(path) !== undefined
   }
 }
 
-/** More layers than any image has (Docker stops at 127); a file of up to 137 GB still fits in a safe integer. */
-const LAYER_SLOTS = 2 ** 16
-const sizeOf = (file: number): number => Math.floor(file / LAYER_SLOTS)
-const layerOf = (file: number): number => file % LAYER_SLOTS
+/** More layers than any image has (Docker stops at 127). */
+const MAX_LAYERS = 2 ** 16
+
+function bytesOf(entries: FilesystemEntry[]): number {
+  let bytes = 0
+  for (const entry of entries) bytes += entry.size
+  return bytes
+}
 
 function parentOf(path: string): string {
   const slash = path.lastIndexOf('/')
