@@ -31,7 +31,7 @@ export interface ImageFiles {
   kept: KeptEntries[]
   /** The entry the image has at this path, as its layer listed it. */
   entry: (path: string) => FilesystemEntry | undefined
-  /** Whether the image has this path: an entry, or a directory no layer listed that holds entries. */
+  /** Whether the image has this path: an entry, or a directory a layer wrote into (listed or not) and still there. */
   has: (path: string) => boolean
 }
 
@@ -46,19 +46,26 @@ interface Slot {
   layer: number
 }
 
+/** The entries one layer wrote into one directory, in name order. */
+interface Written {
+  layer: number
+  entries: FilesystemEntry[]
+}
+
 /**
- * A directory's entries. While no entry of it has been replaced or deleted alone, they stay in the lists each layer
- * wrote (`written`), so that a directory no lower layer touched costs no lookup per file; the first entry replaced or
- * deleted alone indexes them by path (`byPath`).
+ * A directory's entries. Each layer's stay in the list it wrote (`written`), at no lookup per file, and the lists are
+ * merged in name order when needed, for what a later layer's entries replaced. An entry out of name order (which may
+ * repeat a name), or the deletion of one entry, indexes them by path (`byPath`), and the directory is followed path by
+ * path from then on.
  */
 interface Directory {
   path: string
-  written: { layer: number; entries: FilesystemEntry[] }[]
+  written: Written[]
+  /** Whether a list in `written` may hold a name a lower one holds. */
+  overlaps: boolean
   byPath?: Map<string, Slot>
   /** Child directories that hold entries. */
   subdirs: Set<string>
-  /** The layer from which on the directory holds nothing a lower layer wrote. */
-  freshSince: number
 }
 
 export function replayLayers(layers: LayerFiles[]): Replay {
@@ -75,17 +82,45 @@ export function replayLayers(layers: LayerFiles[]): Replay {
     }
     removal[`${how}Bytes`] += bytes
   }
-  const directory = (path: string, layer: number): Directory => {
+  const directory = (path: string): Directory => {
     let dir = dirs.get(path)
     if (!dir) {
-      dir = { path, written: [], subdirs: new Set(), freshSince: layer }
+      dir = { path, written: [], overlaps: false, subdirs: new Set() }
       dirs.set(path, dir)
-      if (path) directory(parentOf(path), layer).subdirs.add(path)
+      if (path) directory(parentOf(path)).subdirs.add(path)
     }
     return dir
   }
+  /** Drops from each list what a higher one replaced, lists being in layer order and each in name order. */
+  const settle = (dir: Directory): void => {
+    if (!dir.overlaps) return
+    const { written } = dir
+    for (let lower = 0; lower < written.length - 1; lower++) {
+      for (let upper = lower + 1; upper < written.length && written[lower].entries.length; upper++)
+        written[lower].entries = unreplaced(written[lower], written[upper], dir.path)
+    }
+    dir.written = written.filter(({ entries }) => entries.length)
+    dir.overlaps = false
+  }
+  const unreplaced = (lower: Written, upper: Written, path: string): FilesystemEntry[] => {
+    const kept: FilesystemEntry[] = []
+    const above = upper.entries
+    let overwritten = 0
+    let rewritten = 0
+    let next = 0
+    for (const entry of lower.entries) {
+      while (next < above.length && above[next].name < entry.name) next++
+      if (next === above.length || above[next].name !== entry.name) kept.push(entry)
+      else if (above[next].size === entry.size) rewritten += entry.size
+      else overwritten += entry.size
+    }
+    record(lower.layer, upper.layer, 'overwritten', overwritten, path)
+    record(lower.layer, upper.layer, 'rewritten', rewritten, path)
+    return kept
+  }
   const indexed = (dir: Directory): Map<string, Slot> => {
     if (!dir.byPath) {
+      settle(dir)
       const byPath = new Map<string, Slot>()
       for (const { layer, entries } of dir.written)
         for (const entry of entries) byPath.set(entry.name, { entry, layer })
@@ -96,6 +131,7 @@ export function replayLayers(layers: LayerFiles[]): Replay {
   }
   /** Hides everything under the directory, which stays (empty). */
   const empty = (dir: Directory, remover: number, how: Hiding): void => {
+    settle(dir)
     for (const { layer, entries } of dir.written) record(layer, remover, how, bytesOf(entries), dir.path)
     dir.byPath?.forEach(({ entry, layer }) => record(layer, remover, how, entry.size, dir.path))
     for (const path of dir.subdirs) {
@@ -105,7 +141,6 @@ export function replayLayers(layers: LayerFiles[]): Replay {
     dir.written = []
     dir.byPath = undefined
     dir.subdirs.clear()
-    dir.freshSince = remover
   }
   const hideSubtree = (parent: Directory, path: string, remover: number, how: Hiding): void => {
     const dir = dirs.get(path)
@@ -136,30 +171,41 @@ export function replayLayers(layers: LayerFiles[]): Replay {
       const { name } = entry
       const slash = name.lastIndexOf('/')
       if (!dir || Math.max(slash, 0) !== dir.path.length || !name.startsWith(dir.path)) {
-        dir = directory(slash < 0 ? '' : name.slice(0, slash), index)
+        dir = directory(slash < 0 ? '' : name.slice(0, slash))
         written = undefined
-        if (dir.freshSince === index && !dir.byPath) {
+        if (!dir.byPath) {
           const last = dir.written.at(-1)
           if (last?.layer === index) written = last.entries
-          else dir.written.push({ layer: index, entries: (written = []) })
+          else {
+            dir.overlaps ||= !!last
+            dir.written.push({ layer: index, entries: (written = []) })
+          }
         }
       }
+      // A directory listed again keeps its content; a file or a symbolic link in its place hides it.
+      if ((entry.size > 0 || entry.link !== undefined) && dir.subdirs.size) hideSubtree(dir, name, index, 'overwritten')
       if (written) {
-        written.push(entry)
-        continue
+        // Archives list a directory's entries in name order: one out of order may repeat a name.
+        const previous = written.at(-1)
+        if (!previous || previous.name < name) {
+          written.push(entry)
+          continue
+        }
+        written = undefined
       }
       const slots = indexed(dir)
       const old = slots.get(name)
-      if (old)
+      if (old) {
         record(old.layer, index, old.entry.size === entry.size ? 'rewritten' : 'overwritten', old.entry.size, dir.path)
-      // A directory listed again keeps its content; a file or a symbolic link in its place hides it.
-      if (entry.size > 0 || entry.link !== undefined) hideSubtree(dir, name, index, 'overwritten')
-      slots.set(name, { entry, layer: index })
+        old.entry = entry
+        old.layer = index
+      } else slots.set(name, { entry, layer: index })
     }
   })
 
   const kept: KeptEntries[] = []
   dirs.forEach((dir) => {
+    settle(dir)
     for (const { layer, entries } of dir.written) kept.push({ dir: dir.path, layer, entries, bytes: bytesOf(entries) })
     if (!dir.byPath) return
     const byLayer = new Map<number, FilesystemEntry[]>()
