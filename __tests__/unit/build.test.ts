@@ -6,6 +6,7 @@ import { replayLayers, type ImageFiles } from '../../src/measure/bytes/replay.js
 import type { FilesystemEntry } from '../../src/measure/image-archive.js'
 import { condaMarkersIn } from '../../src/measure/image-conda.js'
 import { historyKeyword, mapLayers, stepLine } from '../../src/measure/layers.js'
+import { layerFiles } from '../support/layer-files.js'
 import { redactorFor, secretFragments, secretValues } from '../../src/redact.js'
 
 describe('history keywords', () => {
@@ -241,18 +242,7 @@ describe('what the base side borrows from the head checkout', () => {
 })
 
 describe('conda markers', () => {
-  const filesOf = (entries: FilesystemEntry[]): ImageFiles =>
-    replayLayers([
-      {
-        entries,
-        whiteouts: [],
-        opaqueDirs: [],
-        compressionRatio: 1,
-        packageDatabases: {},
-        languagePackages: {},
-        installers: {}
-      }
-    ])
+  const filesOf = (entries: FilesystemEntry[]): ImageFiles => replayLayers([layerFiles(entries)])
 
   it('finds prefixes by conda-meta, sums their bytes, and finds conda commands on PATH', () => {
     const entries = [

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { LayerFiles } from '../../src/measure/bytes/layer-files.js'
 import { commonDirOf, replayLayers } from '../../src/measure/bytes/replay.js'
 import type { FilesystemEntry } from '../../src/measure/image-archive.js'
+import { layerFiles } from '../support/layer-files.js'
 
 type Hiding = 'deleted' | 'overwritten' | 'rewritten'
 
@@ -87,15 +88,8 @@ function randomLayers(random: () => number): LayerFiles[] {
       else add({ name, size: 1 + Math.floor(random() * 3) })
     }
     if (random() < 0.5) entries.sort((a, b) => (a.name < b.name ? -1 : 1))
-    return {
-      entries,
-      whiteouts: index > 0 && random() < 0.5 ? [...new Set([randomPath(), randomPath()])] : [],
-      opaqueDirs,
-      compressionRatio: 1,
-      packageDatabases: {},
-      languagePackages: {},
-      installers: {}
-    }
+    const whiteouts = index > 0 && random() < 0.5 ? [...new Set([randomPath(), randomPath()])] : []
+    return layerFiles(entries, { whiteouts, opaqueDirs })
   })
 }
 
@@ -103,15 +97,6 @@ function randomLayers(random: () => number): LayerFiles[] {
 function seeded(seed: number): () => number {
   let state = seed
   return () => (state = (state * 48271) % 2147483647) / 2147483647
-}
-
-const base = {
-  whiteouts: [],
-  opaqueDirs: [],
-  compressionRatio: 1,
-  packageDatabases: {},
-  languagePackages: {},
-  installers: {}
 }
 
 describe('the byte replay', () => {
@@ -157,9 +142,9 @@ describe('the byte replay', () => {
     const files = (count: number, dir: string, size: number): FilesystemEntry[] =>
       Array.from({ length: count }, (_, index) => ({ name: `${dir}/f${String(index).padStart(4, '0')}`, size }))
     const replay = replayLayers([
-      { ...base, entries: [{ name: 'usr', size: 0 }, ...files(3, 'usr', 10)] },
-      { ...base, entries: [{ name: 'app', size: 0 }, ...files(1000, 'app', 2), ...files(2, 'usr', 5)] },
-      { ...base, entries: [], whiteouts: ['usr/f0000'] }
+      layerFiles([{ name: 'usr', size: 0 }, ...files(3, 'usr', 10)]),
+      layerFiles([{ name: 'app', size: 0 }, ...files(1000, 'app', 2), ...files(2, 'usr', 5)]),
+      layerFiles([], { whiteouts: ['usr/f0000'] })
     ])
     expect(replay.kept.map(({ dir, layer, entries, bytes }) => [dir, layer, entries.length, bytes]).sort()).toEqual([
       ['', 0, 1, 0],
@@ -182,14 +167,11 @@ describe('the byte replay', () => {
 
   it('counts a file a layer lists twice once, as the archive tool rewrote it, in a new directory too', () => {
     const replay = replayLayers([
-      {
-        ...base,
-        entries: [
-          { name: 'opt/x', size: 5 },
-          { name: 'opt/y', size: 1 },
-          { name: 'opt/x', size: 5 }
-        ]
-      }
+      layerFiles([
+        { name: 'opt/x', size: 5 },
+        { name: 'opt/y', size: 1 },
+        { name: 'opt/x', size: 5 }
+      ])
     ])
     expect(replay.kept.map(({ dir, bytes }) => [dir, bytes])).toEqual([['opt', 6]])
     expect(replay.removals).toEqual([expect.objectContaining({ writer: 0, remover: 0, rewrittenBytes: 5 })])
